@@ -17,7 +17,6 @@ import type { ReadState } from './readonly.js';
 import {
   EntryType,
   MessageType,
-  NONE,
   encodeConfChange,
   message,
   type ConfChange,

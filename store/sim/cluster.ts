@@ -75,6 +75,8 @@ export class Cluster {
   private seq = 0;
   private nextNodeSeed = 0;
   private onLeader: ((id: NodeId, term: number) => void) | undefined;
+  /** Called at every fault point of every member: a scripted scenario acts here (partition, crash...). */
+  onFaultPoint: ((node: SimNode, point: FaultPoint) => void) | undefined;
   private onResponse: ((op: ClientOp) => void) | undefined;
   private fatal: string | undefined;
 
@@ -137,6 +139,7 @@ export class Cluster {
         }
       },
       crashAt: (node, point) => {
+        this.onFaultPoint?.(node, point);
         if (this.armed.get(node.id) !== point) return false;
         this.armed.delete(node.id);
         this.log(`n${node.id} crashes at fault point ${point}`);

@@ -27,6 +27,8 @@ export interface NodeConfig {
   readonly snapshotEvery: number;
   /** Entries kept behind a snapshot when compacting. */
   readonly keepEntries: number;
+  /** Bytes of entries in one append (at least one entry is always sent). */
+  readonly maxSizePerMsg: number;
   /** Planted bugs, for showing that the checkers catch them. */
   readonly bugs: { readonly commitOlderTerms?: boolean; readonly staleReads?: boolean };
 }
@@ -83,7 +85,7 @@ export class SimNode {
       applied: this.applied,
       preVote: this.cfg.preVote,
       checkQuorum: this.cfg.checkQuorum,
-      maxSizePerMsg: 16 * 1024,
+      maxSizePerMsg: this.cfg.maxSizePerMsg,
       maxInflightMsgs: 16,
       rand: new Rand(this.seed * 7919 + this.id * 104729 + this.incarnation),
       logger: (line) => this.hooks.log(line),

@@ -52,6 +52,7 @@ export const DEFAULT_NODE_CONFIG: Omit<NodeConfig, 'bugs'> = {
   checkQuorum: true,
   snapshotEvery: 20,
   keepEntries: 5,
+  maxSizePerMsg: 16 * 1024,
 };
 
 /** Runs one seed and checks it. */

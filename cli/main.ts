@@ -1,0 +1,33 @@
+/**
+ * `kubeling <command>`: the one executable (DESIGN.md). Commands arrive with
+ * the issues that build them; each lives in its own file here.
+ */
+import { up } from './up.js';
+
+const USAGE = `usage: kubeling <command> [flags]
+
+commands:
+  up [--data-dir DIR] [--store-members N]   run a local Raft store cluster (the apiserver, scheduler,
+                                            controllers and nodes join it in later releases)
+  sim [--seeds N | --seed S]                run the deterministic Raft simulator (same as npm run sim)
+`;
+
+const [cmd, ...args] = process.argv.slice(2);
+switch (cmd) {
+  case 'up':
+    await up(args);
+    break;
+  case 'sim':
+    process.argv = [process.argv[0] ?? 'node', 'sim', ...args];
+    await import('../store/sim/cli.js');
+    break;
+  case undefined:
+  case 'help':
+  case '--help':
+  case '-h':
+    process.stdout.write(USAGE);
+    break;
+  default:
+    process.stderr.write(`kubeling: unknown command "${cmd}"\n\n${USAGE}`);
+    process.exitCode = 2;
+}

@@ -1,0 +1,67 @@
+// Lint rules: typescript-eslint's recommended set, no floating promises, and
+// the layer rule of DESIGN.md: imports point one way, down the layer list.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/** Imports a folder's (non-test) files may not make: everything above it in DESIGN.md's list. */
+const layers = {
+  'store/raft': ['../*', '../**', 'node:*', 'better-sqlite3', 'express', 'ws'],
+  'store/storage': ['../mvcc/**', '../server/**', '../sim/**', '../../**'],
+  'store/mvcc': ['../server/**', '../sim/**', '../../**'],
+  'store/sim': ['../server/**', '../../**'],
+  'store/server': ['../sim/**', '../../**'],
+  bench: [],
+  cli: [],
+};
+
+const testFiles = ['**/*.test.ts', '**/testing/**', '**/testdata/**'];
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', '.kubeling/**', 'cli/bin.js'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {
+      parserOptions: {
+        projectService: { allowDefaultProject: ['eslint.config.js'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] }],
+        },
+      ],
+      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    },
+  },
+  ...Object.entries(layers)
+    .filter(([, banned]) => banned.length > 0)
+    .map(([dir, banned]) => ({
+      files: [`${dir}/**/*.ts`],
+      ignores: testFiles,
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          { patterns: [{ group: banned, message: `${dir} may not import this: see the layer table in DESIGN.md` }] },
+        ],
+      },
+    })),
+  {
+    // the Raft core is pure: no clock, no randomness but the seeded one, no timers
+    files: ['store/raft/**/*.ts'],
+    ignores: testFiles,
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'Math', property: 'random', message: 'use the seeded Rand from the config' },
+        { object: 'Date', property: 'now', message: 'time is tick()' },
+        { object: 'performance', property: 'now', message: 'time is tick()' },
+      ],
+      'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask', 'process'],
+    },
+  },
+);
