@@ -46,8 +46,8 @@ export interface Storage {
   /** The persisted hard state and the membership as of the latest snapshot (or the initial one). */
   initialState(): { hardState: HardState; confState: ConfState };
   /**
-   * Entries [lo, hi), at least one if lo < hi, and no more than maxSize bytes of
-   * data beyond the first. Throws LogCompactedError if lo < firstIndex(),
+   * Entries [lo, hi), at least one if lo < hi, and no more than maxSize bytes
+   * (counted by entrySize) beyond the first. Throws LogCompactedError if lo < firstIndex(),
    * LogUnavailableError if hi > lastIndex()+1. The caller must not mutate them.
    */
   entries(lo: number, hi: number, maxSize?: number): Entry[];

@@ -149,7 +149,7 @@ describe('checkLinearizable', () => {
     assert.equal(r.ok, false);
     if (r.ok !== false) return;
     assert.match(r.explanation, /prefix: 2 ops/);
-    assert.match(r.explanation, /c2 get\(\) → "a" \[4, 5\]  \(illegal in this state\)/);
+    assert.match(r.explanation, /c2 get\(\) → "a" \[4, 5\] {2}\(illegal in this state\)/);
   });
 
   it('rejects an op that returns before its call', () => {

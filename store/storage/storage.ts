@@ -11,6 +11,12 @@
  *   it is newer than the log's last index, otherwise it keeps the entries after
  *   it), then the entries (an entry at an index already held replaces it and
  *   every entry after it), then the hard state.
+ * - save() refuses an inconsistent update with InvalidUpdateError (update.ts)
+ *   and changes nothing: entries out of order or with a gap, a term going
+ *   down, a commit index beyond the last entry, or an update that would drop
+ *   or change the entry at the snapshot's index. An older snapshot than the
+ *   one held throws SnapshotOutOfDateError. Entries at or below the
+ *   compaction point are skipped (they are already covered by the snapshot).
  * - Entries returned by the read methods belong to the caller, who must not
  *   mutate them; the storage never mutates entries it was given.
  */
@@ -40,7 +46,8 @@ export interface RaftStorage extends Storage {
   /**
    * Records a snapshot of the applied state machine at `index` (which must be
    * in [firstIndex()-1 .. lastIndex()] and not older than the current snapshot,
-   * else SnapshotOutOfDateError / LogUnavailableError). Does not compact.
+   * else SnapshotOutOfDateError / LogUnavailableError; a snapshot at the same
+   * index as the current one replaces it). Does not compact.
    */
   createSnapshot(index: number, confState: ConfState, data: Uint8Array): Snapshot;
   /**
