@@ -597,18 +597,17 @@ export class Raft {
     if (m.entries.length === 0) throw new Error(`${this.id} stepped empty MsgProp`);
     if (!this.trk.progress.has(this.id)) throw new ProposalDroppedError('this member was removed from the cluster');
     if (this.leadTransferee !== NONE) throw new ProposalDroppedError(`leadership is being transferred to ${this.leadTransferee}`);
-    const es = m.entries.map((e) => {
+    const base = this.raftLog.lastIndex();
+    // pendingConfIndex moves inside the loop, so a second conf change in the same batch is refused too
+    const es = m.entries.map((e, i) => {
       if (e.type !== EntryType.ConfChange) return { type: e.type, data: e.data };
       if (this.pendingConfIndex > this.raftLog.applied) {
         // one membership change at a time: refuse this one by turning it into a no-op
         this.logger(`${this.id} ignoring conf change: previous change at ${this.pendingConfIndex} not applied yet`);
         return { type: EntryType.Normal, data: new Uint8Array(0) };
       }
+      this.pendingConfIndex = base + i + 1;
       return { type: e.type, data: e.data };
-    });
-    const base = this.raftLog.lastIndex();
-    es.forEach((e, i) => {
-      if (e.type === EntryType.ConfChange) this.pendingConfIndex = base + i + 1;
     });
     this.appendEntry(es);
     this.bcastAppend();

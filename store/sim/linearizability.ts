@@ -140,18 +140,26 @@ interface Prefix<S> {
   parent: Prefix<S> | null;
 }
 
-/** Sorted event order: by time, calls before returns at equal times, then by op index. */
+/**
+ * Sorted event order: by time, calls before returns at equal times. Within a
+ * run of consecutive calls the order does not change which ops may come
+ * next, so completed calls go first and pending ones last (a search heuristic).
+ */
 function sortedEvents(ops: readonly Timed[]): Array<{ id: number; isCall: boolean }> {
-  const evs: Array<{ id: number; isCall: boolean; t: number }> = [];
+  const evs: Array<{ id: number; isCall: boolean; t: number; rank: number }> = [];
   ops.forEach((op, id) => {
     const ret = op.return ?? Infinity;
     if (!Number.isFinite(op.call) || Number.isNaN(ret) || ret < op.call) {
       throw new RangeError(`operation ${id}: bad interval [${op.call}, ${op.return}]`);
     }
-    evs.push({ id, isCall: true, t: op.call }, { id, isCall: false, t: ret });
+    evs.push({ id, isCall: true, t: op.call, rank: 0 }, { id, isCall: false, t: ret, rank: 1 });
   });
-  evs.sort((a, b) => a.t - b.t || (a.isCall === b.isCall ? 0 : a.isCall ? -1 : 1) || a.id - b.id);
-  return evs;
+  evs.sort((x, y) => x.t - y.t || x.rank - y.rank || x.id - y.id);
+  for (let i = 0, run = 0; i < evs.length; i++) {
+    if (evs[i]!.isCall) evs[i]!.rank = run * 2 + (ops[evs[i]!.id]!.return === null ? 1 : 0);
+    else run++;
+  }
+  return evs.sort((x, y) => (x.isCall && y.isCall ? x.rank - y.rank : 0)); // stable: moves only within runs
 }
 
 /** Remove a call entry and its return entry from the list. */
@@ -172,17 +180,24 @@ function unlift(call: Entry): void {
   call.next!.prev = call;
 }
 
+const NONE = new Uint32Array(0);
+
+/** Whether bitset `y` is a subset of bitset `x` (missing words are zero). */
+function subset(y: Uint32Array, x: Uint32Array): boolean {
+  for (let w = 0; w < y.length; w++) if ((y[w]! & ~(x[w] ?? 0)) !== 0) return false;
+  return true;
+}
+
 /**
- * The set of linearized ops, with an exact and compact memo key. Completed
- * ops are numbered in call order, so in practice the set is "every op below
- * `low`" plus a few ops just above it; pending ops (few) are kept apart so an
- * omitted one does not pin `low`.
+ * The set of linearized ops. Completed ops are numbered in call order, so the
+ * set is in practice "every op below `low`" plus a few just above it, which
+ * gives a short exact key. Pending ops are kept apart, as a bitset.
  */
 class LinearizedSet {
-  private readonly done: Uint32Array; // completed ops, by call-order number
-  private readonly pending: Uint32Array; // ops without a response
+  private readonly done: Uint32Array;
+  private readonly pending: Uint32Array;
   private pendingCount = 0;
-  /** invariant: every completed op below `low` is in the set and `low` is not (or low = count). */
+  /** invariant: completed ops below `low` are all in the set; `low` is not (or low = count). */
   low = 0;
   /** invariant: no completed op above `high` is in the set. */
   high = -1;
@@ -201,7 +216,7 @@ class LinearizedSet {
     }
     this.done[slot >>> 5]! |= 1 << (slot & 31);
     if (slot > this.high) this.high = slot;
-    while (this.low < this.completedCount && this.has(this.low)) this.low++;
+    while (this.low < this.completedCount && (this.done[this.low >>> 5]! & (1 << (this.low & 31))) !== 0) this.low++;
   }
 
   /** Remove a slot; `high` is the value it had before the slot was added. */
@@ -216,19 +231,16 @@ class LinearizedSet {
     if (slot < this.low) this.low = slot;
   }
 
-  private has(n: number): boolean {
-    return (this.done[n >>> 5]! & (1 << (n & 31))) !== 0;
-  }
-
-  /** A string equal for equal sets and distinct for distinct ones (no '|' inside). */
+  /** Exact key of the completed part (contains no '|'). */
   key(): string {
     let k = `${this.low}`;
     if (this.high > this.low) for (let w = this.low >>> 5; w <= this.high >>> 5; w++) k += `,${this.done[w]}`;
-    if (this.pendingCount > 0) {
-      k += ';';
-      for (let w = 0; w < this.pending.length; w++) if (this.pending[w] !== 0) k += `${w}:${this.pending[w]},`;
-    }
     return k;
+  }
+
+  /** A copy of the pending part. */
+  pendingBits(): Uint32Array {
+    return this.pendingCount === 0 ? NONE : this.pending.slice();
   }
 }
 
@@ -265,17 +277,24 @@ export function checkOperations<S, O extends Timed>(
   }
 
   const set = new LinearizedSet(completed, pending);
-  // Memo of explored configurations: linearized set + model state.
-  const cache = new Set<string>();
+  // Configurations (linearized set, state) known to fail, keyed by completed
+  // set + state hash, holding the pending sets. A configuration with the
+  // same key and a superset of those pending ops fails too: it has fewer
+  // options (pending ops can always be left out). Only failed (popped)
+  // configurations are added, so a hit always means failure.
+  const failed = new Map<string, Uint32Array[]>();
+  const knownToFail = (key: string, pend: Uint32Array): boolean =>
+    failed.get(key)?.some((y) => subset(y, pend)) ?? false;
   let remaining = completed;
   let state = model.init();
+  let hash = model.hash(state);
   let prefix: Prefix<S> | null = null;
   let best: Prefix<S> | null = null;
-  let hash = model.hash(state);
   // A frame is `forced` when its op is read-only (see Model.readOnly): legal
   // and callable now, it could be moved to this point in any valid
   // continuation, so its failure is the failure of the frame below it too.
-  const stack: Array<{ call: Entry; state: S; hash: string; prefix: Prefix<S> | null; high: number; forced: boolean }> = [];
+  type Frame = { call: Entry; state: S; hash: string; prefix: Prefix<S> | null; high: number; forced: boolean; key: string; pend: Uint32Array };
+  const stack: Frame[] = [];
   let entry = head.next;
   let iter = 0;
 
@@ -285,6 +304,9 @@ export function checkOperations<S, O extends Timed>(
       // Reached a return whose call is not linearized (or a forced op failed): backtrack.
       const frame = stack.pop();
       if (frame === undefined) return { ok: false, explanation: explain(model, ops, events, best) };
+      const list = failed.get(frame.key);
+      if (list === undefined) failed.set(frame.key, [frame.pend]);
+      else list.push(frame.pend);
       const { call } = frame;
       unlift(call);
       set.remove(slot[call.id]!, frame.high);
@@ -304,14 +326,13 @@ export function checkOperations<S, O extends Timed>(
     const high = set.high;
     set.add(slot[id]!);
     const key = `${set.key()}|${nextHash}`;
-    if (cache.has(key)) {
-      // Explored before, and failed (sets only grow along a path).
+    const pend = set.pendingBits();
+    if (knownToFail(key, pend)) {
       set.remove(slot[id]!, high);
       entry = forced ? null : entry.next;
       continue;
     }
-    cache.add(key);
-    stack.push({ call: entry, state, hash, prefix, high, forced });
+    stack.push({ call: entry, state, hash, prefix, high, forced, key, pend });
     prefix = { id, after: next, depth: (prefix?.depth ?? 0) + 1, parent: prefix };
     if (best === null || prefix.depth > best.depth) best = prefix;
     state = next;

@@ -13,6 +13,10 @@
  *      ConfChange entries) and collect its read states;
  *   4. advance, and repeat while the member has a Ready.
  *
+ * Not modelled: a lost Snap is not reported back to its sender (a real
+ * transport would call reportSnapshot(to, false)); tests that lose one call
+ * member.node.reportSnapshot themselves.
+ *
  * Test support only: this folder is the one place under store/raft allowed to
  * import store/storage.
  */
@@ -36,8 +40,9 @@ import {
   type Snapshot,
 } from '../types.js';
 
-/** Election and heartbeat ticks the tests use unless told otherwise. */
+/** The election tick the tests use unless told otherwise. */
 export const ELECTION_TICK = 10;
+/** The heartbeat tick the tests use unless told otherwise. */
 export const HEARTBEAT_TICK = 1;
 
 /** The knobs of one member's Raft core that tests vary. */
@@ -77,7 +82,7 @@ export interface Member {
   readonly snapshots: Snapshot[];
   /** Read states the member's Ready reported, in order. */
   readonly readStates: ReadState[];
-  /** The index of the last entry applied (or snapshot). invariant: applied index <= commit. */
+  /** The index of the last entry (or snapshot) applied. invariant: appliedIndex <= the node's commit index. */
   appliedIndex: number;
   readonly options: MemberOptions;
 }
