@@ -193,8 +193,9 @@ export class RaftLog {
       let t: number;
       try {
         t = this.term(i);
-      } catch {
-        return { index: i, term: 0 };
+      } catch (e) {
+        if (e instanceof LogCompactedError || e instanceof LogUnavailableError) return { index: i, term: 0 };
+        throw e;
       }
       if (t <= term) return { index: i, term: t };
     }

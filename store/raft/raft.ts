@@ -312,7 +312,9 @@ export class Raft {
       this.trk.progress.set(id, n);
     }
     this.pendingConfIndex = 0;
+    // reads queued by a leader are dropped with its leadership: their clients retry
     this.readOnly = new ReadOnly();
+    this.pendingReadIndexMessages = [];
   }
 
   becomeFollower(term: number, lead: NodeId): void {
@@ -626,7 +628,9 @@ export class Raft {
       return;
     }
     const oldPaused = pr.isPaused();
-    if (!pr.maybeUpdate(m.index)) return;
+    // a probe answered at exactly the known match point also ends probing
+    const probeMatched = pr.match === m.index && pr.state === ProgressState.Probe;
+    if (!pr.maybeUpdate(m.index) && !probeMatched) return;
     switch (pr.state) {
       case ProgressState.Probe:
         pr.becomeReplicate();
@@ -871,6 +875,7 @@ export class Raft {
         this.addMember(cc.nodeId, true);
         break;
       case 'removeNode':
+        if (cc.nodeId === this.id) this.isLearner = false;
         this.trk.progress.delete(cc.nodeId);
         this.trk.voters.delete(cc.nodeId);
         this.trk.learners.delete(cc.nodeId);

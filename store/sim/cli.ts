@@ -1,7 +1,7 @@
 /**
  * `npm run sim -- --seeds N [--from S] [--members 3|5]`: runs N seeds and exits
  * non-zero on any violation. `npm run sim -- --seed S`: replays one seed and
- * prints its trace.
+ * prints its trace. `--sqlite` keeps each member's log in a real SQLite file.
  */
 import { parseArgs } from 'node:util';
 import { runSeed, type RunResult } from './run.js';
@@ -15,6 +15,7 @@ const { values } = parseArgs({
     'fault-ms': { type: 'string' },
     bug: { type: 'string' },
     quiet: { type: 'boolean', default: false },
+    sqlite: { type: 'boolean', default: false },
   },
 });
 
@@ -24,7 +25,7 @@ const bugs =
   values.bug === 'commit-older-terms' ? { commitOlderTerms: true } : values.bug === 'stale-reads' ? { staleReads: true } : {};
 
 function one(seed: number, trace: boolean): RunResult {
-  return runSeed({ seed, trace, bugs, ...(members ? { members } : {}), ...(faultMs ? { faultMs } : {}) });
+  return runSeed({ seed, trace, bugs, sqlite: values.sqlite, ...(members ? { members } : {}), ...(faultMs ? { faultMs } : {}) });
 }
 
 if (values.seed !== undefined) {

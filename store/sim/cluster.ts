@@ -11,7 +11,7 @@ import { MessageType, type Message, type NodeId } from '../raft/types.js';
 import { EventHeap } from './heap.js';
 import { RaftInvariants } from './invariants.js';
 import type { Operation } from './linearizability.js';
-import { SimNode, type FaultPoint, type NodeConfig, type NodeHooks } from './node.js';
+import { SimNode, memoryDisk, type Disk, type FaultPoint, type NodeConfig, type NodeHooks } from './node.js';
 
 /** The network's behaviour; changed by faults as the run goes on. */
 export interface NetworkConditions {
@@ -53,6 +53,8 @@ export interface ClusterOptions {
   /** A client gives up on a request after this long: its outcome is then unknown. */
   readonly clientTimeoutMs: number;
   readonly trace: boolean;
+  /** Where members keep their durable state (default: memory). */
+  readonly disk?: Disk;
 }
 
 /** A running simulation. The scenario (store/sim/run.ts) schedules faults on it. */
@@ -80,8 +82,11 @@ export class Cluster {
   private onResponse: ((op: ClientOp) => void) | undefined;
   private fatal: string | undefined;
 
+  private readonly disk: Disk;
+
   constructor(readonly opts: ClusterOptions) {
     this.rand = new Rand(opts.seed);
+    this.disk = opts.disk ?? memoryDisk();
     this.net = { ...opts.net };
     const ids = Array.from({ length: opts.members }, (_, i) => i + 1);
     const boot = bootstrapState(ids);
@@ -151,7 +156,7 @@ export class Cluster {
   }
 
   private addNode(id: NodeId): SimNode {
-    const n = new SimNode(id, this.opts.node, this.hooks(), this.opts.seed + this.nextNodeSeed++);
+    const n = new SimNode(id, this.opts.node, this.hooks(), this.opts.seed + this.nextNodeSeed++, this.disk);
     this.nodes.set(id, n);
     // members tick out of phase, as real clocks do
     this.schedule(1 + this.rand.int(this.opts.tickMs), { kind: 'tick', node: id });
@@ -375,6 +380,11 @@ export class Cluster {
         e.run();
         return;
     }
+  }
+
+  /** Closes every member's storage (SQLite files) at the end of a run. */
+  close(): void {
+    for (const n of this.nodes.values()) n.crash();
   }
 
   /** Checks log matching across the live members. */

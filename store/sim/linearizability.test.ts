@@ -5,21 +5,23 @@ import type { Operation } from './linearizability.js';
 
 // Terse constructors: [call, return] intervals; return null = no response.
 type T = [number, number | null];
-const put = (c: number, key: string, value: string, [call, ret]: T): Operation => ({ clientId: c, kind: 'put', key, value, call, return: ret });
-const del = (c: number, key: string, [call, ret]: T): Operation => ({ clientId: c, kind: 'delete', key, call, return: ret });
-const get = (c: number, key: string, value: string | null, [call, ret]: T): Operation => ({
-  clientId: c, kind: 'get', key, output: { value }, call, return: ret,
+const op = (clientId: number, kind: Operation['kind'], key: string, [call, ret]: T, rest: Partial<Operation> = {}): Operation => ({
+  clientId, kind, key, call, return: ret, ...rest,
 });
-const cas = (c: number, key: string, expected: string | null, value: string, ok: boolean | undefined, [call, ret]: T): Operation => ({
-  clientId: c, kind: 'cas', key, expected, value, ...(ok === undefined ? {} : { output: { ok } }), call, return: ret,
-});
+const put = (c: number, key: string, value: string, t: T) => op(c, 'put', key, t, { value });
+const del = (c: number, key: string, t: T) => op(c, 'delete', key, t);
+const get = (c: number, key: string, value: string | null, t: T) => op(c, 'get', key, t, { output: { value } });
+const cas = (c: number, key: string, expected: string | null, value: string, ok: boolean | undefined, t: T) =>
+  op(c, 'cas', key, t, { expected, value, ...(ok === undefined ? {} : { output: { ok } }) });
 
 describe('checkLinearizable', () => {
   const cases: Array<{ name: string; history: Operation[]; ok: boolean; key?: string }> = [
     { name: 'empty history', history: [], ok: true },
     {
       name: 'sequential put/get/delete',
-      history: [get(1, 'k', null, [0, 1]), put(1, 'k', 'a', [2, 3]), get(1, 'k', 'a', [4, 5]), del(1, 'k', [6, 7]), get(1, 'k', null, [8, 9])],
+      history: [
+        get(1, 'k', null, [0, 1]), put(1, 'k', 'a', [2, 3]), get(1, 'k', 'a', [4, 5]), del(1, 'k', [6, 7]), get(1, 'k', null, [8, 9]),
+      ],
       ok: true,
     },
     {
@@ -119,6 +121,23 @@ describe('checkLinearizable', () => {
       name: 'cas with no response may take effect',
       history: [put(1, 'k', 'a', [0, 1]), cas(2, 'k', 'a', 'b', undefined, [2, null]), get(1, 'k', 'b', [5, 6])],
       ok: true,
+    },
+    {
+      name: 'a delete of an absent key still orders later writes (regression)',
+      history: [
+        put(0, 'k', 'a', [3, null]), del(1, 'k', [1, 5]), cas(2, 'k', 'a', 'a', false, [3, 5]), put(3, 'k', 'b', [3, 4]),
+        get(4, 'k', null, [9, 13]),
+      ],
+      ok: true,
+    },
+    {
+      name: 'many pending writes, then an impossible read',
+      history: [
+        ...Array.from({ length: 12 }, (_, i) => put(i, 'k', `v${i % 3}`, [i, null])),
+        put(20, 'k', 'x', [20, 21]), get(21, 'k', 'v0', [22, 23]), get(22, 'k', 'x', [24, 25]),
+      ],
+      ok: false,
+      key: 'k',
     },
     {
       name: 'keys are independent',
@@ -245,5 +264,49 @@ describe('checkLinearizable on generated histories', () => {
     const history = generate(42, 5, 1000, ['a', 'b', 'c'], 0.01);
     assert.equal(history.length, 5000);
     assert.deepEqual(checkLinearizable(history), { ok: true });
+  });
+});
+
+/** Reference checker: try every order of the ops (pending ones optional) that respects real time. */
+function bruteForce(history: readonly Operation[]): boolean {
+  const used = history.map(() => false);
+  const precedes = (a: Operation, b: Operation) => a.return !== null && a.return < b.call;
+  const search = (state: string | null): boolean => {
+    if (history.every((o, i) => used[i] || o.return === null)) return true;
+    return history.some((o, i) => {
+      if (used[i] || history.some((p, j) => !used[j] && j !== i && precedes(p, o))) return false;
+      const { ok, next } = kvModel.step(state, o);
+      if (!ok) return false;
+      used[i] = true;
+      const found = search(next);
+      used[i] = false;
+      return found;
+    });
+  };
+  return search(null);
+}
+
+describe('checkLinearizable agrees with brute force on small random histories', () => {
+  it('3000 histories of up to 8 ops', () => {
+    const rand = rng(99);
+    const pick = <X>(xs: readonly X[]): X => xs[Math.floor(rand() * xs.length)]!;
+    let violations = 0;
+    for (let n = 0; n < 3000; n++) {
+      const history = Array.from({ length: 1 + Math.floor(rand() * 8) }, (_, c): Operation => {
+        const call = Math.floor(rand() * 10);
+        const t: T = [call, rand() < 0.15 ? null : call + Math.floor(rand() * 6)];
+        const done = t[1] !== null;
+        switch (pick(['put', 'get', 'delete', 'cas'] as const)) {
+          case 'put': return put(c, 'k', pick(['a', 'b']), t);
+          case 'delete': return del(c, 'k', t);
+          case 'get': return get(c, 'k', pick(['a', 'b', null]), t);
+          case 'cas': return cas(c, 'k', pick(['a', 'b', null]), pick(['a', 'b']), done ? rand() < 0.5 : undefined, t);
+        }
+      });
+      const expected = bruteForce(history);
+      if (!expected) violations++;
+      assert.equal(checkLinearizable(history).ok, expected, JSON.stringify(history));
+    }
+    assert.ok(violations > 300 && violations < 2700, `a useful mix (${violations} violations)`);
   });
 });

@@ -17,7 +17,9 @@
  * Ops without a response (`return === null`) get a return of +Infinity and
  * are optional: the search succeeds once every *completed* op is linearized,
  * so each pending op either takes effect at some point after its call or
- * never does.
+ * never does. Cost: proving a violation can take time exponential in the
+ * number of pending writes concurrent with it; pass `timeoutMs` and expect
+ * 'unknown' for histories with many of them.
  */
 
 /**
@@ -43,7 +45,7 @@ export interface Operation {
 /**
  * A sequential specification. `step` must be pure: it returns whether `op`
  * (with its observed output) is legal in `state`, and the state after it.
- * `hash` must be equal for equal states (it keys the memo cache).
+ * `hash` must be equal exactly when states are equal (it keys the memo cache).
  */
 export interface Model<S, O> {
   init(): S;
@@ -103,8 +105,8 @@ export const kvModel = {
       case 'get':
         return `${who} get() → ${show(op.output?.value)} ${at}`;
       case 'cas': {
-        const ok = op.output?.ok;
-        return `${who} cas(${show(op.expected)} → ${show(op.value)}) → ${ok === undefined ? '?' : ok ? 'swapped' : 'failed'} ${at}`;
+        const outcome = op.output?.ok === undefined ? '?' : op.output.ok ? 'swapped' : 'failed';
+        return `${who} cas(${show(op.expected)} → ${show(op.value)}) → ${outcome} ${at}`;
       }
     }
   },
@@ -121,7 +123,10 @@ export interface Timed {
 export type PartitionResult = { ok: true } | { ok: false; explanation: string } | { ok: 'unknown' };
 
 /** Result of checking a whole key-value history. */
-export type CheckResult = { ok: true } | { ok: false; key: string; explanation: string } | { ok: 'unknown'; key: string };
+export type CheckResult =
+  | { ok: true }
+  | { ok: false; key: string; explanation: string }
+  | { ok: 'unknown'; key: string };
 
 /** A call or return entry in the search list. */
 interface Entry {
@@ -287,14 +292,15 @@ export function checkOperations<S, O extends Timed>(
     failed.get(key)?.some((y) => subset(y, pend)) ?? false;
   let remaining = completed;
   let state = model.init();
-  let hash = model.hash(state);
   let prefix: Prefix<S> | null = null;
   let best: Prefix<S> | null = null;
-  // A frame is `forced` when its op is read-only (see Model.readOnly): legal
-  // and callable now, it could be moved to this point in any valid
-  // continuation, so its failure is the failure of the frame below it too.
-  type Frame = { call: Entry; state: S; hash: string; prefix: Prefix<S> | null; high: number; forced: boolean; key: string; pend: Uint32Array };
-  const stack: Frame[] = [];
+  // A frame records the configuration before its op (restored on pop) and
+  // the memo key of the one after it (marked failed on pop). It is `forced`
+  // when its op is read-only (see Model.readOnly): legal and callable now,
+  // the op could be moved to this point in any valid continuation, so its
+  // failure is the failure of the frame below it too.
+  type Frame = { call: Entry; state: S; prefix: Prefix<S> | null; high: number; forced: boolean };
+  const stack: Array<Frame & { key: string; pend: Uint32Array }> = [];
   let entry = head.next;
   let iter = 0;
 
@@ -311,7 +317,7 @@ export function checkOperations<S, O extends Timed>(
       unlift(call);
       set.remove(slot[call.id]!, frame.high);
       if (slot[call.id]! >= 0) remaining++;
-      ({ state, hash, prefix } = frame);
+      ({ state, prefix } = frame);
       entry = frame.forced ? null : call.next;
       continue;
     }
@@ -321,22 +327,20 @@ export function checkOperations<S, O extends Timed>(
       entry = entry.next;
       continue;
     }
-    const nextHash = model.hash(next);
     const forced = model.readOnly?.(ops[id]!) === true;
     const high = set.high;
     set.add(slot[id]!);
-    const key = `${set.key()}|${nextHash}`;
+    const key = `${set.key()}|${model.hash(next)}`;
     const pend = set.pendingBits();
     if (knownToFail(key, pend)) {
       set.remove(slot[id]!, high);
       entry = forced ? null : entry.next;
       continue;
     }
-    stack.push({ call: entry, state, hash, prefix, high, forced, key, pend });
+    stack.push({ call: entry, state, prefix, high, forced, key, pend });
     prefix = { id, after: next, depth: (prefix?.depth ?? 0) + 1, parent: prefix };
     if (best === null || prefix.depth > best.depth) best = prefix;
     state = next;
-    hash = nextHash;
     lift(entry);
     if (slot[id]! >= 0) remaining--;
     entry = head.next;

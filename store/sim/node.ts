@@ -11,6 +11,8 @@ import { RawNode } from '../raft/rawnode.js';
 import { ProposalDroppedError, StateType } from '../raft/raft.js';
 import { EntryType, decodeConfChange, type ConfChange, type ConfState, type Entry, type Message, type NodeId } from '../raft/types.js';
 import { MemoryStorage } from '../storage/memory.js';
+import { SqliteStorage } from '../storage/sqlite.js';
+import type { RaftStorage } from '../storage/storage.js';
 import { KvStateMachine, decodeCommand, encodeCommand, type KvCommand } from './kv.js';
 import type { LogView } from './invariants.js';
 
@@ -48,7 +50,8 @@ export interface NodeHooks {
 
 /** A member of the simulated cluster. */
 export class SimNode {
-  readonly storage = new MemoryStorage();
+  /** The member's disk. invariant: open while the member is up. */
+  storage: RaftStorage;
   raw: RawNode | undefined;
   kv = new KvStateMachine();
   // invariant: applied <= raw's committed index
@@ -58,13 +61,17 @@ export class SimNode {
   private pendingReads = new Map<string, string>(); // ctx -> key
   private readyReads: { index: number; opId: string; key: string }[] = [];
   private incarnation = 0;
+  private closed = false;
 
   constructor(
     readonly id: NodeId,
     private readonly cfg: NodeConfig,
     private readonly hooks: NodeHooks,
     private readonly seed: number,
-  ) {}
+    private readonly disk: Disk,
+  ) {
+    this.storage = disk.open(id);
+  }
 
   get up(): boolean {
     return this.raw !== undefined && !this.removed;
@@ -72,6 +79,10 @@ export class SimNode {
 
   /** Starts (or restarts) the member from its storage alone. */
   start(): void {
+    if (this.closed) {
+      this.storage = this.disk.open(this.id);
+      this.closed = false;
+    }
     const snap = this.storage.snapshot();
     this.kv = new KvStateMachine();
     this.kv.restore(snap.data);
@@ -95,6 +106,11 @@ export class SimNode {
 
   /** Loses everything not on disk: the Raft core, the state machine, pending requests. */
   crash(): void {
+    if (this.disk.closeOnCrash && !this.closed) {
+      // what was saved is committed to the file; the process's handle dies with it
+      this.storage.close();
+      this.closed = true;
+    }
     this.raw = undefined;
     this.pendingWrites.clear();
     this.pendingReads.clear();
@@ -268,4 +284,32 @@ export class SimNode {
       },
     };
   }
+}
+
+/** Where members keep their durable state. */
+export interface Disk {
+  open(id: NodeId): RaftStorage;
+  /** True when a crash must close the storage (a file handle), and a restart reopen it. */
+  readonly closeOnCrash: boolean;
+}
+
+/** In-memory disks: a MemoryStorage per member that outlives its crashes. */
+export function memoryDisk(): Disk {
+  const disks = new Map<NodeId, MemoryStorage>();
+  return {
+    closeOnCrash: false,
+    open(id) {
+      const s = disks.get(id) ?? new MemoryStorage();
+      disks.set(id, s);
+      return s;
+    },
+  };
+}
+
+/** Real SQLite files in `dir`, one per member, closed at a crash and reopened at a restart. */
+export function sqliteDisk(dir: string, clusterId: string): Disk {
+  return {
+    closeOnCrash: true,
+    open: (id) => SqliteStorage.open(`${dir}/member-${id}.db`, { clusterId, memberId: id }),
+  };
 }

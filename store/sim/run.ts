@@ -4,11 +4,14 @@
  * bound, then the checkers: Raft's invariants, convergence of the members,
  * and linearizability of the recorded client history.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Rand } from '../raft/rand.js';
 import type { NodeId } from '../raft/types.js';
 import { Cluster } from './cluster.js';
 import { checkLinearizable } from './linearizability.js';
-import type { NodeConfig } from './node.js';
+import { sqliteDisk, type NodeConfig } from './node.js';
 
 /** What to simulate. Unset fields are drawn from the seed. */
 export interface RunOptions {
@@ -20,6 +23,8 @@ export interface RunOptions {
   readonly bugs?: NodeConfig['bugs'];
   /** Inject membership changes (default: drawn from the seed). */
   readonly confChanges?: boolean;
+  /** Keep each member's log in a real SQLite file in a temporary folder instead of memory. */
+  readonly sqlite?: boolean;
 }
 
 /** The outcome of a run. */
@@ -61,6 +66,15 @@ export function runSeed(o: RunOptions): RunResult {
   const members = o.members ?? (r.chance(0.5) ? 3 : 5);
   const faultMs = o.faultMs ?? 3000;
   const confChanges = o.confChanges ?? r.chance(0.4);
+  const dir = o.sqlite ? mkdtempSync(join(tmpdir(), `kubeling-sim-${o.seed}-`)) : undefined;
+  try {
+    return runWith(o, r, members, faultMs, confChanges, dir);
+  } finally {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function runWith(o: RunOptions, r: Rand, members: number, faultMs: number, confChanges: boolean, dir: string | undefined): RunResult {
   const c = new Cluster({
     seed: o.seed,
     members,
@@ -71,6 +85,7 @@ export function runSeed(o: RunOptions): RunResult {
     keys: 3,
     clientTimeoutMs: CLIENT_TIMEOUT_MS,
     trace: o.trace ?? false,
+    ...(dir ? { disk: sqliteDisk(dir, `sim-${o.seed}`) } : {}),
   });
   const violations: string[] = [];
 
@@ -117,6 +132,7 @@ export function runSeed(o: RunOptions): RunResult {
   violations.push(...c.invariants.violations);
   if (!c.fatalError && recoveredAt !== undefined) violations.push(...convergence(c));
 
+  c.close();
   const lin = checkLinearizable(c.history(), { timeoutMs: 20_000 });
   if (lin.ok === false) violations.push(`linearizability (key ${lin.key}): ${lin.explanation}`);
   else if (lin.ok === 'unknown') violations.push(`linearizability (key ${lin.key}): checker ran out of time`);

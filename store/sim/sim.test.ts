@@ -35,6 +35,18 @@ describe('simulator: random faults, 3 and 5 members', () => {
     assert.equal(failures(results), '');
   });
 
+  it('members on real SQLite files behave exactly as on memory, and stay safe', () => {
+    const results: RunResult[] = [];
+    for (let seed = 1; seed <= 20; seed++) {
+      const onFile = runSeed({ seed: 7000 + seed, sqlite: true, trace: true });
+      const inMemory = runSeed({ seed: 7000 + seed, trace: true });
+      // the storage must not change a single decision: same trace, message for message
+      assert.deepEqual(onFile.trace, inMemory.trace, `seed ${7000 + seed}`);
+      results.push(onFile);
+    }
+    assert.equal(failures(results), '');
+  });
+
   it('a seed replays exactly', () => {
     const a = runSeed({ seed: 4242, trace: true });
     const b = runSeed({ seed: 4242, trace: true });
