@@ -13,21 +13,31 @@ commands:
 `;
 
 const [cmd, ...args] = process.argv.slice(2);
-switch (cmd) {
-  case 'up':
-    await up(args);
-    break;
-  case 'sim':
-    process.argv = [process.argv[0] ?? 'node', 'sim', ...args];
-    await import('../store/sim/cli.js');
-    break;
-  case undefined:
-  case 'help':
-  case '--help':
-  case '-h':
-    process.stdout.write(USAGE);
-    break;
-  default:
-    process.stderr.write(`kubeling: unknown command "${cmd}"\n\n${USAGE}`);
-    process.exitCode = 2;
+try {
+  await run(cmd, args);
+} catch (e) {
+  // bad flags, a refused data directory...: one clear line, no stack
+  process.stderr.write(`kubeling ${cmd ?? ''}: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+}
+
+async function run(cmd: string | undefined, args: string[]): Promise<void> {
+  switch (cmd) {
+    case 'up':
+      await up(args);
+      break;
+    case 'sim':
+      process.argv = [process.argv[0] ?? 'node', 'sim', ...args];
+      await import('../store/sim/cli.js');
+      break;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      break;
+    default:
+      process.stderr.write(`kubeling: unknown command "${cmd}"\n\n${USAGE}`);
+      process.exitCode = 2;
+  }
 }
