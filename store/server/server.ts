@@ -1,0 +1,172 @@
+/**
+ * Starting and stopping a store member process: resolve who it is (from its
+ * data directory, or from --initial-cluster for a new member), open its Raft
+ * log and its MVCC store, connect to its peers, start the driver loop, serve
+ * the etcd v3 API on its client URLs, and announce itself to the cluster.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { bootstrapState, type NodeId } from '../raft/index.js';
+import { SqliteStorage } from '../storage/sqlite.js';
+import {
+  clusterIdFor,
+  memberIdFor,
+  parseInitialCluster,
+  readIdentity,
+  writeIdentity,
+  type Identity,
+  type MemberInfo,
+} from './identity.js';
+import { MemberDriver, type StateMachine } from './member.js';
+import { PeerTransport, discover } from './transport.js';
+
+/** etcd's TLS flags for one port. */
+export interface TlsFlags {
+  readonly certFile: string | undefined;
+  readonly keyFile: string | undefined;
+  readonly trustedCaFile: string | undefined;
+  readonly clientCertAuth: boolean;
+}
+
+/** A member's configuration: etcd's flags (see cli/store.ts). */
+export interface StoreConfig {
+  readonly name: string;
+  readonly dataDir: string;
+  readonly listenClientUrls: readonly string[];
+  readonly advertiseClientUrls: readonly string[];
+  readonly listenPeerUrls: readonly string[];
+  readonly initialAdvertisePeerUrls: readonly string[];
+  readonly initialCluster: string;
+  readonly initialClusterState: 'new' | 'existing';
+  readonly initialClusterToken: string;
+  readonly heartbeatMs: number;
+  readonly electionMs: number;
+  readonly snapshotCount: number;
+  readonly clientTls: TlsFlags;
+  readonly peerTls: TlsFlags;
+  readonly quiet: boolean;
+}
+
+/** Resolves the member's identity: recorded in its data dir, or derived from the flags (and, to join, from a peer). */
+export async function resolveIdentity(cfg: StoreConfig, memberDir: string): Promise<{ identity: Identity; founders: MemberInfo[]; fresh: boolean }> {
+  const known = readIdentity(memberDir);
+  const cluster = parseInitialCluster(cfg.initialCluster);
+  const founders: MemberInfo[] = [...cluster].map(([name, peerURLs]) => ({
+    id: memberIdFor(peerURLs, cfg.initialClusterToken),
+    name,
+    peerURLs,
+    clientURLs: [],
+    isLearner: false,
+  }));
+  if (known) return { identity: known, founders, fresh: false };
+
+  const mine = cluster.get(cfg.name);
+  if (!mine) throw new Error(`couldn't find local name "${cfg.name}" in the initial cluster configuration`);
+  const advertised = [...cfg.initialAdvertisePeerUrls].sort().join(',');
+  if ([...mine].sort().join(',') !== advertised) {
+    throw new Error(
+      `--initial-cluster has ${cfg.name}=${mine.join(',')} but missing from --initial-advertise-peer-urls=${cfg.initialAdvertisePeerUrls.join(',')}`,
+    );
+  }
+  if (cfg.initialClusterState === 'new') {
+    const identity: Identity = {
+      name: cfg.name,
+      memberId: memberIdFor(mine, cfg.initialClusterToken),
+      clusterId: clusterIdFor(
+        founders.map((f) => f.id),
+        cfg.initialClusterToken,
+      ),
+    };
+    return { identity, founders, fresh: true };
+  }
+  // joining: ask a running member who the cluster is and which id we were added under
+  const errors: string[] = [];
+  for (const [name, urls] of cluster) {
+    if (name === cfg.name) continue;
+    for (const url of urls) {
+      try {
+        const d = (await discover(url)) as { clusterId: string; members: MemberInfo[] };
+        const me = d.members.find((m) => [...m.peerURLs].sort().join(',') === advertised);
+        if (!me) {
+          throw new Error(
+            `member with peer URLs ${advertised} has not been added to the cluster ${d.clusterId}; run "etcdctl member add" first`,
+          );
+        }
+        return { identity: { name: cfg.name, memberId: me.id, clusterId: d.clusterId }, founders: d.members, fresh: true };
+      } catch (e) {
+        errors.push(e instanceof Error ? e.message : String(e));
+      }
+    }
+  }
+  throw new Error(`cannot join the existing cluster: ${errors.join('; ') || 'no other member in --initial-cluster'}`);
+}
+
+/** A running member's parts. */
+export interface StoreParts {
+  readonly identity: Identity;
+  readonly storage: SqliteStorage;
+  readonly transport: PeerTransport;
+  readonly driver: MemberDriver;
+}
+
+/**
+ * Opens the Raft log and transport and starts the driver over `sm`. The
+ * caller owns `sm` (opened from the same data dir) and the client API.
+ */
+export async function startMember(
+  cfg: StoreConfig,
+  openStateMachine: (memberDir: string) => StateMachine,
+  log: (line: string) => void,
+): Promise<StoreParts & { sm: StateMachine; founders: MemberInfo[] }> {
+  const memberDir = join(cfg.dataDir, 'member');
+  mkdirSync(memberDir, { recursive: true });
+  const { identity, founders, fresh } = await resolveIdentity(cfg, memberDir);
+  const storage = SqliteStorage.open(join(memberDir, 'raft.db'), { clusterId: identity.clusterId, memberId: identity.memberId });
+  if (fresh && cfg.initialClusterState === 'new' && storage.lastIndex() === 0) {
+    const contexts = new Map<NodeId, string>(founders.map((f) => [f.id, JSON.stringify({ name: f.name, peerURLs: f.peerURLs })]));
+    storage.save(bootstrapState(founders.map((f) => f.id), contexts));
+  }
+  if (fresh) writeIdentity(memberDir, identity);
+  const sm = openStateMachine(memberDir);
+  const peerUrl = new URL(cfg.listenPeerUrls[0] ?? 'http://localhost:2380');
+  let driver: MemberDriver | undefined;
+  const transport = new PeerTransport({
+    id: identity.memberId,
+    clusterId: identity.clusterId,
+    listen: { host: peerUrl.hostname.replace(/^\[|\]$/g, ''), port: Number(peerUrl.port || 2380) },
+    log,
+    handler: {
+      onMessages: (msgs) => driver?.receive(msgs),
+      onSnapshot: (m, db) => driver?.receiveSnapshot(m, db),
+      onRequest: async () => {
+        throw new Error('no requests are served yet');
+      },
+      onUnreachable: (to) => driver?.reportUnreachable(to),
+      onSnapshotStatus: (to, ok) => driver?.reportSnapshot(to, ok),
+      onDiscover: () => ({ clusterId: identity.clusterId, members: driver ? [...driver.members.values()] : founders }),
+    },
+  });
+  await transport.start();
+  driver = new MemberDriver(
+    {
+      id: identity.memberId,
+      clusterId: identity.clusterId,
+      tickMs: cfg.heartbeatMs,
+      electionTicks: Math.max(2, Math.round(cfg.electionMs / cfg.heartbeatMs)),
+      snapshotCount: cfg.snapshotCount,
+      catchUpEntries: Math.min(5000, Math.floor(cfg.snapshotCount / 2)),
+      requestTimeoutMs: 7000,
+      log,
+    },
+    storage,
+    sm,
+    transport,
+    founders,
+  );
+  for (const m of driver.members.values()) {
+    const url = m.peerURLs[0];
+    if (url && m.id !== identity.memberId) transport.addPeer(m.id, url);
+  }
+  driver.start();
+  return { identity, storage, transport, driver, sm, founders };
+}

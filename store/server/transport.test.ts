@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { MessageType, message, type Message, type NodeId } from '../raft/types.js';
+import { PeerTransport, discover, type TransportHandler } from './transport.js';
+import { FrameKind, FrameReader, decodeMessages, encodeMessages, frame } from './wire.js';
+
+function recorder(): TransportHandler & { got: Message[]; snaps: { msg: Message; db: Uint8Array }[]; unreachable: NodeId[]; status: [NodeId, boolean][] } {
+  const h = {
+    got: [] as Message[],
+    snaps: [] as { msg: Message; db: Uint8Array }[],
+    unreachable: [] as NodeId[],
+    status: [] as [NodeId, boolean][],
+    onMessages: (m: Message[]) => void h.got.push(...m),
+    onSnapshot: (msg: Message, db: Uint8Array) => void h.snaps.push({ msg, db }),
+    onRequest: async (from: NodeId, body: unknown) => {
+      if ((body as { fail?: boolean }).fail) throw new Error('refused on purpose');
+      return { from, echo: body };
+    },
+    onUnreachable: (to: NodeId) => void h.unreachable.push(to),
+    onSnapshotStatus: (to: NodeId, ok: boolean) => void h.status.push([to, ok]),
+    onDiscover: () => ({ clusterId: 'c1', members: [{ id: 2 }] }),
+  };
+  return h;
+}
+
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(cond(), 'condition not reached');
+}
+
+describe('wire', () => {
+  it('round-trips messages with entries and snapshots, and splits frames fed byte by byte', () => {
+    const msgs: Message[] = [
+      message({ type: MessageType.App, to: 2, from: 1, term: 3, index: 5, logTerm: 2, commit: 4, entries: [{ term: 3, index: 6, type: 0, data: new Uint8Array([1, 2, 255]) }] }),
+      message({ type: MessageType.Snap, to: 2, from: 1, term: 3, snapshot: { metadata: { index: 9, term: 3, confState: { voters: [1, 2], learners: [] } }, data: new Uint8Array([7]) } }),
+    ];
+    const bytes = Buffer.concat([frame(FrameKind.Messages, encodeMessages(msgs)), frame(FrameKind.Hello, Buffer.from('{}'))]);
+    const out: [FrameKind, Buffer][] = [];
+    const r = new FrameReader((k, b) => out.push([k, Buffer.from(b)]));
+    for (const byte of bytes) r.push(Buffer.from([byte]));
+    assert.equal(out.length, 2);
+    assert.equal(out[0]?.[0], FrameKind.Messages);
+    assert.deepEqual(decodeMessages(out[0]?.[1] ?? Buffer.alloc(0)), msgs);
+    assert.equal(out[1]?.[0], FrameKind.Hello);
+  });
+
+  it('refuses a frame length beyond the limit and an unknown kind', () => {
+    const r = new FrameReader(() => {});
+    assert.throws(() => r.push(Buffer.from([0xff, 0xff, 0xff, 0xff, 1])), /bad peer frame length/);
+    const r2 = new FrameReader(() => {});
+    assert.throws(() => r2.push(Buffer.from([0, 0, 0, 1, 99])), /unknown peer frame kind/);
+  });
+});
+
+describe('PeerTransport on loopback', () => {
+  it('delivers batches, snapshots and requests, and reports what it cannot send', async () => {
+    const h1 = recorder();
+    const h2 = recorder();
+    const t1 = new PeerTransport({ id: 1, clusterId: 'c1', listen: { host: '127.0.0.1', port: 0 }, handler: h1 });
+    const t2 = new PeerTransport({ id: 2, clusterId: 'c1', listen: { host: '127.0.0.1', port: 0 }, handler: h2 });
+    await t1.start();
+    await t2.start();
+    try {
+      // nothing connected yet: reported unreachable, not thrown
+      t1.send([message({ type: MessageType.Heartbeat, to: 3, from: 1, term: 1 })]);
+      assert.deepEqual(h1.unreachable, [3]);
+      t1.addPeer(2, `http://127.0.0.1:${t2.port()}`);
+      t2.addPeer(1, `http://127.0.0.1:${t1.port()}`);
+      await until(() => t1.isConnected(2) && t2.isConnected(1));
+      const batch = [1, 2, 3].map((i) => message({ type: MessageType.Heartbeat, to: 2, from: 1, term: 1, commit: i }));
+      t1.send(batch);
+      await until(() => h2.got.length === 3);
+      assert.deepEqual(h2.got.map((m) => m.commit), [1, 2, 3]);
+
+      const snap = message({ type: MessageType.Snap, to: 2, from: 1, term: 1, snapshot: { metadata: { index: 4, term: 1, confState: { voters: [1, 2], learners: [] } }, data: new Uint8Array() } });
+      t1.sendSnapshot(snap, new Uint8Array([5, 6, 7]));
+      await until(() => h2.snaps.length === 1 && h1.status.length === 1);
+      assert.deepEqual([...(h2.snaps[0]?.db ?? [])], [5, 6, 7]);
+      assert.deepEqual(h1.status, [[2, true]]);
+
+      assert.deepEqual(await t1.request(2, { hello: 'there' }), { from: 1, echo: { hello: 'there' } });
+      await assert.rejects(t1.request(2, { fail: true }), /refused on purpose/);
+      assert.deepEqual(await discover(`http://127.0.0.1:${t2.port()}`), { clusterId: 'c1', members: [{ id: 2 }] });
+    } finally {
+      await t1.stop();
+      await t2.stop();
+    }
+  });
+
+  it('refuses a peer from another cluster, and redials a restarted peer', async () => {
+    const h1 = recorder();
+    const h2 = recorder();
+    const t1 = new PeerTransport({ id: 1, clusterId: 'c1', listen: { host: '127.0.0.1', port: 0 }, handler: h1 });
+    const stranger = new PeerTransport({ id: 9, clusterId: 'other', listen: { host: '127.0.0.1', port: 0 }, handler: recorder() });
+    await t1.start();
+    await stranger.start();
+    try {
+      stranger.addPeer(1, `http://127.0.0.1:${t1.port()}`);
+      await until(() => stranger.isConnected(1));
+      stranger.send([message({ type: MessageType.Heartbeat, to: 1, from: 9, term: 1 })]);
+      // t1 closes the connection on the hello; nothing reaches its handler
+      await until(() => !stranger.isConnected(1));
+      assert.equal(h1.got.length, 0);
+
+      let t2 = new PeerTransport({ id: 2, clusterId: 'c1', listen: { host: '127.0.0.1', port: 0 }, handler: h2 });
+      await t2.start();
+      const port = t2.port();
+      t1.addPeer(2, `http://127.0.0.1:${port}`);
+      await until(() => t1.isConnected(2));
+      await t2.stop();
+      await until(() => !t1.isConnected(2));
+      t2 = new PeerTransport({ id: 2, clusterId: 'c1', listen: { host: '127.0.0.1', port }, handler: h2 });
+      await t2.start();
+      await until(() => t1.isConnected(2));
+      t1.send([message({ type: MessageType.Heartbeat, to: 2, from: 1, term: 1, commit: 42 })]);
+      await until(() => h2.got.some((m) => m.commit === 42));
+      await t2.stop();
+    } finally {
+      await t1.stop();
+      await stranger.stop();
+    }
+  });
+});
