@@ -2,6 +2,7 @@
  * `kubeling <command>`: the one executable (DESIGN.md). Commands arrive with
  * the issues that build them; each lives in its own file here.
  */
+import { pki } from './pki.js';
 import { up } from './up.js';
 
 const USAGE = `usage: kubeling <command> [flags]
@@ -10,6 +11,8 @@ commands:
   up [--data-dir DIR] [--store-members N]   run a local Raft store cluster (the apiserver, scheduler,
                                             controllers and nodes join it in later releases)
   sim [--seeds N | --seed S]                run the deterministic Raft simulator (same as npm run sim)
+  pki init --dir DIR [--san DNS|IP] [--force]
+                                            write CAs, certificates and keys in kubeadm's layout
 `;
 
 const [cmd, ...args] = process.argv.slice(2);
@@ -29,6 +32,9 @@ async function run(cmd: string | undefined, args: string[]): Promise<void> {
     case 'sim':
       process.argv = [process.argv[0] ?? 'node', 'sim', ...args];
       await import('../store/sim/cli.js');
+      break;
+    case 'pki':
+      await pki(args);
       break;
     case undefined:
     case 'help':

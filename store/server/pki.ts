@@ -153,7 +153,7 @@ export async function initPki(dir: string, opts: PkiOptions = {}): Promise<PkiFi
       if (ca && !(loaded.cert.checkIssued(ca.cert) && loaded.cert.verify(ca.cert.publicKey))) {
         throw new PkiError(`${crt} was not issued by ${spec.ca}.crt: remove the ${spec.base} pair or use --force`);
       }
-      if (spec.sans) loaded.warnings.push(...missingSans(loaded.cert, alt[spec.sans]));
+      if (spec.sans) loaded.warnings.push(...missingSans(crt, loaded.cert, alt[spec.sans]));
     }
     existing.set(spec.base, loaded);
   }
@@ -162,10 +162,11 @@ export async function initPki(dir: string, opts: PkiOptions = {}): Promise<PkiFi
       throw new PkiError(`${ca}.crt is missing but ${leaves.join(', ')} exist (issued by the old CA): remove them too, or use --force`);
     }
   }
+  const saKept = !force && (await exists(p('sa.key'))) ? await loadServiceAccountKey(p('sa.key')) : undefined;
 
   const algorithm = opts.keyAlgorithm ?? 'rsa';
   const missing = specs.filter((s) => !existing.has(s.base));
-  const newKeys = await Promise.all([...missing.map(() => newKey(algorithm)), newKey('rsa')]);
+  const newKeys = await Promise.all([...missing.map(() => newKey(algorithm)), ...(saKept ? [] : [newKey('rsa')])]);
   const pairs = new Map<string, Pair>();
   const files: PkiFile[] = [];
   for (const spec of specs) {
@@ -190,9 +191,9 @@ export async function initPki(dir: string, opts: PkiOptions = {}): Promise<PkiFi
       files.push({ name: `${spec.base}.${ext}`, path: p(`${spec.base}.${ext}`), status: pair.status, warnings: pair.warnings });
     }
   }
-  const saKey = newKeys[missing.length];
+  const saKey = saKept ?? newKeys[missing.length];
   if (!saKey) throw new Error('no key generated for sa');
-  files.push(...(await serviceAccountKeys(p('sa.key'), p('sa.pub'), saKey, force)));
+  files.push(...(await serviceAccountKeys(p('sa.key'), p('sa.pub'), saKey, saKept !== undefined, force)));
   return files;
 }
 
@@ -216,31 +217,41 @@ async function loadPair(crtPath: string, keyPath: string, crt: string, keyName: 
   return { cert, key, warnings };
 }
 
-/** sa.key/sa.pub: kept if sa.key exists (sa.pub rewritten from it if missing or different), else made. */
-async function serviceAccountKeys(keyPath: string, pubPath: string, fresh: KeyObject, force: boolean): Promise<PkiFile[]> {
+async function loadServiceAccountKey(keyPath: string): Promise<KeyObject> {
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(await readFile(keyPath));
+  } catch (e) {
+    throw new PkiError(`sa.key: not a usable private key (${errorText(e)}): remove it or use --force`);
+  }
+  if (key.asymmetricKeyType !== 'rsa') throw new PkiError('sa.key is not an RSA key: remove it or use --force');
+  return key;
+}
+
+/** Writes sa.key/sa.pub: a kept sa.key stays (sa.pub is rewritten from it if missing or different). */
+async function serviceAccountKeys(
+  keyPath: string,
+  pubPath: string,
+  key: KeyObject,
+  kept: boolean,
+  force: boolean,
+): Promise<PkiFile[]> {
   const file = (name: string, path: string, status: PkiFile['status'], warnings: string[] = []): PkiFile => ({
     name,
     path,
     status,
     warnings,
   });
-  if (!force && (await exists(keyPath))) {
-    let key: KeyObject;
-    try {
-      key = createPrivateKey(await readFile(keyPath));
-    } catch (e) {
-      throw new PkiError(`sa.key: not a usable private key (${errorText(e)}): remove it or use --force`);
-    }
-    if (key.asymmetricKeyType !== 'rsa') throw new PkiError('sa.key is not an RSA key: remove it or use --force');
-    const pub = createPublicKey(key).export({ type: 'spki', format: 'pem' });
+  if (kept) {
+    const pub = createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString();
     const current = (await exists(pubPath)) ? await readFile(pubPath, 'utf8') : undefined;
     if (current === pub) return [file('sa.key', keyPath, 'kept'), file('sa.pub', pubPath, 'kept')];
     await writeAtomic(pubPath, pub, 0o644);
     return [file('sa.key', keyPath, 'kept'), file('sa.pub', pubPath, current === undefined ? 'created' : 'regenerated')];
   }
   const status = force && (await exists(keyPath)) ? 'regenerated' : 'created';
-  await writeAtomic(keyPath, exportKey(fresh), 0o600);
-  await writeAtomic(pubPath, createPublicKey(fresh).export({ type: 'spki', format: 'pem' }), 0o644);
+  await writeAtomic(keyPath, exportKey(key), 0o600);
+  await writeAtomic(pubPath, createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString(), 0o644);
   return [file('sa.key', keyPath, status), file('sa.pub', pubPath, status)];
 }
 
@@ -252,6 +263,7 @@ interface AltNames {
 const DNS_NAME = /^(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/;
 
 function altNames(host: string, extra: readonly string[]): Record<'apiserver' | 'etcd', AltNames> {
+  if (!DNS_NAME.test(host) || host.length > 253) throw new PkiError(`hostname ${JSON.stringify(host)} is not a valid DNS name`);
   const dns: string[] = [];
   const ips: string[] = [];
   for (const raw of extra) {
@@ -276,12 +288,12 @@ function dedupe(dns: string[], ips: string[]): AltNames {
   return { dns: [...new Set(dns)], ips: uniqueIps };
 }
 
-function missingSans(cert: X509Certificate, alt: AltNames): string[] {
+function missingSans(name: string, cert: X509Certificate, alt: AltNames): string[] {
   const lacking = [
     ...alt.dns.filter((d) => cert.checkHost(d, { wildcards: false }) === undefined),
     ...alt.ips.filter((ip) => cert.checkIP(ip) === undefined),
   ];
-  return lacking.length === 0 ? [] : [`lacks SAN ${lacking.join(', ')}: use --force to reissue it`];
+  return lacking.length === 0 ? [] : [`${name} lacks SAN ${lacking.join(', ')}: use --force to reissue it`];
 }
 
 const generateKeyPairAsync = promisify(generateKeyPair);
