@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { StoreConfig } from '../store/server/server.js';
+import { ETCD_TLS_OPTIONS, etcdTlsFlags } from '../store/server/tls.js';
 
 /** Parses etcd-style flags into a StoreConfig; throws with a clear message on bad input. */
 export function parseStoreFlags(argv: readonly string[]): StoreConfig {
@@ -24,14 +25,7 @@ export function parseStoreFlags(argv: readonly string[]): StoreConfig {
       'heartbeat-interval': { type: 'string', default: '100' },
       'election-timeout': { type: 'string', default: '1000' },
       'snapshot-count': { type: 'string', default: '10000' },
-      'cert-file': { type: 'string' },
-      'key-file': { type: 'string' },
-      'trusted-ca-file': { type: 'string' },
-      'client-cert-auth': { type: 'boolean', default: false },
-      'peer-cert-file': { type: 'string' },
-      'peer-key-file': { type: 'string' },
-      'peer-trusted-ca-file': { type: 'string' },
-      'peer-client-cert-auth': { type: 'boolean', default: false },
+      ...ETCD_TLS_OPTIONS,
       'log-level': { type: 'string', default: 'info' },
     },
   });
@@ -77,18 +71,7 @@ export function parseStoreFlags(argv: readonly string[]): StoreConfig {
     heartbeatMs,
     electionMs,
     snapshotCount: int('snapshot-count', values['snapshot-count'], 1),
-    clientTls: {
-      certFile: values['cert-file'],
-      keyFile: values['key-file'],
-      trustedCaFile: values['trusted-ca-file'],
-      clientCertAuth: values['client-cert-auth'],
-    },
-    peerTls: {
-      certFile: values['peer-cert-file'],
-      keyFile: values['peer-key-file'],
-      trustedCaFile: values['peer-trusted-ca-file'],
-      clientCertAuth: values['peer-client-cert-auth'],
-    },
+    tls: etcdTlsFlags(values),
     quiet: values['log-level'] === 'error',
   };
 }

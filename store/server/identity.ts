@@ -69,7 +69,7 @@ export function readIdentity(memberDir: string): Identity | undefined {
   try {
     v = JSON.parse(readFileSync(f, 'utf8')) as Partial<Identity>;
   } catch (e) {
-    throw new Error(`${f}: not valid JSON (${String(e)}); refusing to start on a damaged data directory`);
+    throw new Error(`${f}: not valid JSON (${String(e)}); refusing to start on a damaged data directory`, { cause: e });
   }
   if (typeof v.name !== 'string' || typeof v.memberId !== 'number' || typeof v.clusterId !== 'string') {
     throw new Error(`${f}: missing name, memberId or clusterId; refusing to start on a damaged data directory`);

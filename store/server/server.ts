@@ -18,15 +18,8 @@ import {
   type MemberInfo,
 } from './identity.js';
 import { MemberDriver, type StateMachine } from './member.js';
+import { peerClientTls, serverTls, type EtcdTlsFlags } from './tls.js';
 import { PeerTransport, discover } from './transport.js';
-
-/** etcd's TLS flags for one port. */
-export interface TlsFlags {
-  readonly certFile: string | undefined;
-  readonly keyFile: string | undefined;
-  readonly trustedCaFile: string | undefined;
-  readonly clientCertAuth: boolean;
-}
 
 /** A member's configuration: etcd's flags (see cli/store.ts). */
 export interface StoreConfig {
@@ -42,8 +35,8 @@ export interface StoreConfig {
   readonly heartbeatMs: number;
   readonly electionMs: number;
   readonly snapshotCount: number;
-  readonly clientTls: TlsFlags;
-  readonly peerTls: TlsFlags;
+  /** etcd's TLS flags, client and peer side. */
+  readonly tls: EtcdTlsFlags;
   readonly quiet: boolean;
 }
 
@@ -85,7 +78,7 @@ export async function resolveIdentity(cfg: StoreConfig, memberDir: string): Prom
     if (name === cfg.name) continue;
     for (const url of urls) {
       try {
-        const d = (await discover(url)) as { clusterId: string; members: MemberInfo[] };
+        const d = (await discover(url, peerClientTls(cfg.tls))) as { clusterId: string; members: MemberInfo[] };
         const me = d.members.find((m) => [...m.peerURLs].sort().join(',') === advertised);
         if (!me) {
           throw new Error(
@@ -129,25 +122,29 @@ export async function startMember(
   if (fresh) writeIdentity(memberDir, identity);
   const sm = openStateMachine(memberDir);
   const peerUrl = new URL(cfg.listenPeerUrls[0] ?? 'http://localhost:2380');
-  let driver: MemberDriver | undefined;
+  const peerServer = serverTls(cfg.tls, 'peer');
+  const peerClient = peerClientTls(cfg.tls);
+  // the transport's handler needs the driver, which needs the transport
+  const ref: { driver?: MemberDriver } = {};
   const transport = new PeerTransport({
     id: identity.memberId,
     clusterId: identity.clusterId,
     listen: { host: peerUrl.hostname.replace(/^\[|\]$/g, ''), port: Number(peerUrl.port || 2380) },
+    ...(peerServer && peerClient ? { tls: { server: peerServer, client: peerClient } } : {}),
     log,
     handler: {
-      onMessages: (msgs) => driver?.receive(msgs),
-      onSnapshot: (m, db) => driver?.receiveSnapshot(m, db),
+      onMessages: (msgs) => ref.driver?.receive(msgs),
+      onSnapshot: (m, db) => ref.driver?.receiveSnapshot(m, db),
       onRequest: async () => {
         throw new Error('no requests are served yet');
       },
-      onUnreachable: (to) => driver?.reportUnreachable(to),
-      onSnapshotStatus: (to, ok) => driver?.reportSnapshot(to, ok),
-      onDiscover: () => ({ clusterId: identity.clusterId, members: driver ? [...driver.members.values()] : founders }),
+      onUnreachable: (to) => ref.driver?.reportUnreachable(to),
+      onSnapshotStatus: (to, ok) => ref.driver?.reportSnapshot(to, ok),
+      onDiscover: () => ({ clusterId: identity.clusterId, members: ref.driver ? [...ref.driver.members.values()] : founders }),
     },
   });
   await transport.start();
-  driver = new MemberDriver(
+  const driver = new MemberDriver(
     {
       id: identity.memberId,
       clusterId: identity.clusterId,
@@ -163,6 +160,7 @@ export async function startMember(
     transport,
     founders,
   );
+  ref.driver = driver;
   for (const m of driver.members.values()) {
     const url = m.peerURLs[0];
     if (url && m.id !== identity.memberId) transport.addPeer(m.id, url);
