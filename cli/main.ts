@@ -3,6 +3,7 @@
  * the issues that build them; each lives in its own file here.
  */
 import { pki } from './pki.js';
+import { store } from './store.js';
 import { up } from './up.js';
 
 const USAGE = `usage: kubeling <command> [flags]
@@ -11,6 +12,10 @@ commands:
   up [--data-dir DIR] [--store-members N]   run a local Raft store cluster (the apiserver, scheduler,
                                             controllers and nodes join it in later releases)
   sim [--seeds N | --seed S]                run the deterministic Raft simulator (same as npm run sim)
+  store --name NAME --data-dir DIR --listen-client-urls URL --advertise-client-urls URL
+        --listen-peer-urls URL --initial-advertise-peer-urls URL --initial-cluster n1=URL,...
+        [--initial-cluster-state new|existing] [TLS flags as etcd's]
+                                            run one member of the etcd-compatible store
   pki init --dir DIR [--san DNS|IP] [--force]
                                             write CAs, certificates and keys in kubeadm's layout
 `;
@@ -35,6 +40,9 @@ async function run(cmd: string | undefined, args: string[]): Promise<void> {
       break;
     case 'pki':
       await pki(args);
+      break;
+    case 'store':
+      await store(args);
       break;
     case undefined:
     case 'help':

@@ -75,3 +75,18 @@ export function parseStoreFlags(argv: readonly string[]): StoreConfig {
     quiet: values['log-level'] === 'error',
   };
 }
+
+/** Runs `kubeling store` until SIGTERM or SIGINT, then shuts down cleanly. */
+export async function store(argv: readonly string[]): Promise<void> {
+  const cfg = parseStoreFlags(argv);
+  const { startStore } = await import('../store/server/etcd.js');
+  const log = cfg.quiet ? () => {} : (line: string) => process.stderr.write(`${new Date().toISOString()} ${cfg.name}: ${line}\n`);
+  const s = await startStore(cfg, log);
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+    s.driver.once('removed', resolve);
+  });
+  log('shutting down');
+  await s.stop();
+}

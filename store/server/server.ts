@@ -106,11 +106,13 @@ export interface StoreParts {
  * Opens the Raft log and transport and starts the driver over `sm`. The
  * caller owns `sm` (opened from the same data dir) and the client API.
  */
-export async function startMember(
+export async function startMember<S extends StateMachine>(
   cfg: StoreConfig,
-  openStateMachine: (memberDir: string) => StateMachine,
+  openStateMachine: (memberDir: string) => S,
   log: (line: string) => void,
-): Promise<StoreParts & { sm: StateMachine; founders: MemberInfo[] }> {
+  /** Answers requests from peers (a follower forwarding to the leader). */
+  onRequest: (from: NodeId, body: unknown) => Promise<unknown>,
+): Promise<StoreParts & { sm: S; founders: MemberInfo[]; memberDir: string }> {
   const memberDir = join(cfg.dataDir, 'member');
   mkdirSync(memberDir, { recursive: true });
   const { identity, founders, fresh } = await resolveIdentity(cfg, memberDir);
@@ -135,9 +137,7 @@ export async function startMember(
     handler: {
       onMessages: (msgs) => ref.driver?.receive(msgs),
       onSnapshot: (m, db) => ref.driver?.receiveSnapshot(m, db),
-      onRequest: async () => {
-        throw new Error('no requests are served yet');
-      },
+      onRequest,
       onUnreachable: (to) => ref.driver?.reportUnreachable(to),
       onSnapshotStatus: (to, ok) => ref.driver?.reportSnapshot(to, ok),
       onDiscover: () => ({ clusterId: identity.clusterId, members: ref.driver ? [...ref.driver.members.values()] : founders }),
@@ -166,5 +166,5 @@ export async function startMember(
     if (url && m.id !== identity.memberId) transport.addPeer(m.id, url);
   }
   driver.start();
-  return { identity, storage, transport, driver, sm, founders };
+  return { identity, storage, transport, driver, sm, founders, memberDir };
 }

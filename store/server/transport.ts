@@ -12,6 +12,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Message, NodeId } from '../raft/types.js';
+import { decodeJson, encodeJson } from './jsoncodec.js';
 import { FrameKind, FrameReader, decodeMessages, decodeSnapshot, encodeMessages, encodeSnapshot, frame } from './wire.js';
 
 /** What the transport hands to, and asks of, its member. */
@@ -167,7 +168,7 @@ export class PeerTransport {
           reject(e);
         },
       });
-      socket.write(frame(FrameKind.Request, Buffer.from(JSON.stringify({ id, body }))));
+      socket.write(frame(FrameKind.Request, Buffer.from(encodeJson({ id, body }))));
     });
   }
 
@@ -226,7 +227,7 @@ export class PeerTransport {
 
   private onOutboundFrame(kind: FrameKind, body: Buffer): void {
     if (kind !== FrameKind.Response) return;
-    const r = JSON.parse(body.toString('utf8')) as { id: number; body?: unknown; error?: string };
+    const r = decodeJson<{ id: number; body?: unknown; error?: string }>(body);
     const c = this.calls.get(r.id);
     if (!c) return;
     this.calls.delete(r.id);
@@ -267,14 +268,14 @@ export class PeerTransport {
           return;
         }
         case FrameKind.Request: {
-          const r = JSON.parse(body.toString('utf8')) as { id: number; body: unknown };
+          const r = decodeJson<{ id: number; body: unknown }>(body);
           const peer = from;
           Promise.resolve()
             .then(() => this.opts.handler.onRequest(peer, r.body))
             .then(
-            (res) => socket.write(frame(FrameKind.Response, Buffer.from(JSON.stringify({ id: r.id, body: res })))),
+            (res) => socket.write(frame(FrameKind.Response, Buffer.from(encodeJson({ id: r.id, body: res })))),
             (e: unknown) =>
-              socket.write(frame(FrameKind.Response, Buffer.from(JSON.stringify({ id: r.id, error: e instanceof Error ? e.message : String(e) })))),
+              socket.write(frame(FrameKind.Response, Buffer.from(encodeJson({ id: r.id, error: e instanceof Error ? e.message : String(e) })))),
           );
           return;
         }
