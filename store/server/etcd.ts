@@ -44,14 +44,15 @@ export interface Store extends StoreParts {
 /** Starts a member from its flags. */
 export async function startStore(cfg: StoreConfig, log: (line: string) => void = () => {}): Promise<Store> {
   const electionTicks = Math.max(2, Math.round(cfg.electionMs / cfg.heartbeatMs));
-  let leaseLeader: LeaseLeader | undefined;
+  // the peer-request handler needs the lease leader, which needs the member
+  const ref: { leaseLeader?: LeaseLeader } = {};
   const parts = await startMember(
     cfg,
     (dir) => new KvStateMachine(MvccStore.open(join(dir, 'kv.db'), { minLeaseTtl: minLeaseTtl(electionTicks, cfg.heartbeatMs) })),
     log,
     async (_from, body) => {
-      if (!leaseLeader || !parts.driver.isLeader) throw new Error('not leader');
-      return leaseLeader.handle(body as LeaseForward);
+      if (!ref.leaseLeader || !parts.driver.isLeader) throw new Error('not leader');
+      return ref.leaseLeader.handle(body as LeaseForward);
     },
   );
   const { driver, identity, transport } = parts;
@@ -74,7 +75,8 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void =
     },
     isLearner: () => driver.node.raft.isLearner,
   };
-  leaseLeader = new LeaseLeader(ctx, lessor);
+  const leaseLeader = new LeaseLeader(ctx, lessor);
+  ref.leaseLeader = leaseLeader;
 
   // the lease clock runs on the leader only
   driver.on('leader', (_lead: NodeId, _term: number, state: StateType) => {

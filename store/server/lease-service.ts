@@ -41,7 +41,7 @@ export class LeaseLeader {
     const ttl = this.ctx.store.leases.timeToLive(id, keys);
     let remaining: number;
     try {
-      remaining = Math.ceil(this.lessor.remaining(id, Date.now()) / 1000);
+      remaining = Math.trunc(this.lessor.remaining(id, Date.now()) / 1000);
     } catch {
       remaining = ttl.grantedTtl;
     }

@@ -1,0 +1,374 @@
+/**
+ * MvccStore: etcd v3's revisioned key-value state machine (server/mvcc plus
+ * the applier of etcdserver/apply.go) in one SQLite file; see schema.ts for
+ * the tables and README.md for the design.
+ *
+ * Applying: each write method takes the Raft index it is applied at and
+ * records it as the consistent index in the same SQLite transaction as its
+ * changes, so after a restart the server skips every entry at or below
+ * consistentIndex() and applies each entry exactly once. A request that fails
+ * with a domain error changes nothing but is still recorded as applied.
+ *
+ * Durability: WAL journal. With sync 'normal' (the default) a commit is not
+ * fsynced: a power loss may lose the latest transactions (never corrupt the
+ * file), and the consistent index goes back with them, so the Raft log, which
+ * is durable, replays them. The server must therefore call sync() before it
+ * compacts its Raft log past consistentIndex(). With sync 'full' every commit
+ * is durable when it returns.
+ *
+ * Single-threaded and synchronous: reads never see a half-applied write.
+ */
+import type Database from 'better-sqlite3';
+import { CompactedError, FutureRevisionError, MvccCorruptError, MvccError } from './errors.js';
+import { checkSnapshot, memoryFrom, openDatabase, replaceFile } from './file.js';
+import type { SyncMode } from './file.js';
+import { hashHistory } from './hash.js';
+import { bytes, keySpan, tombstone } from './keys.js';
+import { LeaseStore } from './lease.js';
+import { range as readRange, toKeyValue } from './reader.js';
+import { Sql } from './schema.js';
+import type { StateRow, ValueRow } from './schema.js';
+import { runTxn } from './txn.js';
+import { EventType } from './types.js';
+import type {
+  CompactionRequest,
+  CompactionResponse,
+  DeleteRangeRequest,
+  DeleteRangeResponse,
+  Event,
+  PutRequest,
+  PutResponse,
+  RangeRequest,
+  RangeResponse,
+  TxnRequest,
+  TxnResponse,
+} from './types.js';
+import { checkDelete, checkPut, checkTxn, isTxnReadOnly } from './validate.js';
+import { WriteTxn } from './writer.js';
+
+/** Options for {@link MvccStore.open}. */
+export interface MvccStoreOptions {
+  /** 'normal' (default): WAL, synchronous=NORMAL; 'full': every commit fsynced. See the file comment. */
+  readonly sync?: SyncMode;
+  /** etcd's minimum lease TTL in seconds: grants below it get it (default 1; see minLeaseTtl() in lessor.ts). */
+  readonly minLeaseTtl?: number;
+}
+
+/** A write's response and the events it produced, in (revision, sub-revision) order, for the watch hub. */
+export interface WriteResult<R> {
+  readonly response: R;
+  readonly events: readonly Event[];
+}
+
+/** etcd's HashKVResponse, less the header's cluster fields. */
+export interface HashKVResult {
+  readonly hash: number;
+  /** The compact revision (-1 before the first compaction, as etcd reports it). */
+  readonly compactRevision: number;
+  /** The store's current revision (the response header's). */
+  readonly revision: number;
+}
+
+/** A slice of history for a watcher; see {@link MvccStore.changes}. */
+export interface ChangeBatch {
+  readonly events: Event[];
+  /** The events are complete through this revision. */
+  readonly through: number;
+}
+
+/** Told of every committed write and restore (see #tell for what happens if one throws). */
+export interface StoreObserver {
+  /** After a write that changed the store commits: its events, all at `revision`. */
+  committed?(events: readonly Event[], revision: number): void;
+  /** After restore() replaced the store's contents. */
+  restored?(): void;
+}
+
+/** The revisioned key-value store; see the file comment. */
+export class MvccStore {
+  readonly #file: string;
+  readonly #opts: MvccStoreOptions;
+  #db!: Database.Database;
+  #sql!: Sql;
+  /** invariant: equals the state row's revision (>= 1). */
+  #rev = 1;
+  /** invariant: equals the state row's compact_revision; -1 or 1 <= #compactRev <= #rev. */
+  #compactRev = -1;
+  /** invariant: equals the state row's consistent_index. */
+  #consistentIndex = 0;
+  readonly #observers = new Set<StoreObserver>();
+  #closed = false;
+  /** Leases: grant, revoke, TimeToLive; kept in the same file and transactions. */
+  readonly leases: LeaseStore;
+
+  private constructor(file: string, db: Database.Database, opts: MvccStoreOptions) {
+    this.#file = file;
+    this.#opts = opts;
+    this.#attach(db);
+    this.leases = new LeaseStore(
+      {
+        apply: (index, run) => this.#apply(index, (w) => run(w, this.#sql)),
+        sql: () => this.#sql,
+        revision: () => this.#rev,
+      },
+      opts.minLeaseTtl ?? 1,
+    );
+  }
+
+  /**
+   * Opens `file` (':memory:' for a throwaway store), creating it when it does
+   * not exist or is empty. Throws MvccCorruptError when it is not a kubeling
+   * MVCC store or fails SQLite's quick_check, a plain Error when another
+   * process has it open.
+   */
+  static open(file: string, opts: MvccStoreOptions = {}): MvccStore {
+    return new MvccStore(file, openDatabase(file, opts.sync), opts);
+  }
+
+  /** Replaces the contents of `file` with a snapshot (see snapshot()) and opens it. */
+  static openFromSnapshot(file: string, data: Uint8Array, opts: MvccStoreOptions = {}): MvccStore {
+    checkSnapshot(data);
+    if (file === ':memory:') return new MvccStore(file, memoryFrom(data), opts);
+    replaceFile(file, data);
+    return MvccStore.open(file, opts);
+  }
+
+  /** The path this store was opened from. */
+  get file(): string {
+    return this.#file;
+  }
+
+  /** The current revision: 1 on a new store, +1 per write transaction that changed something. */
+  currentRevision(): number {
+    return this.#rev;
+  }
+
+  /** The revision of the last compaction (-1 before the first, as etcd). */
+  compactRevision(): number {
+    return this.#compactRev;
+  }
+
+  /** The Raft index of the last applied entry: the server skips entries at or below it. */
+  consistentIndex(): number {
+    return this.#consistentIndex;
+  }
+
+  /** Reads a range; throws CompactedError, FutureRevisionError or InvalidRequestError. */
+  range(req: RangeRequest): RangeResponse {
+    this.#assertOpen();
+    return readRange(this.#sql, { rev: this.#rev, compactRev: this.#compactRev }, req);
+  }
+
+  /** Runs a txn whose ops are all ranges (isTxnReadOnly) as a read, without an index. */
+  readTxn(req: TxnRequest): TxnResponse {
+    this.#assertOpen();
+    if (!isTxnReadOnly(req)) throw new Error('readTxn: the txn writes; apply it with txn()');
+    checkTxn(req);
+    return runTxn(new WriteTxn(this.#sql, this.#rev, this.#compactRev), req);
+  }
+
+  /** Applies a put at Raft index `index`. */
+  put(req: PutRequest, index: number): WriteResult<PutResponse> {
+    return this.#apply(index, (w) => {
+      checkPut(req);
+      return w.put(req);
+    });
+  }
+
+  /** Applies a delete at Raft index `index`; the revision moves only if a key was deleted. */
+  deleteRange(req: DeleteRangeRequest, index: number): WriteResult<DeleteRangeResponse> {
+    return this.#apply(index, (w) => {
+      checkDelete(req);
+      return w.deleteRange(req);
+    });
+  }
+
+  /** Applies a txn at Raft index `index`; the revision moves only if the branch taken wrote. */
+  txn(req: TxnRequest, index: number): WriteResult<TxnResponse> {
+    return this.#apply(index, (w) => {
+      checkTxn(req);
+      return runTxn(w, req);
+    });
+  }
+
+  /**
+   * Applies a compaction at Raft index `index`: removes every version older
+   * than each key's latest at or below `revision` (and that one too if it is
+   * a deletion). Physical and logical compaction are the same here, so
+   * `physical` needs no waiting.
+   */
+  compact(req: CompactionRequest, index: number): WriteResult<CompactionResponse> {
+    return this.#apply(index, () => {
+      const rev = req.revision;
+      if (rev <= this.#compactRev) throw new CompactedError(this.#compactRev);
+      if (rev > this.#rev) throw new FutureRevisionError(this.#rev);
+      this.#sql.compact(rev, this.#compactRev);
+      return { header: { revision: this.#rev } };
+    }, req.revision);
+  }
+
+  /** Records `index` as applied for an entry that is not a store request (an empty or conf-change entry). */
+  markApplied(index: number): void {
+    this.#apply(index, () => undefined);
+  }
+
+  /**
+   * etcd's HashKV at `revision` (0: current): equal on members with the same
+   * history, and equal to an etcd member's. Throws CompactedError at or below
+   * the compact revision, FutureRevisionError above the current one.
+   */
+  hashKV(revision = 0): HashKVResult {
+    this.#assertOpen();
+    const compactRev = this.#compactRev;
+    if (revision > 0 && revision <= compactRev) throw new CompactedError(compactRev);
+    if (revision > this.#rev) throw new FutureRevisionError(this.#rev);
+    const at = revision === 0 ? this.#rev : revision;
+    const filter = this.#sql.anyLiveAt(at);
+    const hash = hashHistory(this.#sql.hashRows(at, compactRev), (r) => filter && r.superseded === 1);
+    return { hash, compactRevision: compactRev, revision: this.#rev };
+  }
+
+  /**
+   * The changes to (key, rangeEnd) from revision `from` on, as events without
+   * prevKv, whole revisions at a time: at most `maxEvents` unless one revision
+   * alone has more. For the watch hub's catch-up; `from` must not be below
+   * the compact revision (the caller checks).
+   */
+  changes(key: Uint8Array, rangeEnd: Uint8Array | undefined, from: number, maxEvents: number): ChangeBatch {
+    this.#assertOpen();
+    const span = keySpan(key, rangeEnd);
+    const to = this.#rev;
+    if (from > to) return { events: [], through: to };
+    const max = Math.max(1, maxEvents);
+    const rows = this.#sql.changes(span, from, to, max + 1);
+    if (rows.length <= max) return { events: rows.map(toEvent), through: to };
+    const cut = rows[max]!.mod_rev; // this revision may be incomplete
+    const whole = rows.filter((r) => r.mod_rev < cut);
+    if (whole.length > 0) return { events: whole.map(toEvent), through: cut - 1 };
+    return { events: this.#sql.changes(span, cut, cut, Number.MAX_SAFE_INTEGER).map(toEvent), through: cut };
+  }
+
+  /** The whole database as one byte string: a Raft snapshot's data. */
+  snapshot(): Uint8Array {
+    this.#assertOpen();
+    return bytes(this.#db.serialize());
+  }
+
+  /**
+   * Replaces the store's contents with a snapshot (from snapshot() on any
+   * member), including its consistent index, and tells observers (the watch
+   * hub moves every watcher to catch up from history; the lessor re-reads leases).
+   */
+  restore(data: Uint8Array): void {
+    this.#assertOpen();
+    checkSnapshot(data);
+    if (this.#file === ':memory:') {
+      this.#db.close();
+      this.#attach(memoryFrom(data));
+    } else {
+      this.#db.close();
+      try {
+        replaceFile(this.#file, data);
+      } finally {
+        this.#attach(openDatabase(this.#file, this.#opts.sync)); // the new contents, or the old if replacing failed
+      }
+    }
+    this.leases.reset();
+    this.#tell((o) => o.restored?.());
+  }
+
+  /** Makes every committed write durable (a WAL checkpoint, which fsyncs): call before compacting the Raft log. */
+  sync(): void {
+    this.#assertOpen();
+    if (this.#file === ':memory:') return;
+    const [r] = this.#db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+    if (r !== undefined && r.busy !== 0) throw new Error(`${this.#file}: WAL checkpoint could not complete`);
+  }
+
+  /** Registers an observer; returns its removal. */
+  observe(o: StoreObserver): () => void {
+    this.#observers.add(o);
+    return () => this.#observers.delete(o);
+  }
+
+  /** Closes the file; later calls throw. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+
+  /** Takes `db` as the store's database and loads its state. */
+  #attach(db: Database.Database): void {
+    this.#db = db;
+    this.#sql = new Sql(db);
+    const s = this.#sql.state();
+    if (s === undefined) throw new MvccCorruptError(this.#file, 'the state row is missing');
+    this.#rev = s.revision;
+    this.#compactRev = s.compact_revision;
+    this.#consistentIndex = s.consistent_index;
+  }
+
+  /**
+   * Applies one Raft entry: `run` in one SQLite transaction with the new
+   * state (revision +1 if it changed anything, consistent index, compact
+   * revision). A domain error rolls the changes back but still records the
+   * index; observers hear of the commit afterwards.
+   */
+  #apply<T>(index: number, run: (w: WriteTxn) => T, compactTo?: number): WriteResult<T> {
+    this.#assertOpen();
+    if (!Number.isSafeInteger(index) || index <= this.#consistentIndex) {
+      throw new RangeError(`index ${index} is already applied (consistent index ${this.#consistentIndex})`);
+    }
+    const w = new WriteTxn(this.#sql, this.#rev, this.#compactRev);
+    let next: StateRow = { consistent_index: index, revision: this.#rev, compact_revision: this.#compactRev };
+    let response: T;
+    try {
+      response = this.#sql.tx(() => {
+        const r = run(w);
+        next = { ...next, revision: w.view.rev, compact_revision: compactTo ?? this.#compactRev };
+        this.#sql.setState(next);
+        return r;
+      });
+    } catch (e) {
+      if (!(e instanceof MvccError)) throw e; // I/O or a bug: nothing applied, nothing recorded
+      this.#sql.setState({ consistent_index: index, revision: this.#rev, compact_revision: this.#compactRev });
+      this.#consistentIndex = index;
+      throw e;
+    }
+    this.#consistentIndex = index;
+    this.#compactRev = next.compact_revision;
+    if (w.changed) {
+      this.#rev = next.revision;
+      this.#tell((o) => o.committed?.(w.events, next.revision));
+    }
+    return { response, events: w.events };
+  }
+
+  /**
+   * Calls every observer. One that throws does not stop the others or undo
+   * the write (it is applied): its error is rethrown outside this call stack,
+   * as an uncaught exception.
+   */
+  #tell(f: (o: StoreObserver) => void): void {
+    for (const o of this.#observers) {
+      try {
+        f(o);
+      } catch (e) {
+        queueMicrotask(() => {
+          throw e;
+        });
+      }
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new Error(`${this.#file}: store is closed`);
+  }
+}
+
+/** A history row as a watch event (no prevKv). */
+function toEvent(r: ValueRow): Event {
+  if (r.version === 0) return { type: EventType.Delete, kv: tombstone(bytes(r.key), r.mod_rev) };
+  return { type: EventType.Put, kv: toKeyValue(r) };
+}
