@@ -9,7 +9,8 @@ import { up } from './up.js';
 const USAGE = `usage: kubeling <command> [flags]
 
 commands:
-  up [--data-dir DIR] [--store-members N]   run a local Raft store cluster (the apiserver, scheduler,
+  up [--data-dir DIR] [--store-members N] [--port P]
+                                            run a local store cluster as child processes (the apiserver, scheduler,
                                             controllers and nodes join it in later releases)
   sim [--seeds N | --seed S]                run the deterministic Raft simulator (same as npm run sim)
   store --name NAME --data-dir DIR --listen-client-urls URL --advertise-client-urls URL

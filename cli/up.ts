@@ -1,33 +1,47 @@
 /**
- * `kubeling up`, for now: a Raft cluster of N members in this process, each
- * persisting to its own SQLite file under <data-dir>/store/, ticking on the
- * wall clock, with the leader proposing an entry every half second. It shows
- * elections and replication live, and a second `up` resumes from the files.
- * The etcd API, the apiserver and the rest of the control plane replace this
- * with real processes in later issues (see the README's table).
+ * `kubeling up`, for now: a store cluster of N members, each its own
+ * `kubeling store` child process on loopback with its data under
+ * <data-dir>/store/ and its log under <data-dir>/logs/. It waits until every
+ * member is healthy, prints how to reach it, and stops the members cleanly on
+ * Ctrl-C; a second `up` resumes the same cluster with its data. The API
+ * server, scheduler, controllers and nodes join it in later issues.
  */
-import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { get } from 'node:http';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  EntryType,
-  ProposalDroppedError,
-  Rand,
-  RawNode,
-  StateType,
-  bootstrapState,
-  decodeConfChange,
-  type Message,
-} from '../store/raft/index.js';
-import { SqliteStorage } from '../store/storage/sqlite.js';
 
-const TICK_MS = 100;
+const BIN = resolve(import.meta.dirname, 'bin.js');
 
-interface Member {
-  readonly id: number;
-  readonly storage: SqliteStorage;
-  readonly node: RawNode;
+interface Child {
+  readonly name: string;
+  readonly client: string;
+  readonly logFile: string;
+  readonly proc: ChildProcess;
+  exited: boolean;
+}
+
+function healthy(url: string): Promise<boolean> {
+  return new Promise((res) => {
+    const req = get(`${url}/health`, { timeout: 1000 }, (r) => {
+      r.resume();
+      res(r.statusCode === 200);
+    });
+    req.on('error', () => res(false));
+    req.on('timeout', () => {
+      req.destroy();
+      res(false);
+    });
+  });
+}
+
+function tail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
 }
 
 /** Runs the local cluster until SIGINT or SIGTERM. */
@@ -37,97 +51,91 @@ export async function up(argv: string[]): Promise<void> {
     options: {
       'data-dir': { type: 'string', default: '.kubeling' },
       'store-members': { type: 'string', default: '3' },
+      port: { type: 'string', default: '2379' },
     },
   });
-  const dataDir = values['data-dir'];
+  const dataDir = resolve(values['data-dir']);
   const n = Number(values['store-members']);
+  const base = Number(values.port);
   if (!Number.isInteger(n) || n < 1 || n > 7) throw new Error('--store-members must be 1 to 7');
-  const storeDir = join(dataDir, 'store');
-  mkdirSync(storeDir, { recursive: true });
-  const idFile = join(storeDir, 'cluster-id');
-  if (!existsSync(idFile)) writeFileSync(idFile, `${randomUUID()}\n`);
-  const clusterId = readFileSync(idFile, 'utf8').trim();
+  if (!Number.isInteger(base) || base < 1024 || base > 65000) throw new Error('--port must be 1024 to 65000');
+  mkdirSync(join(dataDir, 'logs'), { recursive: true });
 
-  const ids = Array.from({ length: n }, (_, i) => i + 1);
-  const members = new Map<number, Member>();
-  for (const id of ids) {
-    const storage = SqliteStorage.open(join(storeDir, `member-${id}.db`), { clusterId, memberId: id });
-    const fresh = storage.lastIndex() === 0;
-    if (fresh) storage.save(bootstrapState(ids));
-    const node = new RawNode({
-      id,
-      electionTick: 10,
-      heartbeatTick: 1,
-      storage,
-      preVote: true,
-      checkQuorum: true,
-      rand: new Rand(Date.now() ^ (id * 7919)),
-      logger: (line) => {
-        if (/became (leader|candidate)|restored snapshot/.test(line)) console.log(`  raft: ${line}`);
-      },
+  // member i listens for clients on base + 10*(i-1) and for peers one above
+  const members = Array.from({ length: n }, (_, i) => ({
+    name: `store-${i + 1}`,
+    client: `http://127.0.0.1:${base + 10 * i}`,
+    peer: `http://127.0.0.1:${base + 10 * i + 1}`,
+  }));
+  const initial = members.map((m) => `${m.name}=${m.peer}`).join(',');
+  const children: Child[] = members.map((m) => {
+    const logFile = join(dataDir, 'logs', `${m.name}.log`);
+    const log = createWriteStream(logFile, { flags: 'a' });
+    const proc = spawn(
+      process.execPath,
+      [
+        BIN, 'store',
+        '--name', m.name,
+        '--data-dir', join(dataDir, 'store', m.name),
+        '--listen-client-urls', m.client,
+        '--advertise-client-urls', m.client,
+        '--listen-peer-urls', m.peer,
+        '--initial-advertise-peer-urls', m.peer,
+        '--initial-cluster', initial,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    proc.stdout?.pipe(log);
+    proc.stderr?.pipe(log);
+    const c: Child = { name: m.name, client: m.client, logFile, proc, exited: false };
+    proc.once('exit', () => {
+      c.exited = true;
     });
-    members.set(id, { id, storage, node });
-    console.log(`member ${id}: ${fresh ? 'new' : 'resumed'} log in ${join(storeDir, `member-${id}.db`)} (last index ${storage.lastIndex()})`);
-  }
-
-  const inbox: Message[] = [];
-  const drive = (m: Member): void => {
-    while (m.node.hasReady()) {
-      const rd = m.node.ready();
-      // persist, then send, then apply, then advance (store/raft/rawnode.ts)
-      m.storage.save({ ...(rd.hardState ? { hardState: rd.hardState } : {}), ...(rd.snapshot ? { snapshot: rd.snapshot } : {}), entries: rd.entries });
-      inbox.push(...rd.messages);
-      for (const e of rd.committedEntries) if (e.type === EntryType.ConfChange) m.node.applyConfChange(decodeConfChange(e.data));
-      m.node.advance(rd);
-    }
-  };
-  const deliver = (): void => {
-    while (inbox.length > 0) {
-      const msg = inbox.shift() as Message;
-      const to = members.get(msg.to);
-      if (!to) continue;
-      to.node.step(msg);
-      drive(to);
-    }
-  };
-
-  const ticker = setInterval(() => {
-    for (const m of members.values()) {
-      m.node.tick();
-      drive(m);
-    }
-    deliver();
-  }, TICK_MS);
-  let seq = 0;
-  const proposer = setInterval(() => {
-    const leader = [...members.values()].find((m) => m.node.raft.state === StateType.Leader);
-    if (!leader) return;
-    try {
-      leader.node.propose(new TextEncoder().encode(JSON.stringify({ seq: seq++, at: new Date().toISOString() })));
-    } catch (e) {
-      if (!(e instanceof ProposalDroppedError)) throw e;
-    }
-    drive(leader);
-    deliver();
-  }, 500);
-  const reporter = setInterval(() => {
-    const parts = [...members.values()].map((m) => {
-      const s = m.node.status();
-      return `m${s.id} ${s.state.toLowerCase()} term ${s.term} commit ${s.commit}`;
-    });
-    console.log(parts.join(' | '));
-  }, 2000);
-
-  console.log(`\nkubeling store: ${n} Raft members on SQLite, ${TICK_MS} ms ticks. Ctrl-C stops; running it again resumes.`);
-  console.log('The etcd API, apiserver, scheduler, controllers and nodes are not built yet: see README.md.\n');
-  await new Promise<void>((resolve) => {
-    const stop = (): void => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    return c;
   });
-  clearInterval(ticker);
-  clearInterval(proposer);
-  clearInterval(reporter);
-  for (const m of members.values()) m.storage.close();
-  console.log('stopped; data kept in', storeDir);
+  const stopAll = async (): Promise<void> => {
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((res) => {
+            if (c.exited) return res();
+            c.proc.once('exit', () => res());
+            c.proc.kill('SIGTERM');
+          }),
+      ),
+    );
+  };
+
+  process.stdout.write(`starting ${n} store members (logs in ${join(dataDir, 'logs')})`);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const dead = children.find((c) => c.exited);
+    if (dead) {
+      await stopAll();
+      throw new Error(`${dead.name} exited during start-up; the end of ${dead.logFile}:\n${tail(dead.logFile)}`);
+    }
+    const ok = await Promise.all(children.map((c) => healthy(c.client)));
+    if (ok.every(Boolean)) break;
+    if (Date.now() > deadline) {
+      const slow = children.filter((_, i) => !ok[i]);
+      await stopAll();
+      throw new Error(`not healthy after 60 s: ${slow.map((c) => `${c.name}\n${tail(c.logFile)}`).join('\n')}`);
+    }
+    process.stdout.write('.');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const endpoints = members.map((m) => m.client).join(',');
+  process.stdout.write(' ready\n\n');
+  process.stdout.write(`kubeling store: ${n} members, data in ${join(dataDir, 'store')}\n`);
+  process.stdout.write(`  export ETCDCTL_API=3 ETCDCTL_ENDPOINTS=${endpoints}\n`);
+  process.stdout.write('  etcdctl endpoint status -w table\n');
+  process.stdout.write('The API server, scheduler, controllers and nodes are not built yet (see README.md). Ctrl-C stops.\n');
+
+  const stop = await new Promise<string>((res) => {
+    process.once('SIGINT', () => res('interrupted'));
+    process.once('SIGTERM', () => res('terminated'));
+    for (const c of children) c.proc.once('exit', (code) => res(`${c.name} exited (${code ?? 'signal'}); the end of its log:\n${tail(c.logFile)}`));
+  });
+  process.stdout.write(`\n${stop}; stopping the members\n`);
+  await stopAll();
 }
