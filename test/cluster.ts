@@ -71,7 +71,14 @@ export class TestCluster {
     const c = new TestCluster(flavour, members, root);
     const initial = members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
     for (const m of members) c.spawn(m, initial, 'new');
-    await c.waitReady(opts.tls);
+    try {
+      await c.waitReady(opts.tls);
+    } catch (e) {
+      // a member that never came up (a port taken meanwhile by another process,
+      // say) must not leave the others running: they would keep the test alive
+      await c.stop();
+      throw e;
+    }
     return c;
   }
 

@@ -21,6 +21,7 @@ export class ServerError extends Error {
       | 'NotSupportedForLearner'
       | 'LeaderChanged'
       | 'Unhealthy'
+      | 'NotEnoughStartedMembers'
       | 'BadURLs',
     message: string,
   ) {
@@ -40,6 +41,7 @@ const SERVER: Record<ServerError['kind'], Status> = {
   NotSupportedForLearner: Status.UNAVAILABLE,
   LeaderChanged: Status.UNAVAILABLE,
   Unhealthy: Status.UNAVAILABLE,
+  NotEnoughStartedMembers: Status.FAILED_PRECONDITION,
   BadURLs: Status.INVALID_ARGUMENT,
 };
 

@@ -8,7 +8,14 @@ import { Lessor, minLeaseTtl } from '../mvcc/lessor.js';
 import { MvccStore } from '../mvcc/store.js';
 import { WatchHub } from '../mvcc/watch.js';
 import { StateType, type NodeId } from '../raft/index.js';
-import { registerCluster, registerMaintenance, ETCD_VERSION, type ClusterContext } from './cluster-service.js';
+import {
+  answerLeaderQuestion,
+  isLeaderQuestion,
+  registerCluster,
+  registerMaintenance,
+  ETCD_VERSION,
+  type ClusterContext,
+} from './cluster-service.js';
 import { ServerError } from './errors.js';
 import { createGateway, type HttpRequest, type HttpResponse } from './grpc/gateway.js';
 import { Handlers } from './grpc/handlers.js';
@@ -17,6 +24,7 @@ import { GrpcServer } from './grpc/server.js';
 import { registerKv, registerWatch } from './kv-service.js';
 import { KvStateMachine, type KvProposal } from './kvstate.js';
 import { LeaseLeader, registerLease, type LeaseForward } from './lease-service.js';
+import { NoLeaderError } from './member.js';
 import { startMember, type StoreConfig, type StoreParts } from './server.js';
 import { serverTls } from './tls.js';
 
@@ -50,8 +58,9 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void =
     cfg,
     (dir) => new KvStateMachine(MvccStore.open(join(dir, 'kv.db'), { minLeaseTtl: minLeaseTtl(electionTicks, cfg.heartbeatMs) })),
     log,
-    async (_from, body) => {
+    async (_from, body): Promise<unknown> => {
       if (!ref.leaseLeader || !parts.driver.isLeader) throw new Error('not leader');
+      if (isLeaderQuestion(body)) return answerLeaderQuestion(parts.driver, body);
       return ref.leaseLeader.handle(body as LeaseForward);
     },
   );
@@ -74,6 +83,12 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void =
       return (await driver.propose(p)) as T;
     },
     isLearner: () => driver.node.raft.isLearner,
+    peerActiveSince: (id) => transport.activeSince(id),
+    askLeader: async (q) => {
+      if (driver.isLeader) return answerLeaderQuestion(driver, q);
+      if (driver.leader === 0) throw new NoLeaderError();
+      return transport.request(driver.leader, q);
+    },
   };
   const leaseLeader = new LeaseLeader(ctx, lessor);
   ref.leaseLeader = leaseLeader;

@@ -3,6 +3,7 @@
  * linearizable reads wait for a ReadIndex round, serializable reads are
  * local, and watches stream from the member's watch hub.
  */
+import { MvccError } from '../mvcc/errors.js';
 import { WatchFilter, type WatchHub, type WatchResponse } from '../mvcc/watch.js';
 import type { MvccStore } from '../mvcc/store.js';
 import { checkDelete, checkPut, checkRange, checkTxn, isTxnReadOnly } from '../mvcc/validate.js';
@@ -168,7 +169,9 @@ export function registerWatch(h: Handlers, ctx: ServiceContext): void {
               watchId: c.watchId,
             });
           } catch (e) {
-            out({ header: ctx.header(), watchId: -1, created: true, canceled: true, cancelReason: toWire(e).message });
+            // as etcd: the mvcc error's own text ("mvcc: ..."), without the "etcdserver: " of a status
+            const reason = e instanceof MvccError ? e.message : toWire(e).message;
+            out({ header: ctx.header(), watchId: -1, created: true, canceled: true, cancelReason: reason });
             continue;
           }
           out({ header: ctx.header(), watchId: id, created: true });

@@ -55,8 +55,10 @@ export class KvStateMachine implements StateMachine {
       if ('leaseGrant' in p) return this.store.leases.grant(p.leaseGrant.id, p.leaseGrant.ttl, index).response;
       if ('leaseRevoke' in p) return this.store.leases.revoke(p.leaseRevoke.id, index).response;
     } catch (e) {
-      // a refused request is applied too (it changes nothing): never replay it
-      this.store.markApplied(index);
+      // a refused request is applied too (it changes nothing): never replay it.
+      // The store records the index itself when it refuses with a domain error;
+      // recording it again would throw and hide the error the client must see.
+      if (this.store.consistentIndex() < index) this.store.markApplied(index);
       throw e;
     }
     this.store.markApplied(index);

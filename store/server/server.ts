@@ -4,10 +4,11 @@
  * log and its MVCC store, connect to its peers, start the driver loop, serve
  * the etcd v3 API on its client URLs, and announce itself to the cluster.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootstrapState, type NodeId } from '../raft/index.js';
 import { SqliteStorage } from '../storage/sqlite.js';
+import { StorageCorruptError } from '../storage/storage.js';
 import {
   clusterIdFor,
   memberIdFor,
@@ -116,7 +117,17 @@ export async function startMember<S extends StateMachine>(
   const memberDir = join(cfg.dataDir, 'member');
   mkdirSync(memberDir, { recursive: true });
   const { identity, founders, fresh } = await resolveIdentity(cfg, memberDir);
-  const storage = SqliteStorage.open(join(memberDir, 'raft.db'), { clusterId: identity.clusterId, memberId: identity.memberId });
+  const raftFile = join(memberDir, 'raft.db');
+  if (!fresh && !(existsSync(raftFile) && statSync(raftFile).size > 0)) {
+    // identity.json is written only after raft.db was created and bootstrapped:
+    // a member that recorded who it is but has no log lost it, and starting on a
+    // new empty one would forget its term and vote (and could vote twice)
+    throw new StorageCorruptError(
+      raftFile,
+      `${existsSync(raftFile) ? 'is empty' : 'is missing'}, but ${join(memberDir, 'identity.json')} records member ${identity.memberId.toString(16)} of cluster ${identity.clusterId}; refusing to start on a new empty Raft log (restore the file, or remove this member and its data directory and add it again)`,
+    );
+  }
+  const storage = SqliteStorage.open(raftFile, { clusterId: identity.clusterId, memberId: identity.memberId });
   if (fresh && cfg.initialClusterState === 'new' && storage.lastIndex() === 0) {
     const contexts = new Map<NodeId, string>(founders.map((f) => [f.id, JSON.stringify({ name: f.name, peerURLs: f.peerURLs })]));
     storage.save(bootstrapState(founders.map((f) => f.id), contexts));

@@ -48,6 +48,8 @@ interface Peer {
   url: URL;
   socket: net.Socket | undefined;
   connected: boolean;
+  /** When the current outbound connection came up (epoch ms); 0 while down. */
+  activeSince: number;
   backoffMs: number;
   timer: NodeJS.Timeout | undefined;
 }
@@ -98,7 +100,7 @@ export class PeerTransport {
       existing.socket?.destroy();
       return;
     }
-    const p: Peer = { id, url: new URL(url), socket: undefined, connected: false, backoffMs: 50, timer: undefined };
+    const p: Peer = { id, url: new URL(url), socket: undefined, connected: false, activeSince: 0, backoffMs: 50, timer: undefined };
     this.peers.set(id, p);
     this.dial(p);
   }
@@ -115,6 +117,11 @@ export class PeerTransport {
   /** True when the outbound connection to `id` is up. */
   isConnected(id: NodeId): boolean {
     return this.peers.get(id)?.connected === true;
+  }
+
+  /** Since when (epoch ms) the connection to `id` has been up; 0 if it is down (etcd's ActiveSince). */
+  activeSince(id: NodeId): number {
+    return this.peers.get(id)?.activeSince ?? 0;
   }
 
   /** Sends Raft messages, one frame per peer. Snapshot messages need sendSnapshot. */
@@ -200,6 +207,7 @@ export class PeerTransport {
     const ready = this.opts.tls ? 'secureConnect' : 'connect';
     socket.once(ready, () => {
       p.connected = true;
+      p.activeSince = Date.now();
       p.backoffMs = 50;
       socket.write(frame(FrameKind.Hello, Buffer.from(JSON.stringify({ from: this.opts.id, clusterId: this.opts.clusterId }))));
       this.opts.log?.(`peer ${p.id.toString(16)} connected at ${p.url.host}`);
@@ -218,6 +226,7 @@ export class PeerTransport {
     socket.on('close', () => {
       if (p.connected) this.opts.log?.(`peer ${p.id.toString(16)} disconnected`);
       p.connected = false;
+      p.activeSince = 0;
       p.socket = undefined;
       if (this.stopped || !this.peers.has(p.id)) return;
       p.timer = setTimeout(() => this.dial(p), p.backoffMs);
