@@ -66,7 +66,8 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void =
   );
   const { driver, identity, transport } = parts;
   const store = parts.sm.store;
-  const hub = new WatchHub(store);
+  // responses are fragmented by size at the gRPC edge, as etcd does (kv-service.ts), not by count in the hub
+  const hub = new WatchHub(store, { fragmentEvents: Infinity });
   const lessor = new Lessor(store.leases, { minTtl: minLeaseTtl(electionTicks, cfg.heartbeatMs) });
   const clusterId = parseInt(identity.clusterId, 16);
 
@@ -77,6 +78,7 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void =
     token: cfg.initialClusterToken,
     dbFile: join(parts.memberDir, 'kv.db'),
     progressIntervalMs: 10 * 60 * 1000,
+    maxRequestBytes: MAX_REQUEST_BYTES,
     header: (revision = store.currentRevision()) => ({ clusterId, memberId: identity.memberId, revision, raftTerm: driver.term }),
     propose: async <T>(p: KvProposal): Promise<T> => {
       if (requestBytes(p) > MAX_REQUEST_BYTES) throw new ServerError('RequestTooLarge', 'request is too large');

@@ -17,6 +17,7 @@ import type {
   TxnRequest,
 } from '../mvcc/types.js';
 import { ServerError, toWire, wire } from './errors.js';
+import type { ProtoCodec } from './grpc/codec.js';
 import type { Handlers } from './grpc/handlers.js';
 import type { KvProposal } from './kvstate.js';
 import type { MemberDriver } from './member.js';
@@ -42,6 +43,8 @@ export interface ServiceContext {
   isLearner(): boolean;
   /** How often watchers that asked for it get a progress notification (etcd: 10 minutes). */
   readonly progressIntervalMs: number;
+  /** etcd's --max-request-bytes, which is also the size watch responses are fragmented at. */
+  readonly maxRequestBytes: number;
 }
 
 /** Waits until a linearizable read may be served here. */
@@ -119,6 +122,47 @@ function eventOut(e: Event): object {
   return { type: e.type, kv: kv(e.kv), ...(e.prevKv ? { prevKv: kv(e.prevKv) } : {}) };
 }
 
+/** A watch response as it goes to the codec. */
+interface WatchOut {
+  readonly events: object[];
+  readonly fragment?: boolean;
+}
+
+const varintLength = (n: number): number => (n < 128 ? 1 : 1 + varintLength(Math.floor(n / 128)));
+
+/**
+ * etcd's sendFragments: a response to a watch that asked for fragments, of at
+ * least `max` bytes and two or more events, goes out in pieces of less than
+ * `max` bytes (but at least one event each), all but the last marked fragment.
+ */
+function fragments<T extends WatchOut>(msg: T, codec: ProtoCodec, max: number): T[] {
+  if (msg.events.length < 2) return [msg];
+  // sizes as protobuf encodes them: each event is a length-delimited field with a one-byte tag
+  const sizes = msg.events.map((e) => {
+    const n = codec.encode('mvccpb.Event', e).byteLength;
+    return 1 + varintLength(n) + n;
+  });
+  const whole = codec.encode('etcdserverpb.WatchResponse', { ...msg, events: [] }).byteLength + sizes.reduce((a, b) => a + b, 0);
+  if (whole < max) return [msg];
+  const base = codec.encode('etcdserverpb.WatchResponse', { ...msg, events: [], fragment: true }).byteLength;
+  const out: T[] = [];
+  for (let i = 0; ; ) {
+    const events: object[] = [];
+    let size = base;
+    for (; i < msg.events.length; i++) {
+      events.push(msg.events[i] as object);
+      size += sizes[i] ?? 0;
+      if (events.length > 1 && size >= max) {
+        events.pop();
+        break;
+      }
+    }
+    const last = i === msg.events.length;
+    out.push({ ...msg, events, fragment: !last });
+    if (last) return out;
+  }
+}
+
 /** Registers Watch: one hub stream per RPC, responses sent in order with back-pressure. */
 export function registerWatch(h: Handlers, ctx: ServiceContext): void {
   h.bidi<WatchRequestMsg, object>('/etcdserverpb.Watch/Watch', async (requests, call) => {
@@ -135,17 +179,21 @@ export function registerWatch(h: Handlers, ctx: ServiceContext): void {
           depth--;
         });
     };
+    // the watches that asked for fragments (etcd splits by size here, at the gRPC edge)
+    const fragmented = new Set<number>();
     const stream = ctx.hub.newStream({
       send: (r: WatchResponse) => {
         if (depth > 1024) return false;
-        out({
+        const msg = {
           header: ctx.header(r.revision),
           watchId: r.watchId,
           events: r.events.map(eventOut),
           ...(r.canceled ? { canceled: true } : {}),
           ...(r.compactRevision !== undefined ? { compactRevision: r.compactRevision } : {}),
           ...(r.fragment ? { fragment: true } : {}),
-        });
+        };
+        if (fragmented.has(r.watchId)) for (const m of fragments(msg, h.codec, ctx.maxRequestBytes)) out(m);
+        else out(msg);
         return true;
       },
     });
@@ -176,10 +224,12 @@ export function registerWatch(h: Handlers, ctx: ServiceContext): void {
           }
           out({ header: ctx.header(), watchId: id, created: true });
           if (c.progressNotify) progress.add(id);
+          if (c.fragment) fragmented.add(id);
           setImmediate(() => ctx.hub.syncUnsynced(1000));
         } else if (req.cancelRequest) {
           const id = req.cancelRequest.watchId;
           progress.delete(id);
+          fragmented.delete(id);
           if (stream.cancel(id)) out({ header: ctx.header(), watchId: id, canceled: true });
         } else if (req.progressRequest) {
           out({ header: ctx.header(), watchId: -1 });
