@@ -3,8 +3,13 @@
  * MVCC state machine and the peer transport.
  *
  * The loop (drive) follows the Ready contract of store/raft/rawnode.ts:
- *   1. persist the Ready's snapshot, entries and hard state (one fsync);
+ *   1. persist the Ready's snapshot, entries and hard state (one fsync, or
+ *      none when only the commit index moved: Ready.mustSync);
  *   2. send its messages (snapshots with the state machine's bytes);
+ *      a leader sends first and persists while its followers do (Raft
+ *      thesis §10.2.1): every answer to what it sent is handled in a later
+ *      turn of the event loop, after this synchronous persist, so the
+ *      leader never counts its own entries before they are on its disk;
  *   3. apply its snapshot and committed entries, answer the waiting
  *      proposals, and serve the linearizable reads whose index is applied;
  *   4. advance.
@@ -331,15 +336,17 @@ export class MemberDriver extends EventEmitter {
     this.startReadIndex();
     while (this.node.hasReady()) {
       const rd = this.node.ready();
-      // 1. persist
+      // 1. persist and 2. send (a leader sends first; see the file comment)
+      const leading = this.node.raft.state === StateType.Leader;
+      if (leading) this.send(rd);
       this.storage.save({
         ...(rd.hardState ? { hardState: rd.hardState } : {}),
         ...(rd.snapshot ? { snapshot: rd.snapshot } : {}),
         entries: rd.entries,
+        sync: rd.mustSync || rd.snapshot !== undefined,
       });
+      if (!leading) this.send(rd);
       if (rd.softState) this.emit('leader', rd.softState.lead, this.node.raft.term, rd.softState.state);
-      // 2. send
-      this.send(rd);
       // 3. apply
       if (rd.snapshot) this.applySnapshotMembers(rd.snapshot.data);
       for (const e of rd.committedEntries) this.apply(e);

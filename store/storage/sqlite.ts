@@ -205,7 +205,17 @@ export class SqliteStorage implements RaftStorage {
       },
       update,
     );
-    this.#write(plan); // one transaction: durable when it returns, or nothing changed
+    if (update.sync === false && plan.append.length === 0 && plan.snapshot === undefined) {
+      // a commit-index-only update: written, not synced (the next synced commit of the WAL covers it)
+      this.#db.pragma('synchronous = NORMAL');
+      try {
+        this.#write(plan);
+      } finally {
+        this.#db.pragma('synchronous = FULL');
+      }
+    } else {
+      this.#write(plan); // one transaction: durable when it returns, or nothing changed
+    }
     if (plan.snapshot !== undefined) {
       if (plan.keepLog) this.#forgetThrough(plan.dummyIndex);
       else this.#forgetAll(plan.dummyIndex);

@@ -37,6 +37,12 @@ export interface StorageUpdate {
   /** Contiguous, ascending; the first may overwrite from its index on. */
   readonly entries?: readonly Entry[];
   readonly snapshot?: Snapshot;
+  /**
+   * False when the update may wait for the next synced one: it holds no
+   * entries, snapshot, term or vote, only a newer commit index, which Raft
+   * can always learn again (Ready.mustSync false). Default true.
+   */
+  readonly sync?: boolean;
 }
 
 /** Read and write access to one member's Raft log, hard state and snapshot. */
