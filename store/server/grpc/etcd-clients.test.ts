@@ -55,7 +55,8 @@ describe('etcdctl 3.4 against our server', () => {
       const timer = setTimeout(() => reject(new Error(`no events; got ${JSON.stringify(out)}`)), 5000);
       child.stdout.on('data', (chunk: Buffer) => {
         out += chunk.toString();
-        if (out.includes('DELETE')) {
+        // the event's lines may arrive in separate chunks: wait for the key after DELETE
+        if (out.includes('DELETE\na\n')) {
           clearTimeout(timer);
           resolve();
         }
