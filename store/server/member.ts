@@ -366,8 +366,10 @@ export class MemberDriver extends EventEmitter {
 
   private send(rd: Ready): void {
     const normal: Message[] = [];
+    // the state machine is serialised once per Ready, however many members need it
+    let db: Uint8Array | undefined;
     for (const m of rd.messages) {
-      if (m.snapshot) this.transport.sendSnapshot(m, this.sm.snapshotBytes());
+      if (m.snapshot) this.transport.sendSnapshot(m, (db ??= this.sm.snapshotBytes()));
       else normal.push(m);
     }
     if (normal.length > 0) this.transport.send(normal);
