@@ -8,7 +8,7 @@
  */
 import { InvalidRequestError, LeaseExistsError, LeaseNotFoundError } from './errors.js';
 import { bytes } from './keys.js';
-import type { Sql } from './schema.js';
+import type { Backend } from './backend.js';
 import type { WriteResult } from './store.js';
 import type { Header } from './types.js';
 import { MAX_LEASE_TTL } from './validate.js';
@@ -59,8 +59,8 @@ export interface LeaseSource {
 /** What LeaseStore needs of MvccStore. */
 export interface LeaseHost {
   /** Applies `run` at `index` as one write (see MvccStore's #apply). */
-  apply<T>(index: number, run: (w: WriteTxn, sql: Sql) => T): WriteResult<T>;
-  sql(): Sql;
+  apply<T>(index: number, run: (w: WriteTxn, b: Backend) => T): WriteResult<T>;
+  backend(): Backend;
   revision(): number;
 }
 
@@ -135,7 +135,7 @@ export class LeaseStore implements LeaseSource {
 
   /** The granted TTL and, if `keys`, the attached keys of lease `id`. Throws LeaseNotFoundError. */
   timeToLive(id: number, keys = false): LeaseTimeToLive {
-    const sql = this.#host.sql();
+    const sql = this.#host.backend();
     const ttl = sql.leaseTtl(id);
     if (ttl === undefined) throw new LeaseNotFoundError(id);
     return { id, grantedTtl: ttl, keys: keys ? sql.leaseKeys(id).map(bytes) : [] };
@@ -143,13 +143,13 @@ export class LeaseStore implements LeaseSource {
 
   /** Lease `id`, or undefined. */
   get(id: number): Lease | undefined {
-    const ttl = this.#host.sql().leaseTtl(id);
+    const ttl = this.#host.backend().leaseTtl(id);
     return ttl === undefined ? undefined : { id, ttl };
   }
 
   /** Every lease, by id (etcd's LeaseLeases). */
   list(): Lease[] {
-    return this.#host.sql().leases();
+    return this.#host.backend().leases();
   }
 
   /** {@inheritDoc LeaseSource.subscribe} */

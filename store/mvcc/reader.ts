@@ -2,13 +2,13 @@
  * Range reads, with etcd's exact rules (etcdserver/apply.go Range, mvcc
  * rangeKeys): revision checks, the count of every key in the range before
  * filters and limit, the filters, the sort defaults, limit and `more`.
- * Reads at the view's revision use the `current` table; older revisions
- * walk the key's history through the (key, rev, sub) index.
+ * The keys and their revisions come from the in-memory index; values are
+ * read from history by (rev, sub) only for the rows returned.
  */
 import { CompactedError, FutureRevisionError } from './errors.js';
 import { EMPTY, bytes, compareBytes, keySpan } from './keys.js';
-import type { KeySpan } from './keys.js';
-import type { MetaRow, Sql, ValueRow } from './schema.js';
+import type { Backend } from './backend.js';
+import type { MetaRow, ValueRow } from './schema.js';
 import { SortOrder, SortTarget } from './types.js';
 import type { KeyValue, RangeRequest, RangeResponse } from './types.js';
 import { checkRange } from './validate.js';
@@ -18,7 +18,7 @@ export interface ReadView {
   /**
    * The revision the read sees as current: the store's revision, or inside a
    * write txn that has changed something, the txn's revision.
-   * invariant: the `current` table holds the state at `rev`.
+   * invariant: no key in the index has a change after `rev`.
    */
   readonly rev: number;
   /** The store's compact revision (-1 before the first compaction). */
@@ -53,16 +53,12 @@ export function toKeyValue(r: ValueRow): KeyValue {
 }
 
 /** The range read of `req` against `view`. */
-export function range(sql: Sql, view: ReadView, req: RangeRequest): RangeResponse {
+export function range(b: Backend, view: ReadView, req: RangeRequest): RangeResponse {
   checkRange(req);
   const rev = resolveRevision(view, req.revision);
   const span = keySpan(req.key, req.rangeEnd);
   const header = { revision: view.rev };
-  // an older revision at which the span looks as it does now is read like the current one
-  const atCurrent = rev === view.rev || !sql.changedAfter(span, rev);
-  if (req.countOnly === true) {
-    return { header, kvs: [], more: false, count: atCurrent ? sql.countCurrent(span) : sql.countAt(span, rev) };
-  }
+  if (req.countOnly === true) return { header, kvs: [], more: false, count: b.live(span, rev, -1).count };
   const limit = req.limit ?? 0;
   const target = req.sortTarget ?? SortTarget.Key;
   let order = req.sortOrder ?? SortOrder.None;
@@ -72,56 +68,25 @@ export function range(sql: Sql, view: ReadView, req: RangeRequest): RangeRespons
   const fetch = order !== SortOrder.None || filter !== undefined ? 0 : limit > 0 ? limit + 1 : 0;
   // a target other than Key with no order means ascending; Key with no order is key order already
   if (target !== SortTarget.Key && order === SortOrder.None) order = SortOrder.Ascend;
-  const direct = order === SortOrder.None && filter === undefined;
-  let rows: Row[];
-  let count: number;
-  if (atCurrent) {
-    count = sql.countCurrent(span);
-    rows = sql.currentRows(span, fetch, direct && req.keysOnly !== true);
-  } else {
-    count = sql.countAt(span, rev);
-    rows = liveRows(sql, span, rev, fetch);
-  }
+  const live = b.live(span, rev, fetch);
+  let rows: Row[] = live.rows;
   if (filter !== undefined) rows = rows.filter(filter);
   if (order !== SortOrder.None) {
-    if (target === SortTarget.Value) for (const r of rows) loadValue(sql, r);
+    if (target === SortTarget.Value) for (const r of rows) loadValue(b, r);
     const cmp = comparator(target);
-    rows.sort(order === SortOrder.Descend ? (a, b) => cmp(b, a) : cmp); // stable: ties stay in key order
+    rows.sort(order === SortOrder.Descend ? (x, y) => cmp(y, x) : cmp); // stable: ties stay in key order
   }
   let more = false;
   if (limit > 0 && rows.length > limit) {
     rows = rows.slice(0, limit);
     more = true;
   }
-  const kvs = rows.map((r) => toKeyValue({ ...r, value: req.keysOnly === true ? Buffer.alloc(0) : loadValue(sql, r) }));
-  return { header, kvs, more, count };
+  const kvs = rows.map((r) => toKeyValue({ ...r, value: req.keysOnly === true ? Buffer.alloc(0) : loadValue(b, r) }));
+  return { header, kvs, more, count: live.count };
 }
 
-/**
- * The keys of `span` live at `rev` (their latest history row at or below it
- * is not a tombstone), in key order, at most `limit` (0: all). Walks the
- * span's history through the (key, rev, sub) index, stopping at the limit.
- */
-export function liveRows(sql: Sql, span: KeySpan, rev: number, limit = 0): Row[] {
-  const out: Row[] = [];
-  let last: MetaRow | undefined;
-  const rows = sql.historyByKey(span, rev);
-  for (const r of rows) {
-    if (last !== undefined && !last.key.equals(r.key) && last.version > 0) {
-      out.push(last);
-      if (out.length === limit) {
-        rows.return?.();
-        return out;
-      }
-    }
-    last = r;
-  }
-  if (last !== undefined && last.version > 0) out.push(last);
-  return out;
-}
-
-function loadValue(sql: Sql, r: Row): Buffer {
-  r.value ??= sql.valueAt(r.mod_rev, r.sub);
+function loadValue(b: Backend, r: Row): Buffer {
+  r.value ??= b.valueAt(r.mod_rev, r.sub);
   return r.value;
 }
 

@@ -26,7 +26,7 @@ import { hashHistory } from './hash.js';
 import { bytes, keySpan, tombstone } from './keys.js';
 import { LeaseStore } from './lease.js';
 import { range as readRange, toKeyValue } from './reader.js';
-import { Sql } from './schema.js';
+import { Backend } from './backend.js';
 import type { StateRow, ValueRow } from './schema.js';
 import { runTxn } from './txn.js';
 import { EventType } from './types.js';
@@ -89,7 +89,7 @@ export class MvccStore {
   readonly #file: string;
   readonly #opts: MvccStoreOptions;
   #db!: Database.Database;
-  #sql!: Sql;
+  #b!: Backend;
   /** invariant: equals the state row's revision (>= 1). */
   #rev = 1;
   /** invariant: equals the state row's compact_revision; -1 or 1 <= #compactRev <= #rev. */
@@ -107,8 +107,8 @@ export class MvccStore {
     this.#attach(db);
     this.leases = new LeaseStore(
       {
-        apply: (index, run) => this.#apply(index, (w) => run(w, this.#sql)),
-        sql: () => this.#sql,
+        apply: (index, run) => this.#apply(index, (w) => run(w, this.#b)),
+        backend: () => this.#b,
         revision: () => this.#rev,
       },
       opts.minLeaseTtl ?? 1,
@@ -156,7 +156,7 @@ export class MvccStore {
   /** Reads a range; throws CompactedError, FutureRevisionError or InvalidRequestError. */
   range(req: RangeRequest): RangeResponse {
     this.#assertOpen();
-    return readRange(this.#sql, { rev: this.#rev, compactRev: this.#compactRev }, req);
+    return readRange(this.#b, { rev: this.#rev, compactRev: this.#compactRev }, req);
   }
 
   /** Runs a txn whose ops are all ranges (isTxnReadOnly) as a read, without an index. */
@@ -164,7 +164,7 @@ export class MvccStore {
     this.#assertOpen();
     if (!isTxnReadOnly(req)) throw new Error('readTxn: the txn writes; apply it with txn()');
     checkTxn(req);
-    return runTxn(new WriteTxn(this.#sql, this.#rev, this.#compactRev), req);
+    return runTxn(new WriteTxn(this.#b, this.#rev, this.#compactRev), req);
   }
 
   /** Applies a put at Raft index `index`. */
@@ -202,9 +202,23 @@ export class MvccStore {
       const rev = req.revision;
       if (rev <= this.#compactRev) throw new CompactedError(this.#compactRev);
       if (rev > this.#rev) throw new FutureRevisionError(this.#rev);
-      this.#sql.compact(rev, this.#compactRev);
+      this.#b.compact(rev);
       return { header: { revision: this.#rev } };
     }, req.revision);
+  }
+
+  /**
+   * Runs `f`, whose writes share one SQLite transaction (each apply a
+   * savepoint inside it): a member applies all the entries committed in one
+   * Raft Ready with one commit. Observers hear of each write as it is
+   * applied; they run on this connection, so they read what it wrote. An
+   * error other than a domain error (a full disk, say) leaves the store's
+   * memory ahead of its file: the caller must stop, and a restart replays
+   * the Raft log from the consistent index on disk.
+   */
+  batch<T>(f: () => T): T {
+    this.#assertOpen();
+    return this.#b.tx(f);
   }
 
   /** Records `index` as applied for an entry that is not a store request (an empty or conf-change entry). */
@@ -223,8 +237,8 @@ export class MvccStore {
     if (revision > 0 && revision <= compactRev) throw new CompactedError(compactRev);
     if (revision > this.#rev) throw new FutureRevisionError(this.#rev);
     const at = revision === 0 ? this.#rev : revision;
-    const filter = this.#sql.anyLiveAt(at);
-    const hash = hashHistory(this.#sql.hashRows(at, compactRev), (r) => filter && r.superseded === 1);
+    const filter = this.#b.anyLiveAt(at);
+    const hash = hashHistory(this.#b.hashRows(at, compactRev), (r) => filter && r.superseded);
     return { hash, compactRevision: compactRev, revision: this.#rev };
   }
 
@@ -240,12 +254,12 @@ export class MvccStore {
     const to = this.#rev;
     if (from > to) return { events: [], through: to };
     const max = Math.max(1, maxEvents);
-    const rows = this.#sql.changes(span, from, to, max + 1);
+    const rows = this.#b.changes(span, from, to, max + 1);
     if (rows.length <= max) return { events: rows.map(toEvent), through: to };
     const cut = rows[max]!.mod_rev; // this revision may be incomplete
     const whole = rows.filter((r) => r.mod_rev < cut);
     if (whole.length > 0) return { events: whole.map(toEvent), through: cut - 1 };
-    return { events: this.#sql.changes(span, cut, cut, Number.MAX_SAFE_INTEGER).map(toEvent), through: cut };
+    return { events: this.#b.changes(span, cut, cut, Number.MAX_SAFE_INTEGER).map(toEvent), through: cut };
   }
 
   /** The whole database as one byte string: a Raft snapshot's data. */
@@ -301,8 +315,8 @@ export class MvccStore {
   /** Takes `db` as the store's database and loads its state. */
   #attach(db: Database.Database): void {
     this.#db = db;
-    this.#sql = new Sql(db);
-    const s = this.#sql.state();
+    this.#b = new Backend(db);
+    const s = this.#b.state();
     if (s === undefined) throw new MvccCorruptError(this.#file, 'the state row is missing');
     this.#rev = s.revision;
     this.#compactRev = s.compact_revision;
@@ -320,19 +334,19 @@ export class MvccStore {
     if (!Number.isSafeInteger(index) || index <= this.#consistentIndex) {
       throw new RangeError(`index ${index} is already applied (consistent index ${this.#consistentIndex})`);
     }
-    const w = new WriteTxn(this.#sql, this.#rev, this.#compactRev);
+    const w = new WriteTxn(this.#b, this.#rev, this.#compactRev);
     let next: StateRow = { consistent_index: index, revision: this.#rev, compact_revision: this.#compactRev };
     let response: T;
     try {
-      response = this.#sql.tx(() => {
+      response = this.#b.tx(() => {
         const r = run(w);
         next = { ...next, revision: w.view.rev, compact_revision: compactTo ?? this.#compactRev };
-        this.#sql.setState(next);
+        this.#b.setState(next);
         return r;
       });
     } catch (e) {
       if (!(e instanceof MvccError)) throw e; // I/O or a bug: nothing applied, nothing recorded
-      this.#sql.setState({ consistent_index: index, revision: this.#rev, compact_revision: this.#compactRev });
+      this.#b.setState({ consistent_index: index, revision: this.#rev, compact_revision: this.#compactRev });
       this.#consistentIndex = index;
       throw e;
     }

@@ -1,14 +1,15 @@
 /**
  * One write transaction (etcd's storeTxnWrite plus the applier's Put and
  * DeleteRange): every change is written at revision beginRev + 1 with the
- * next sub-revision, into the open SQLite transaction, and recorded as an
+ * next sub-revision, into the open backend transaction, and recorded as an
  * Event. Reads inside the transaction see its earlier changes, as etcd's do.
  */
 import { KeyNotFoundError, LeaseNotFoundError } from './errors.js';
 import { EMPTY, buf, keySpan, keyString, tombstone } from './keys.js';
 import { range, toKeyValue } from './reader.js';
 import type { ReadView } from './reader.js';
-import type { Sql, ValueRow } from './schema.js';
+import type { Backend } from './backend.js';
+import type { ValueRow } from './schema.js';
 import { EventType } from './types.js';
 import type {
   DeleteRangeRequest,
@@ -21,9 +22,9 @@ import type {
   RangeResponse,
 } from './types.js';
 
-/** A write transaction over the open SQLite transaction of `sql`; see the file comment. */
+/** A write transaction over the open transaction of backend `b`; see the file comment. */
 export class WriteTxn {
-  readonly #sql: Sql;
+  readonly #b: Backend;
   /** The store's revision when the transaction began; changes are written at beginRev + 1. */
   readonly beginRev: number;
   /** The store's compact revision. */
@@ -33,8 +34,8 @@ export class WriteTxn {
   /** Each touched key's KeyValue before the transaction (null: it did not exist): the events' prevKv. */
   readonly #before = new Map<string, KeyValue | null>();
 
-  constructor(sql: Sql, beginRev: number, compactRev: number) {
-    this.#sql = sql;
+  constructor(b: Backend, beginRev: number, compactRev: number) {
+    this.#b = b;
     this.beginRev = beginRev;
     this.compactRev = compactRev;
   }
@@ -51,17 +52,17 @@ export class WriteTxn {
 
   /** A range read that sees the transaction's changes so far. */
   range(req: RangeRequest): RangeResponse {
-    return range(this.#sql, this.view, req);
+    return range(this.#b, this.view, req);
   }
 
   /** Whether `key` exists in the transaction's view. */
   exists(key: Uint8Array): boolean {
-    return this.#sql.current(buf(key)) !== undefined;
+    return this.#b.exists(buf(key));
   }
 
   /** Whether lease `id` exists. */
   leaseExists(id: number): boolean {
-    return this.#sql.leaseTtl(id) !== undefined;
+    return this.#b.leaseTtl(id) !== undefined;
   }
 
   /**
@@ -74,7 +75,7 @@ export class WriteTxn {
     let value = buf(req.value ?? EMPTY);
     let lease = req.lease ?? 0;
     if (lease !== 0 && !this.leaseExists(lease)) throw new LeaseNotFoundError(lease);
-    const prev = this.#sql.current(key);
+    const prev = this.#b.current(key);
     if (req.ignoreValue === true || req.ignoreLease === true) {
       if (prev === undefined) throw new KeyNotFoundError();
       if (req.ignoreValue === true) value = prev.value;
@@ -91,8 +92,7 @@ export class WriteTxn {
       lease,
       value,
     };
-    this.#sql.insertHistory(row);
-    this.#sql.upsertCurrent(row);
+    this.#b.append(row);
     const kv = toKeyValue(row);
     const created = row.create_rev === rev;
     this.events.push(!created && before !== null ? { type: EventType.Put, kv, prevKv: before } : { type: EventType.Put, kv });
@@ -102,19 +102,19 @@ export class WriteTxn {
 
   /** etcd's applier DeleteRange: deletes every key of the range, in key order. */
   deleteRange(req: DeleteRangeRequest): DeleteRangeResponse {
-    const rows = this.#sql.currentRows(keySpan(req.key, req.rangeEnd), 0, true) as ValueRow[];
+    const live = this.#b.live(keySpan(req.key, req.rangeEnd), this.view.rev, 0).rows;
+    const rows: ValueRow[] = live.map((r) => ({ ...r, value: this.#b.valueAt(r.mod_rev, r.sub) }));
     for (const r of rows) this.deleteKey(r);
     const revision = this.changed ? this.beginRev + 1 : this.beginRev;
     return { header: { revision }, deleted: rows.length, prevKvs: req.prevKv === true ? rows.map(toKeyValue) : [] };
   }
 
-  /** Deletes the live key of `row` (as read from `current`, with its value). */
+  /** Deletes the live key of `row` (its latest version, with its value). */
   deleteKey(row: ValueRow): void {
     const rev = this.beginRev + 1;
     const before = this.#touch(row.key, row);
     const sub = this.events.length;
-    this.#sql.insertHistory({ key: row.key, create_rev: 0, mod_rev: rev, sub, version: 0, lease: 0, value: Buffer.alloc(0) });
-    this.#sql.deleteCurrent(row.key);
+    this.#b.append({ key: row.key, create_rev: 0, mod_rev: rev, sub, version: 0, lease: 0, value: Buffer.alloc(0) });
     const kv = tombstone(toKeyValue(row).key, rev);
     this.events.push(before !== null ? { type: EventType.Delete, kv, prevKv: before } : { type: EventType.Delete, kv });
   }

@@ -4,6 +4,7 @@
  * KvProposals and are applied here at their index; the watch hub learns of
  * each write from the store itself.
  */
+import { MvccError } from '../mvcc/errors.js';
 import { MvccStore } from '../mvcc/store.js';
 import type {
   CompactionRequest,
@@ -16,6 +17,7 @@ import type {
   TxnResponse,
 } from '../mvcc/types.js';
 import type { LeaseGrantResponse, LeaseRevokeResponse } from '../mvcc/lease.js';
+import { StateMachineFailure } from './member.js';
 import type { StateMachine } from './member.js';
 
 /** A write request as it is proposed through Raft. */
@@ -55,6 +57,7 @@ export class KvStateMachine implements StateMachine {
       if ('leaseGrant' in p) return this.store.leases.grant(p.leaseGrant.id, p.leaseGrant.ttl, index).response;
       if ('leaseRevoke' in p) return this.store.leases.revoke(p.leaseRevoke.id, index).response;
     } catch (e) {
+      if (!(e instanceof MvccError)) throw new StateMachineFailure(`applying entry ${index}: ${String(e)}`, { cause: e });
       // a refused request is applied too (it changes nothing): never replay it.
       // The store records the index itself when it refuses with a domain error;
       // recording it again would throw and hide the error the client must see.
@@ -63,6 +66,10 @@ export class KvStateMachine implements StateMachine {
     }
     this.store.markApplied(index);
     throw new Error(`unknown proposal ${JSON.stringify(Object.keys(p))}`);
+  }
+
+  batch<T>(f: () => T): T {
+    return this.store.batch(f);
   }
 
   snapshotBytes(): Uint8Array {

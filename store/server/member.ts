@@ -52,12 +52,24 @@ function isPublish(b: unknown): b is PublishRequest {
   return typeof b === 'object' && b !== null && 'publish' in b;
 }
 
+/**
+ * Thrown by a StateMachine when an entry cannot be applied for a reason other
+ * than the request itself (a disk error): applying it later, or not at all,
+ * would make this member differ from the others, so the member stops (as an
+ * etcd member panics) and a restart replays the log from what is on disk.
+ */
+export class StateMachineFailure extends Error {
+  override readonly name = 'StateMachineFailure';
+}
+
 /** What the member applies committed requests to (the MVCC store behind an adapter). */
 export interface StateMachine {
   /** The index of the last entry applied; entries at or below it are skipped after a restart. */
   consistentIndex(): number;
-  /** Applies a request at `index`; returns its response or throws a domain error. */
+  /** Applies a request at `index`; returns its response, throws a domain error for the caller, or StateMachineFailure. */
   apply(body: unknown, index: number): unknown;
+  /** Runs `f`, the applies of one Ready, as one commit to disk; an error it throws is fatal. */
+  batch<T>(f: () => T): T;
   /** The whole state, to send to a member that needs a snapshot. */
   snapshotBytes(): Uint8Array;
   /** Replaces the state with bytes from snapshotBytes() (only if they are ahead of ours). */
@@ -349,7 +361,7 @@ export class MemberDriver extends EventEmitter {
       if (rd.softState) this.emit('leader', rd.softState.lead, this.node.raft.term, rd.softState.state);
       // 3. apply
       if (rd.snapshot) this.applySnapshotMembers(rd.snapshot.data);
-      for (const e of rd.committedEntries) this.apply(e);
+      if (rd.committedEntries.length > 0) this.sm.batch(() => rd.committedEntries.forEach((e) => this.apply(e)));
       for (const rs of rd.readStates) {
         const f = this.readsInFlight.get(rs.requestCtx);
         if (!f) continue;
@@ -418,6 +430,7 @@ export class MemberDriver extends EventEmitter {
     try {
       result = this.sm.apply(p.body, e.index);
     } catch (err) {
+      if (err instanceof StateMachineFailure) throw err; // out of drive(): fatal
       w?.reject(err);
       return;
     }
