@@ -121,6 +121,8 @@ export class RaftLog {
 
   /** The term of entry i, or 0 when it is not in the log. */
   zeroTermOnOutOfBounds(i: number): number {
+    // the common miss (an entry past the end, on every append) without an exception
+    if (i > this.lastIndex() || i < this.firstIndex() - 1) return 0;
     try {
       return this.term(i);
     } catch (e) {

@@ -15,6 +15,8 @@ import { GrpcError, Status, cancelledError, deadlineError, encodeGrpcMessage, to
 
 /** grpc-timeout units in milliseconds. */
 const TIMEOUT_UNITS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 1e-3, n: 1e-6 };
+/** The reason a call's signal aborts with once its handler returned (one instance: a stack per call costs). */
+const HANDLER_DONE = cancelledError();
 /** The longest delay setTimeout takes; longer deadlines are not timed. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -79,7 +81,7 @@ export class GrpcCall {
         res.stream.respond({ ':status': 200, 'content-type': this.#contentType, ...trailers }, { endStream: true });
       }
     }
-    this.#end(err ?? cancelledError()); // grpc-go cancels the context once the handler returned
+    this.#end(err ?? HANDLER_DONE); // grpc-go cancels the context once the handler returned
   }
 
   #end(reason: GrpcError): void {
