@@ -49,7 +49,7 @@ export interface KeyBounds {
 }
 
 /** Chunks of a sorted list are split beyond this size (a small B+tree of two levels). */
-const CHUNK = 512;
+const CHUNK = 128;
 
 /** The index; see the file comment. */
 export class KeyIndex {
