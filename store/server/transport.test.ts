@@ -44,6 +44,14 @@ describe('wire', () => {
     assert.equal(out[1]?.[0], FrameKind.Hello);
   });
 
+  it('carries entry data raw (a 1 KiB entry costs about 1 KiB) and refuses messages without entries', () => {
+    const data = new Uint8Array(1024).fill(9);
+    const m = message({ type: MessageType.App, to: 2, from: 1, entries: [{ term: 1, index: 1, type: 0, data }] });
+    assert.ok(encodeMessages([m]).length < 1024 + 300);
+    assert.throws(() => decodeMessages(Buffer.from(JSON.stringify([{ type: 'App' }]))), /malformed message/);
+    assert.throws(() => decodeMessages(Buffer.from('{}')), /not an array/);
+  });
+
   it('refuses a frame length beyond the limit and an unknown kind', () => {
     const r = new FrameReader(() => {});
     assert.throws(() => r.push(Buffer.from([0xff, 0xff, 0xff, 0xff, 1])), /bad peer frame length/);

@@ -1,19 +1,20 @@
 /**
- * How Raft messages travel between members: a compact JSON form in which
- * entry data and snapshots are base64, and the frames of the peer protocol
+ * How Raft messages travel between members: jsoncodec's JSON with raw
+ * bytes (entry data is not inflated to base64), and the frames of the peer protocol
  * (a 4-byte big-endian length, a 1-byte kind, the body).
  */
-import type { Entry, Message, Snapshot } from '../raft/types.js';
+import type { Message } from '../raft/types.js';
+import { decodeJson, encodeJson } from './jsoncodec.js';
 
 /** The kinds of frame on a peer connection. */
 export enum FrameKind {
   /** First frame of a dialer: who it is and which cluster it belongs to. */
   Hello = 1,
-  /** A batch of Raft messages (JSON). */
+  /** A batch of Raft messages (jsoncodec). */
   Messages = 2,
   /** A Raft snapshot message followed by the state machine's bytes. */
   Snapshot = 3,
-  /** A request to the receiving member (JSON), answered by a Response on the same connection. */
+  /** A request to the receiving member (jsoncodec), answered by a Response on the same connection. */
   Request = 4,
   Response = 5,
 }
@@ -21,43 +22,22 @@ export enum FrameKind {
 /** The largest frame accepted: a snapshot of a large store fits, a corrupted length does not. */
 export const MAX_FRAME = 1 << 30;
 
-type WireEntry = [term: number, index: number, type: number, data: string];
-
-interface WireMessage extends Omit<Message, 'entries' | 'snapshot'> {
-  entries?: WireEntry[];
-  snapshot?: { metadata: Snapshot['metadata']; data: string };
-}
-
-const b64 = (u: Uint8Array): string => Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('base64');
-const unb64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'));
-
-function toWire(m: Message): WireMessage {
-  const { entries, snapshot, ...rest } = m;
-  const w: WireMessage = { ...rest };
-  if (entries.length > 0) w.entries = entries.map((e) => [e.term, e.index, e.type, b64(e.data)]);
-  if (snapshot) w.snapshot = { metadata: snapshot.metadata, data: b64(snapshot.data) };
-  return w;
-}
-
-function fromWire(w: WireMessage): Message {
-  const { entries, snapshot, ...rest } = w;
-  return {
-    ...rest,
-    entries: (entries ?? []).map(([term, index, type, data]): Entry => ({ term, index, type, data: unb64(data) })),
-    ...(snapshot ? { snapshot: { metadata: snapshot.metadata, data: unb64(snapshot.data) } } : {}),
-  };
-}
-
-/** Encodes Raft messages as a frame body. */
+/** Encodes Raft messages as a frame body: jsoncodec, so entry data travels as raw bytes. */
 export function encodeMessages(msgs: readonly Message[]): Buffer {
-  return Buffer.from(JSON.stringify(msgs.map(toWire)));
+  const b = encodeJson(msgs);
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /** Decodes a frame body written by encodeMessages. Throws on malformed input. */
 export function decodeMessages(body: Buffer): Message[] {
-  const v: unknown = JSON.parse(body.toString('utf8'));
+  const v = decodeJson<unknown>(body);
   if (!Array.isArray(v)) throw new Error('raft messages frame is not an array');
-  return (v as WireMessage[]).map(fromWire);
+  for (const m of v as Partial<Message>[]) {
+    if (typeof m !== 'object' || m === null || !Array.isArray(m.entries) || m.entries.some((e) => !(e.data instanceof Uint8Array))) {
+      throw new Error('raft messages frame holds a malformed message');
+    }
+  }
+  return v as Message[];
 }
 
 /** Encodes a snapshot message with the state machine's bytes. */
