@@ -5,7 +5,10 @@
  * refuses compressed messages (this server installs no decompressor).
  */
 import type { Readable } from 'node:stream';
-import { GrpcError, Status } from './status.js';
+import { GrpcError, Status, cancelledError } from './status.js';
+
+/** What reading a request whose stream closed before its end gives (one instance, shared). */
+const BODY_CLOSED = cancelledError();
 
 /** etcd's receive limit: --max-request-bytes (1.5 MiB) plus 512 KiB of gRPC overhead. */
 export const DEFAULT_MAX_RECEIVE_BYTES = 1.5 * 1024 * 1024 + 512 * 1024;
@@ -117,9 +120,10 @@ export class MessageReader {
       this.#ended = true;
       this.#notify();
     });
-    body.on('error', () => this.fail(new GrpcError(Status.CANCELLED, 'context canceled')));
+    body.on('error', () => this.fail(cancelledError()));
     body.on('close', () => {
-      if (!this.#ended) this.fail(new GrpcError(Status.CANCELLED, 'context canceled'));
+      // most unary calls end here (the request's end is never read): no new Error each time
+      if (!this.#ended) this.fail(BODY_CLOSED);
     });
   }
 
