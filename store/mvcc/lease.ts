@@ -102,12 +102,12 @@ export class LeaseStore implements LeaseSource {
    * InvalidRequestError('LeaseTTLTooLarge') above etcd's MaxLeaseTTL.
    */
   grant(id: number, ttl: number, index: number): WriteResult<LeaseGrantResponse> {
-    const result = this.#host.apply(index, (_w, sql) => {
+    const result = this.#host.apply(index, (_w, b) => {
       if (ttl > MAX_LEASE_TTL) throw new InvalidRequestError('LeaseTTLTooLarge');
-      const leaseId = id !== 0 ? id : leaseIdFor(index, (x) => sql.leaseTtl(x) !== undefined);
-      if (sql.leaseTtl(leaseId) !== undefined) throw new LeaseExistsError(leaseId);
+      const leaseId = id !== 0 ? id : leaseIdFor(index, (x) => b.leaseTtl(x) !== undefined);
+      if (b.leaseTtl(leaseId) !== undefined) throw new LeaseExistsError(leaseId);
       const granted = clampTtl(ttl, this.#minTtl);
-      sql.insertLease(leaseId, granted);
+      b.insertLease(leaseId, granted);
       return { header: { revision: this.#host.revision() }, id: leaseId, ttl: granted };
     });
     this.#emit({ type: 'grant', lease: { id: result.response.id, ttl: result.response.ttl } });
@@ -120,13 +120,13 @@ export class LeaseStore implements LeaseSource {
    * Throws LeaseNotFoundError.
    */
   revoke(id: number, index: number): WriteResult<LeaseRevokeResponse> {
-    const result = this.#host.apply(index, (w, sql) => {
-      if (sql.leaseTtl(id) === undefined) throw new LeaseNotFoundError(id);
-      for (const key of sql.leaseKeys(id)) {
-        const row = sql.current(key);
+    const result = this.#host.apply(index, (w, b) => {
+      if (b.leaseTtl(id) === undefined) throw new LeaseNotFoundError(id);
+      for (const key of b.leaseKeys(id)) {
+        const row = b.current(key);
         if (row !== undefined) w.deleteKey(row);
       }
-      sql.deleteLease(id);
+      b.deleteLease(id);
       return w;
     });
     this.#emit({ type: 'revoke', id });
@@ -135,10 +135,10 @@ export class LeaseStore implements LeaseSource {
 
   /** The granted TTL and, if `keys`, the attached keys of lease `id`. Throws LeaseNotFoundError. */
   timeToLive(id: number, keys = false): LeaseTimeToLive {
-    const sql = this.#host.backend();
-    const ttl = sql.leaseTtl(id);
+    const b = this.#host.backend();
+    const ttl = b.leaseTtl(id);
     if (ttl === undefined) throw new LeaseNotFoundError(id);
-    return { id, grantedTtl: ttl, keys: keys ? sql.leaseKeys(id).map(bytes) : [] };
+    return { id, grantedTtl: ttl, keys: keys ? b.leaseKeys(id).map(bytes) : [] };
   }
 
   /** Lease `id`, or undefined. */
