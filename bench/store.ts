@@ -5,7 +5,8 @@
  * fsyncs its WAL; kubeling's Raft log is SQLite with synchronous=FULL):
  *
  * - `etcdctl check perf --load=m` and `--load=l` (PASS/FAIL, writes/s, the
- *   slowest request, the standard deviation);
+ *   slowest request, the standard deviation), and the CPU time (user +
+ *   system, from /proc) the three members used per write;
  * - put and linearizable get from a Node client (raw grpc-js, no retries,
  *   test/etcd-client.ts) at 1 and 100 concurrent clients for `--seconds`
  *   each: throughput, p50 and p99 latency. Client i talks to member
@@ -19,7 +20,8 @@
  *
  *   npm run bench:store [-- --seconds 10 --trials 10 --only etcd|kubeling --no-perf]
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { TestCluster, type Flavour, type MemberProc } from '../test/cluster.js';
@@ -36,6 +38,8 @@ const { values: flags } = parseArgs({
 const SECONDS = Number(flags.seconds);
 const TRIALS = Number(flags.trials);
 const KEYS = 1000;
+/** Clock ticks per second, the unit of /proc/PID/stat's times. */
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 const VALUE = 'v'.repeat(256);
 
 const now = (): number => performance.now();
@@ -79,10 +83,23 @@ function etcdctlAsync(endpoints: string, args: string[], timeoutMs: number): Pro
   });
 }
 
-/** `etcdctl check perf --load=<load>`: its verdict, throughput, slowest request and stddev. */
+/** CPU time (user + system) process `pid` has used, in seconds (Linux: /proc/PID/stat). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // the command name may hold spaces
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime, stime: fields 14 and 15
+}
+
+/**
+ * `etcdctl check perf --load=<load>`: its verdict, throughput, slowest
+ * request and stddev, and the CPU the three members used per write.
+ */
 async function checkPerf(c: TestCluster, load: 'm' | 'l', r: Results): Promise<void> {
   log(`${c.flavour}: etcdctl check perf --load=${load}`);
+  const pids = c.members.flatMap((m) => (m.proc?.pid !== undefined ? [m.proc.pid] : []));
+  const cpuBefore = pids.map(cpuSeconds);
   const { code, out } = await etcdctlAsync(c.endpoints, ['check', 'perf', `--load=${load}`], 180_000);
+  const cpu = pids.reduce((sum, pid, i) => sum + cpuSeconds(pid) - cpuBefore[i]!, 0);
   const lines = out.split(/\r|\n/).map((l) => l.trim()).filter(Boolean);
   const verdict = lines.at(-1) === 'PASS' ? 'PASS' : 'FAIL';
   const num = (re: RegExp): number => Number(re.exec(out)?.[1] ?? NaN);
@@ -95,6 +112,8 @@ async function checkPerf(c: TestCluster, load: 'm' | 'l', r: Results): Promise<v
   r.set(`check perf ${load}: slowest request (ms)`, { value: slowest * 1000, note: mark(/Slowest request took too long/) });
   r.set(`check perf ${load}: stddev (ms)`, { value: stddev * 1000, note: mark(/Stddev too high/) });
   r.set(`check perf ${load}: verdict`, { value: NaN, note: verdict });
+  // check perf runs for 60 s; its closing delete of the prefix is counted too
+  r.set(`check perf ${load}: the members' CPU per write (µs)`, { value: (cpu * 1e6) / (tput * 60) });
   if (Number.isNaN(tput)) log(`${c.flavour}: check perf --load=${load} exited ${code}:\n${lines.slice(-10).join('\n')}`);
   else log(`${c.flavour}: check perf --load=${load}: ${lines.filter((l) => /^(PASS|FAIL)|too (long|high)/.test(l)).join(' | ')}`);
 }
