@@ -234,6 +234,13 @@ describe('files, snapshots, durability', () => {
     db.exec('CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)');
     db.close();
     assert.throws(() => MvccStore.open(other), /missing tables/);
+    // a file of another format version (format 1 kept history by key on disk) is refused by name
+    const old = tempFile();
+    MvccStore.open(old).close();
+    const odb = new Database(old);
+    odb.prepare("UPDATE meta SET value = '1' WHERE key = 'format_version'").run();
+    odb.close();
+    assert.throws(() => MvccStore.open(old), (e: Error) => e instanceof MvccCorruptError && e.message === `${old}: unknown format version 1`);
     assert.equal(s.currentRevision(), 1, 'a refused restore changes nothing');
   });
 
