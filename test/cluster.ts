@@ -13,16 +13,26 @@ const ROOT = resolve(import.meta.dirname, '..');
 
 /** A free TCP port on 127.0.0.1. */
 export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => res(port));
+  // the kernel may hand out a port it just gave us again: never return one twice
+  for (;;) {
+    const port = await new Promise<number>((res, rej) => {
+      const s = createServer();
+      s.once('error', rej);
+      s.listen(0, '127.0.0.1', () => {
+        const a = s.address();
+        const p = typeof a === 'object' && a ? a.port : 0;
+        s.close(() => res(p));
+      });
     });
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
+
+/** Ports freePort() has returned in this process. */
+const handedOut = new Set<number>();
 
 /** One member process. */
 export interface MemberProc {

@@ -7,22 +7,14 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { freePort } from '../../../test/cluster.js';
 import type { Message } from './codec.js';
 import { GrpcError, Status } from './status.js';
 import type { HttpAnswer, Served } from './testing/fixtures.js';
 import { post, serve, toyHandlers } from './testing/fixtures.js';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Requests whose answers must match: [path, body] (GET when the body is null). */
 const CORPUS: [string, string | null][] = [
