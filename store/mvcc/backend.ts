@@ -51,6 +51,11 @@ function metaRow(key: string | Buffer, v: Version): MetaRow {
 
 const HISTORY_COLS = 'key, create_rev, rev AS mod_rev, sub, version, lease';
 
+/** The state row of a store database, read without building the index. */
+export function readState(db: Database.Database): StateRow | undefined {
+  return db.prepare('SELECT consistent_index, revision, compact_revision FROM state WHERE id = 1').get() as StateRow | undefined;
+}
+
 /** See the file comment. */
 export class Backend {
   readonly db: Database.Database;
@@ -94,9 +99,7 @@ export class Backend {
 
   /** The state row. */
   state(): StateRow | undefined {
-    return this.#stmt('SELECT consistent_index, revision, compact_revision FROM state WHERE id = 1').get() as
-      | StateRow
-      | undefined;
+    return readState(this.db);
   }
 
   /** Overwrites the state row. */

@@ -26,7 +26,7 @@ import { hashHistory } from './hash.js';
 import { bytes, keySpan, tombstone } from './keys.js';
 import { LeaseStore } from './lease.js';
 import { range as readRange, toKeyValue } from './reader.js';
-import { Backend } from './backend.js';
+import { Backend, readState } from './backend.js';
 import type { StateRow, ValueRow } from './schema.js';
 import { runTxn } from './txn.js';
 import { EventType } from './types.js';
@@ -131,6 +131,23 @@ export class MvccStore {
     if (file === ':memory:') return new MvccStore(file, memoryFrom(data), opts);
     replaceFile(file, data);
     return MvccStore.open(file, opts);
+  }
+
+  /**
+   * The consistent index a snapshot (see snapshot()) records, read without
+   * opening it as a store (which would build its key index). Throws
+   * MvccCorruptError when `data` is not a store database.
+   */
+  static consistentIndexOf(data: Uint8Array): number {
+    checkSnapshot(data);
+    const db = memoryFrom(data);
+    try {
+      const s = readState(db);
+      if (s === undefined) throw new MvccCorruptError('snapshot', 'the state row is missing');
+      return s.consistent_index;
+    } finally {
+      db.close();
+    }
   }
 
   /** The path this store was opened from. */

@@ -31,6 +31,23 @@ describe('KvStateMachine', () => {
     reopened.close();
   });
 
+  it('restores a snapshot only when it is ahead of what was applied', () => {
+    const ahead = new KvStateMachine(MvccStore.open(':memory:'));
+    ahead.batch(() => [1, 2, 3].forEach((i) => ahead.apply({ put: { key: enc.encode(`k${i}`), value: enc.encode('v') } }, i)));
+    assert.equal(MvccStore.consistentIndexOf(ahead.snapshotBytes()), 3);
+    const sm = new KvStateMachine(MvccStore.open(join(dir, 'restore.db')));
+    sm.apply({ put: { key: enc.encode('mine'), value: enc.encode('x') } }, 1);
+    const behind = sm.snapshotBytes();
+    sm.restoreBytes(ahead.snapshotBytes());
+    assert.equal(sm.consistentIndex(), 3);
+    assert.equal(sm.store.range({ key: enc.encode('k'), rangeEnd: enc.encode('l') }).count, 3);
+    sm.restoreBytes(behind);
+    assert.equal(sm.consistentIndex(), 3, 'an older snapshot is ignored');
+    assert.throws(() => MvccStore.consistentIndexOf(new Uint8Array(200)), /not a SQLite database/);
+    ahead.store.close();
+    sm.store.close();
+  });
+
   it('a failure that is not the request’s fault is a StateMachineFailure (the member stops), not an answer', () => {
     const sm = new KvStateMachine(MvccStore.open(join(dir, 'closed.db')));
     sm.store.close();

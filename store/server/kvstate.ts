@@ -78,10 +78,7 @@ export class KvStateMachine implements StateMachine {
 
   restoreBytes(bytes: Uint8Array): void {
     // only move forward: a snapshot older than what we applied would go back in time
-    const probe = MvccStore.openFromSnapshot(':memory:', bytes);
-    const theirs = probe.consistentIndex();
-    probe.close();
-    if (theirs > this.store.consistentIndex()) this.store.restore(bytes);
+    if (MvccStore.consistentIndexOf(bytes) > this.store.consistentIndex()) this.store.restore(bytes);
   }
 
   sync(): void {

@@ -12,6 +12,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Message, NodeId } from '../raft/types.js';
+import { writeSoon } from './grpc/write-soon.js';
 import { decodeJson, encodeJson } from './jsoncodec.js';
 import { FrameKind, FrameReader, decodeMessages, decodeSnapshot, encodeMessages, encodeSnapshot, frame } from './wire.js';
 
@@ -309,19 +310,6 @@ export class PeerTransport {
     socket.on('error', () => {});
     socket.on('close', () => this.inbound.delete(socket));
   }
-}
-
-/**
- * Writes `data` to `socket` with everything else written to it in this turn
- * of the event loop: one writev instead of a syscall per frame (forwarded
- * requests and their responses come in bursts).
- */
-function writeSoon(socket: net.Socket, data: Buffer): void {
-  if (socket.writableCorked === 0) {
-    socket.cork();
-    process.nextTick(() => socket.uncork());
-  }
-  socket.write(data);
 }
 
 /**

@@ -8,6 +8,7 @@
  */
 import { Duplex } from 'node:stream';
 import { fixAuthority } from './authority.js';
+import { writeSoon } from './write-soon.js';
 
 const PREFACE_LENGTH = 24;
 const FRAME_HEADERS = 0x1;
@@ -52,22 +53,12 @@ export class AuthorityFilter extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
-    this.#writeSoon(chunk, callback);
+    writeSoon(this.socket, chunk, callback);
   }
 
   /** What HTTP/2 writes in one go (Node's JSStreamSocket corks around a batch) reaches the socket as one buffer. */
   override _writev(chunks: { chunk: Buffer }[], callback: (err?: Error | null) => void): void {
-    this.#writeSoon(chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk)), callback);
-  }
-
-  /** Writes with everything else written in this turn of the event loop: one writev, not a syscall per response. */
-  #writeSoon(data: Buffer, callback: (err?: Error | null) => void): void {
-    const socket = this.socket;
-    if (socket.writableCorked === 0) {
-      socket.cork();
-      process.nextTick(() => socket.uncork());
-    }
-    socket.write(data, callback);
+    writeSoon(this.socket, chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk)), callback);
   }
 
   override _final(callback: (err?: Error | null) => void): void {
