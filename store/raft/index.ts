@@ -7,3 +7,4 @@ export { RawNode, type Ready, type SoftState, type Status } from './rawnode.js';
 export type { ReadState } from './readonly.js';
 export { ProgressState } from './tracker.js';
 export { bootstrapState } from './bootstrap.js';
+export { coalesceAppends } from './coalesce.js';

@@ -98,9 +98,17 @@ export class RawNode {
 
   /** Proposes data to be appended. Throws ProposalDroppedError when it cannot be accepted. */
   propose(data: Uint8Array): void {
-    this.raft.step(
-      message({ type: MessageType.Prop, from: this.raft.id, entries: [{ term: 0, index: 0, type: EntryType.Normal, data }] }),
-    );
+    this.proposeAll([data]);
+  }
+
+  /**
+   * Proposes several entries as one MsgProp: one append and one round of
+   * MsgApps however many there are. All are accepted, or none (ProposalDroppedError).
+   */
+  proposeAll(data: readonly Uint8Array[]): void {
+    if (data.length === 0) return;
+    const entries = data.map((d) => ({ term: 0, index: 0, type: EntryType.Normal, data: d }));
+    this.raft.step(message({ type: MessageType.Prop, from: this.raft.id, entries }));
   }
 
   /** Proposes a membership change (one at a time: a second before the first applies becomes a no-op). */

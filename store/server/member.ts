@@ -21,6 +21,7 @@ import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import {
   EntryType,
+  coalesceAppends,
   ProposalDroppedError,
   Rand,
   RawNode,
@@ -36,6 +37,9 @@ import type { SqliteStorage } from '../storage/sqlite.js';
 import { decodeJson, encodeJson } from './jsoncodec.js';
 import type { MemberInfo } from './identity.js';
 import type { PeerTransport } from './transport.js';
+
+/** The most entry data one MsgApp carries (etcd's --max-request-bytes sized messages fit). */
+const MAX_SIZE_PER_MSG = 1024 * 1024;
 
 /** A request that travels through the Raft log. `rid` ties it to the waiting caller. */
 export interface Proposal {
@@ -137,6 +141,8 @@ export class MemberDriver extends EventEmitter {
   private stopped = false;
   private ticker: NodeJS.Timeout | undefined;
   private waiters = new Map<string, Waiter>();
+  /** Proposals of this turn, not yet given to Raft. */
+  private proposals: { rid: string; data: Uint8Array }[] = [];
   private nextRid = 0;
   private readonly ridPrefix: string;
   // linearizable reads: those queued for the next ReadIndex, and those waiting on one
@@ -168,7 +174,7 @@ export class MemberDriver extends EventEmitter {
       applied: snap.metadata.index,
       preVote: true,
       checkQuorum: true,
-      maxSizePerMsg: 1024 * 1024,
+      maxSizePerMsg: MAX_SIZE_PER_MSG,
       maxInflightMsgs: 256,
       maxCommittedSizePerReady: 16 * 1024 * 1024,
       rand: new Rand(randomInt(2 ** 31)),
@@ -197,6 +203,7 @@ export class MemberDriver extends EventEmitter {
       w.reject(new StoppedError());
     }
     this.waiters.clear();
+    this.proposals = [];
     for (const r of [...this.readQueue, ...[...this.readsInFlight.values()].flatMap((f) => f.waiters), ...this.readsReady.flatMap((r) => r.waiters)]) {
       r.reject(new StoppedError());
     }
@@ -230,25 +237,43 @@ export class MemberDriver extends EventEmitter {
     this.schedule();
   }
 
-  /** Proposes a request through Raft and resolves with its result once applied here. */
+  /**
+   * Proposes a request through Raft and resolves with its result once
+   * applied here. The proposals of one turn of the event loop go to Raft
+   * together (flushProposals): one MsgProp from a follower, one round of
+   * appends from the leader.
+   */
   propose(body: unknown): Promise<unknown> {
     if (this.stopped) return Promise.reject(new StoppedError());
     const rid = this.ridPrefix + (this.nextRid++).toString(36);
     const data = encodeJson({ rid, body } satisfies Proposal);
     return new Promise((resolve, reject) => {
-      try {
-        this.node.propose(data);
-      } catch (e) {
-        reject(e instanceof ProposalDroppedError ? new NoLeaderError() : e);
-        return;
-      }
       const timer = setTimeout(() => {
         this.waiters.delete(rid);
         reject(new RequestTimeoutError());
       }, this.opts.requestTimeoutMs);
       this.waiters.set(rid, { resolve, reject, timer });
+      this.proposals.push({ rid, data });
       this.schedule();
     });
+  }
+
+  private flushProposals(): void {
+    if (this.proposals.length === 0) return;
+    const batch = this.proposals;
+    this.proposals = [];
+    try {
+      this.node.proposeAll(batch.map((p) => p.data));
+    } catch (e) {
+      const err = e instanceof ProposalDroppedError ? new NoLeaderError() : e;
+      for (const { rid } of batch) {
+        const w = this.waiters.get(rid);
+        if (!w) continue;
+        this.waiters.delete(rid);
+        clearTimeout(w.timer);
+        w.reject(err);
+      }
+    }
   }
 
   /** Proposes a membership change; resolves when it is applied here. */
@@ -345,6 +370,7 @@ export class MemberDriver extends EventEmitter {
 
   private drive(): void {
     if (this.stopped) return;
+    this.flushProposals();
     this.startReadIndex();
     while (this.node.hasReady()) {
       const rd = this.node.ready();
@@ -384,7 +410,7 @@ export class MemberDriver extends EventEmitter {
       if (m.snapshot) this.transport.sendSnapshot(m, (db ??= this.sm.snapshotBytes()));
       else normal.push(m);
     }
-    if (normal.length > 0) this.transport.send(normal);
+    if (normal.length > 0) this.transport.send(coalesceAppends(normal, MAX_SIZE_PER_MSG));
   }
 
   private applied(): number {
