@@ -1,16 +1,19 @@
 /**
- * One gRPC call on one HTTP/2 stream, from request headers to trailers:
- * method lookup, deadline, request decoding, the handler, response frames,
- * and exactly one status (Trailers-Only when nothing was sent before it).
+ * One gRPC call on one HTTP/2 stream (node:http2's core API, not the
+ * compatibility layer's request and response), from request headers to
+ * trailers: method lookup, deadline, request decoding, the handler,
+ * response frames, and exactly one status (Trailers-Only when nothing was
+ * sent before it).
  *
  * invariant: once `#finished` is set nothing more is written, and the
- * handler's signal is aborted.
+ * handler's signal is aborted (it is made only if the handler asks for it:
+ * an AbortController per call costs more than the rest of a small call).
  */
-import type { Http2ServerRequest, Http2ServerResponse, OutgoingHttpHeaders } from 'node:http2';
-import type { Message } from './codec.js';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import type { Message, MethodInfo } from './codec.js';
 import { FrameDecoder, MessageReader, encodeFrame } from './framing.js';
-import type { CallContext, Handlers, Registered, StreamCall } from './handlers.js';
-import { metadataOf, requestPeer } from './handlers.js';
+import type { Handlers, PeerInfo, Registered, StreamCall } from './handlers.js';
+import { metadataOf } from './handlers.js';
 import { GrpcError, Status, cancelledError, deadlineError, encodeGrpcMessage, toGrpcError } from './status.js';
 
 /** grpc-timeout units in milliseconds. */
@@ -27,35 +30,82 @@ export function parseGrpcTimeout(value: string): number | undefined {
   return Number(match[1]) * TIMEOUT_UNITS[match[2]!]!;
 }
 
+/** The context a handler sees: metadata, peer and signal made when first read. */
+class Context implements StreamCall {
+  readonly transport = 'grpc';
+  #metadata: Record<string, string> | undefined;
+  #peer: PeerInfo | undefined;
+
+  constructor(
+    readonly method: MethodInfo,
+    readonly deadline: number | undefined,
+    private readonly call: GrpcCall,
+    private readonly headers: IncomingHttpHeaders,
+    private readonly peerOf: () => PeerInfo,
+    readonly send: (response: object) => Promise<void>,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.call.signal;
+  }
+
+  get metadata(): Readonly<Record<string, string>> {
+    return (this.#metadata ??= metadataOf(this.headers));
+  }
+
+  get peer(): PeerInfo {
+    return (this.#peer ??= this.peerOf());
+  }
+}
+
 /** A call in progress; the server tracks these to stop them on close. */
 export class GrpcCall {
-  readonly #controller = new AbortController();
-  readonly #req: Http2ServerRequest;
-  readonly #res: Http2ServerResponse;
+  readonly #stream: ServerHttp2Stream;
+  readonly #headers: IncomingHttpHeaders;
   readonly #contentType: string;
+  #controller: AbortController | undefined;
+  /** Why the call is over, once it is. */
+  #reason: GrpcError | undefined;
+  #reader: MessageReader | undefined;
+  #onDone: (() => void) | undefined;
   #finished = false;
+  #headersSent = false;
+  /** The trailers that answer 'wantTrailers' once the response's data is out. */
+  #trailers: OutgoingHttpHeaders = { 'grpc-status': String(Status.OK) };
   #timer: NodeJS.Timeout | undefined;
 
   constructor(
-    req: Http2ServerRequest,
-    res: Http2ServerResponse,
+    stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
     readonly path: string,
     private readonly handlers: Handlers,
     private readonly maxReceiveBytes: number,
+    private readonly peerOf: () => PeerInfo,
   ) {
-    this.#req = req;
-    this.#res = res;
-    this.#contentType = req.headers['content-type'] === 'application/grpc+proto' ? 'application/grpc+proto' : 'application/grpc';
-    res.on('close', () => {
+    this.#stream = stream;
+    this.#headers = headers;
+    this.#contentType = headers['content-type'] === 'application/grpc+proto' ? 'application/grpc+proto' : 'application/grpc';
+    stream.on('error', () => {}); // a reset stream: 'close' follows
+    stream.on('close', () => {
       if (this.#finished) return;
       this.#finished = true; // the stream is gone: nothing to write
       this.#end(cancelledError());
     });
   }
 
+  /** Aborted once the call is over; made on first use. */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#reason) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
   /** Runs the call to its end; never rejects. `onDone` fires once the status is out. */
   async run(onDone: () => void): Promise<void> {
-    this.#controller.signal.addEventListener('abort', onDone, { once: true });
+    this.#onDone = onDone;
+    if (this.#reason) onDone();
     try {
       await this.#serve();
       this.finish();
@@ -68,47 +118,43 @@ export class GrpcCall {
   finish(err?: GrpcError): void {
     if (this.#finished) return;
     this.#finished = true;
-    const res = this.#res;
-    if (!res.stream.destroyed && !res.stream.closed) {
+    const stream = this.#stream;
+    if (!stream.destroyed && !stream.closed) {
       const trailers: OutgoingHttpHeaders = { 'grpc-status': String(err?.code ?? Status.OK) };
       if (err && err.message !== '') trailers['grpc-message'] = encodeGrpcMessage(err.message);
-      if (res.headersSent) {
-        res.addTrailers(trailers);
-        res.end();
+      if (this.#headersSent) {
+        this.#trailers = trailers;
+        stream.end(); // then 'wantTrailers'
       } else {
-        // Trailers-Only: one HEADERS frame with END_STREAM, which the compat
-        // API's writeHead + end does not produce (it sends END_STREAM apart)
-        res.stream.respond({ ':status': 200, 'content-type': this.#contentType, ...trailers }, { endStream: true });
+        // Trailers-Only: one HEADERS frame with END_STREAM
+        stream.respond({ ':status': 200, 'content-type': this.#contentType, ...trailers }, { endStream: true });
       }
     }
     this.#end(err ?? HANDLER_DONE); // grpc-go cancels the context once the handler returned
   }
 
   #end(reason: GrpcError): void {
+    if (this.#reason) return;
+    this.#reason = reason;
     clearTimeout(this.#timer);
-    if (!this.#controller.signal.aborted) this.#controller.abort(reason);
+    this.#reader?.fail(reason);
+    this.#controller?.abort(reason);
+    this.#onDone?.();
   }
 
   async #serve(): Promise<void> {
     const registered = this.handlers.lookup(this.path);
     if (!registered) throw this.handlers.unimplemented(this.path);
     const deadline = this.#deadline();
-    const encoding = this.#req.headers['grpc-encoding'];
-    const reader = new MessageReader(this.#req, new FrameDecoder(this.maxReceiveBytes, typeof encoding === 'string' ? encoding : undefined));
-    this.#controller.signal.addEventListener('abort', () => reader.fail(this.#controller.signal.reason as GrpcError), { once: true });
-    const ctx: CallContext = {
-      method: registered.method,
-      signal: this.#controller.signal,
-      metadata: metadataOf(this.#req.headers),
-      deadline,
-      peer: requestPeer(this.#req),
-      transport: 'grpc',
-    };
+    const encoding = this.#headers['grpc-encoding'];
+    const reader = new MessageReader(this.#stream, new FrameDecoder(this.maxReceiveBytes, typeof encoding === 'string' ? encoding : undefined));
+    this.#reader = reader;
+    if (this.#reason) reader.fail(this.#reason);
+    const ctx = new Context(registered.method, deadline, this, this.#headers, this.peerOf, (response) => this.#send(registered, response));
     await this.#dispatch(registered, reader, ctx);
   }
 
-  async #dispatch(registered: Registered, reader: MessageReader, ctx: CallContext): Promise<void> {
-    const call: StreamCall = { ...ctx, send: (response) => this.#send(registered, response) };
+  async #dispatch(registered: Registered, reader: MessageReader, ctx: Context): Promise<void> {
     switch (registered.kind) {
       case 'unary': {
         const request = await this.#single(registered, reader);
@@ -117,9 +163,9 @@ export class GrpcCall {
         return;
       }
       case 'serverStream':
-        return registered.fn(await this.#single(registered, reader), call);
+        return registered.fn(await this.#single(registered, reader), ctx);
       case 'bidi':
-        return registered.fn(this.#requests(registered, reader), call);
+        return registered.fn(this.#requests(registered, reader), ctx);
     }
   }
 
@@ -148,25 +194,29 @@ export class GrpcCall {
   }
 
   async #send(registered: Registered, response: object): Promise<void> {
-    if (this.#finished) throw this.#controller.signal.reason as GrpcError;
+    if (this.#finished) throw this.#reason ?? cancelledError();
     const frame = encodeFrame(this.handlers.codec.encode(registered.method.response, response));
-    const res = this.#res;
-    if (!res.headersSent) res.writeHead(200, { 'content-type': this.#contentType, 'grpc-accept-encoding': 'identity' });
-    if (res.write(frame)) return;
+    const stream = this.#stream;
+    if (!this.#headersSent) {
+      this.#headersSent = true;
+      stream.respond({ ':status': 200, 'content-type': this.#contentType, 'grpc-accept-encoding': 'identity' }, { waitForTrailers: true });
+      stream.once('wantTrailers', () => stream.sendTrailers(this.#trailers));
+    }
+    if (stream.write(frame)) return;
     await new Promise<void>((resolve) => {
       const done = (): void => {
-        res.off('drain', done);
-        res.off('close', done);
+        stream.off('drain', done);
+        stream.off('close', done);
         resolve();
       };
-      res.on('drain', done);
-      res.on('close', done);
+      stream.on('drain', done);
+      stream.on('close', done);
     });
-    if (this.#finished && this.#res.stream.destroyed) throw this.#controller.signal.reason as GrpcError;
+    if (this.#finished && stream.destroyed) throw this.#reason ?? cancelledError();
   }
 
   #deadline(): number | undefined {
-    const header = this.#req.headers['grpc-timeout'];
+    const header = this.#headers['grpc-timeout'];
     if (typeof header !== 'string') return undefined;
     const ms = parseGrpcTimeout(header);
     if (ms === undefined) throw new GrpcError(Status.INTERNAL, `transport: malformed grpc-timeout: ${JSON.stringify(header)}`);

@@ -13,7 +13,7 @@
  * as :authority (etcdctl's endpoint status, clientv3 3.5.0-3.5.9).
  */
 import http2 from 'node:http2';
-import type { Http2ServerRequest, Http2ServerResponse, ServerHttp2Session } from 'node:http2';
+import type { Http2ServerRequest, Http2ServerResponse, IncomingHttpHeaders, ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import { DEFAULT_MAX_RECEIVE_BYTES } from './framing.js';
 import { GrpcCall } from './grpc-call.js';
@@ -62,7 +62,18 @@ export class GrpcServer {
   ) {
     this.#maxReceive = options.maxReceiveMessageBytes ?? DEFAULT_MAX_RECEIVE_BYTES;
     this.http2 = http2.createServer({ settings: options.settings ?? {} });
-    this.http2.on('request', (req, res) => this.#onRequest(req, res));
+    // gRPC calls use the core API; other requests get the compatibility
+    // layer's request and response, whose 'stream' listener node:http2 adds
+    // with the first 'request' listener: take it, and call it for them only
+    this.http2.on('request', (req, res) => this.#onOther(req, res));
+    const compat = this.http2.listeners('stream');
+    if (compat.length !== 1) throw new Error(`node:http2 has ${compat.length} compatibility 'stream' listeners, expected 1`);
+    const toCompat = compat[0] as (...args: unknown[]) => void;
+    this.http2.removeAllListeners('stream');
+    this.http2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, ...rest: unknown[]) => {
+      if (isGrpcContentType(headers['content-type']) && headers[':method'] === 'POST') this.#onCall(stream, headers);
+      else toCompat.call(this.http2, stream, headers, ...rest);
+    });
     this.http2.on('session', (session) => {
       if (this.#accepting) sessionPeers.set(session, this.#accepting); // emitted inside accept()
       this.#sessions.add(session);
@@ -113,7 +124,20 @@ export class GrpcServer {
     if (this.http2.listening) await new Promise<void>((resolve) => this.http2.close(() => resolve()));
   }
 
-  #onRequest(req: Http2ServerRequest, res: Http2ServerResponse): void {
+  #onCall(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+    const session = stream.session;
+    const peer = (): PeerInfo => (session && sessionPeers.get(session)) || peerOf(session?.socket as Socket);
+    const call = new GrpcCall(stream, headers, headers[':path'] ?? '', this.handlers, this.#maxReceive, peer);
+    if (this.#closing) {
+      call.finish(new GrpcError(Status.UNAVAILABLE, 'etcdserver: server stopped'));
+      return;
+    }
+    this.#calls.add(call);
+    void call.run(() => this.#calls.delete(call));
+  }
+
+  /** A request that is not a gRPC call (see the constructor). */
+  #onOther(req: Http2ServerRequest, res: Http2ServerResponse): void {
     const contentType = req.headers['content-type'];
     if (!isGrpcContentType(contentType)) {
       if (this.options.fallback) {
@@ -124,18 +148,8 @@ export class GrpcServer {
       res.end(`invalid gRPC request content-type ${JSON.stringify(contentType ?? '')}\n`);
       return;
     }
-    if (req.method !== 'POST') {
-      res.writeHead(405, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end(`invalid gRPC request method ${JSON.stringify(req.method)}\n`);
-      return;
-    }
-    const call = new GrpcCall(req, res, req.headers[':path'] ?? '', this.handlers, this.#maxReceive);
-    if (this.#closing) {
-      call.finish(new GrpcError(Status.UNAVAILABLE, 'etcdserver: server stopped'));
-      return;
-    }
-    this.#calls.add(call);
-    void call.run(() => this.#calls.delete(call));
+    res.writeHead(405, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end(`invalid gRPC request method ${JSON.stringify(req.method)}\n`);
   }
 }
 
