@@ -12,7 +12,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Message, NodeId } from '../raft/types.js';
-import { writeSoon } from './grpc/write-soon.js';
+import { writeSoon } from './write-soon.js';
 import { decodeJson, encodeJson } from './jsoncodec.js';
 import { FrameKind, FrameReader, decodeMessages, decodeSnapshot, encodeMessages, encodeSnapshot, frame } from './wire.js';
 

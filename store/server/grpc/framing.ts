@@ -4,11 +4,7 @@
  * The decoder enforces the receive limit before buffering a message and
  * refuses compressed messages (this server installs no decompressor).
  */
-import type { Readable } from 'node:stream';
-import { GrpcError, Status, cancelledError } from './status.js';
-
-/** What reading a request whose stream closed before its end gives (one instance, shared). */
-const BODY_CLOSED = cancelledError();
+import { GrpcError, Status } from './status.js';
 
 /** etcd's receive limit: --max-request-bytes (1.5 MiB) plus 512 KiB of gRPC overhead. */
 export const DEFAULT_MAX_RECEIVE_BYTES = 1.5 * 1024 * 1024 + 512 * 1024;
@@ -87,9 +83,8 @@ export class FrameDecoder {
 }
 
 /**
- * Pulls messages from a request body one at a time, pausing the body while
- * messages wait (so HTTP/2 flow control reaches the client). Never destroys
- * the body: destroying an HTTP/2 request would reset the response too.
+ * The messages of a request body, one at a time: the transport pushes
+ * bytes in (push, end) and the call takes messages out (next).
  */
 export class MessageReader {
   readonly #queue: Uint8Array[] = [];
@@ -97,34 +92,28 @@ export class MessageReader {
   #ended = false;
   #wake: (() => void) | undefined;
 
-  constructor(
-    readonly body: Readable,
-    readonly decoder: FrameDecoder,
-  ) {
-    body.on('data', (chunk: Buffer) => {
-      if (this.#error) return;
-      try {
-        this.#queue.push(...this.decoder.push(chunk));
-      } catch (err) {
-        this.#error = err as GrpcError;
-      }
-      if (this.#queue.length > 0) body.pause();
-      this.#notify();
-    });
-    body.on('end', () => {
-      try {
-        this.decoder.end();
-      } catch (err) {
-        this.#error ??= err as GrpcError;
-      }
-      this.#ended = true;
-      this.#notify();
-    });
-    body.on('error', () => this.fail(cancelledError()));
-    body.on('close', () => {
-      // most unary calls end here (the request's end is never read): no new Error each time
-      if (!this.#ended) this.fail(BODY_CLOSED);
-    });
+  constructor(readonly decoder: FrameDecoder) {}
+
+  /** Request body bytes. */
+  push(chunk: Buffer): void {
+    if (this.#error) return;
+    try {
+      for (const m of this.decoder.push(chunk)) this.#queue.push(m);
+    } catch (err) {
+      this.#error = err as GrpcError;
+    }
+    this.#notify();
+  }
+
+  /** The client finished its side. */
+  end(): void {
+    try {
+      this.decoder.end();
+    } catch (err) {
+      this.#error ??= err as GrpcError;
+    }
+    this.#ended = true;
+    this.#notify();
   }
 
   /** Makes every later next() throw `err` (the call is over). */
@@ -140,7 +129,6 @@ export class MessageReader {
       if (message) return message;
       if (this.#error) throw this.#error;
       if (this.#ended) return null;
-      this.body.resume();
       await new Promise<void>((resolve) => (this.#wake = resolve));
     }
   }

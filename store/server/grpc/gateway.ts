@@ -22,17 +22,16 @@
  *   /v3beta/ is rewritten to /v3/; CORS headers as etcd's default --cors=*.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { MethodInfo } from './codec.js';
 import { DEFAULT_MAX_RECEIVE_BYTES } from './framing.js';
 import { GatewayCall } from './gateway-call.js';
 import type { Handlers } from './handlers.js';
 
-/** A request from either HTTP/1.1 or HTTP/2 (compat API). */
-export type HttpRequest = IncomingMessage | Http2ServerRequest;
-/** A response on either HTTP/1.1 or HTTP/2 (compat API). */
-export type HttpResponse = ServerResponse | Http2ServerResponse;
-/** A request listener for both protocols. */
+/** An HTTP/1.1 request (HTTP/2 requests reach the gateway as HTTP/1.1: h2/http1-bridge.ts). */
+export type HttpRequest = IncomingMessage;
+/** An HTTP/1.1 response. */
+export type HttpResponse = ServerResponse;
+/** A request listener. */
 export type HttpHandler = (req: HttpRequest, res: HttpResponse) => void;
 
 /** Options of createGateway. */

@@ -1,17 +1,17 @@
 /**
- * One gRPC call on one HTTP/2 stream (node:http2's core API, not the
- * compatibility layer's request and response), from request headers to
- * trailers: method lookup, deadline, request decoding, the handler,
- * response frames, and exactly one status (Trailers-Only when nothing was
- * sent before it).
+ * One gRPC call on one HTTP/2 stream (h2/connection.ts), from request
+ * headers to trailers: method lookup, deadline, request decoding, the
+ * handler, response frames, and exactly one status (Trailers-Only when
+ * nothing was sent before it).
  *
  * invariant: once `#finished` is set nothing more is written, and the
  * handler's signal is aborted (it is made only if the handler asks for it:
  * an AbortController per call costs more than the rest of a small call).
  */
-import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import type { Message, MethodInfo } from './codec.js';
 import { FrameDecoder, MessageReader, encodeFrame } from './framing.js';
+import type { H2Stream, RequestHeaders } from './h2/connection.js';
+import type { HeaderField } from './h2/hpack.js';
 import type { Handlers, PeerInfo, Registered, StreamCall } from './handlers.js';
 import { metadataOf } from './handlers.js';
 import { GrpcError, Status, cancelledError, deadlineError, encodeGrpcMessage, toGrpcError } from './status.js';
@@ -40,7 +40,7 @@ class Context implements StreamCall {
     readonly method: MethodInfo,
     readonly deadline: number | undefined,
     private readonly call: GrpcCall,
-    private readonly headers: IncomingHttpHeaders,
+    private readonly headers: RequestHeaders,
     private readonly peerOf: () => PeerInfo,
     readonly send: (response: object) => Promise<void>,
   ) {}
@@ -60,37 +60,40 @@ class Context implements StreamCall {
 
 /** A call in progress; the server tracks these to stop them on close. */
 export class GrpcCall {
-  readonly #stream: ServerHttp2Stream;
-  readonly #headers: IncomingHttpHeaders;
+  readonly #stream: H2Stream;
+  readonly #headers: RequestHeaders;
   readonly #contentType: string;
   #controller: AbortController | undefined;
   /** Why the call is over, once it is. */
   #reason: GrpcError | undefined;
-  #reader: MessageReader | undefined;
+  readonly #reader: MessageReader;
   #onDone: (() => void) | undefined;
   #finished = false;
-  #headersSent = false;
-  /** The trailers that answer 'wantTrailers' once the response's data is out. */
-  #trailers: OutgoingHttpHeaders = { 'grpc-status': String(Status.OK) };
   #timer: NodeJS.Timeout | undefined;
+  /** A send() waiting for the stream to drain: woken when the call ends too. */
+  #wakeWriter: (() => void) | undefined;
 
   constructor(
-    stream: ServerHttp2Stream,
-    headers: IncomingHttpHeaders,
+    stream: H2Stream,
     readonly path: string,
     private readonly handlers: Handlers,
     private readonly maxReceiveBytes: number,
     private readonly peerOf: () => PeerInfo,
   ) {
     this.#stream = stream;
+    const headers = stream.headers;
     this.#headers = headers;
     this.#contentType = headers['content-type'] === 'application/grpc+proto' ? 'application/grpc+proto' : 'application/grpc';
-    stream.on('error', () => {}); // a reset stream: 'close' follows
-    stream.on('close', () => {
+    // the request body is read from the start: bytes wait in the reader until the handler asks
+    const encoding = headers['grpc-encoding'];
+    this.#reader = new MessageReader(new FrameDecoder(maxReceiveBytes, encoding));
+    stream.onData = (chunk) => this.#reader.push(chunk);
+    stream.onEnd = () => this.#reader.end();
+    stream.onClose = () => {
       if (this.#finished) return;
       this.#finished = true; // the stream is gone: nothing to write
       this.#end(cancelledError());
-    });
+    };
   }
 
   /** Aborted once the call is over; made on first use. */
@@ -119,16 +122,11 @@ export class GrpcCall {
     if (this.#finished) return;
     this.#finished = true;
     const stream = this.#stream;
-    if (!stream.destroyed && !stream.closed) {
-      const trailers: OutgoingHttpHeaders = { 'grpc-status': String(err?.code ?? Status.OK) };
-      if (err && err.message !== '') trailers['grpc-message'] = encodeGrpcMessage(err.message);
-      if (this.#headersSent) {
-        this.#trailers = trailers;
-        stream.end(); // then 'wantTrailers'
-      } else {
-        // Trailers-Only: one HEADERS frame with END_STREAM
-        stream.respond({ ':status': 200, 'content-type': this.#contentType, ...trailers }, { endStream: true });
-      }
+    if (!stream.closed) {
+      const trailers: HeaderField[] = [['grpc-status', String(err?.code ?? Status.OK)]];
+      if (err && err.message !== '') trailers.push(['grpc-message', encodeGrpcMessage(err.message)]);
+      if (stream.responded) stream.end(trailers);
+      else stream.respond([[':status', '200'], ['content-type', this.#contentType], ...trailers], true); // Trailers-Only
     }
     this.#end(err ?? HANDLER_DONE); // grpc-go cancels the context once the handler returned
   }
@@ -137,7 +135,8 @@ export class GrpcCall {
     if (this.#reason) return;
     this.#reason = reason;
     clearTimeout(this.#timer);
-    this.#reader?.fail(reason);
+    this.#wakeWriter?.();
+    this.#reader.fail(reason);
     this.#controller?.abort(reason);
     this.#onDone?.();
   }
@@ -146,10 +145,7 @@ export class GrpcCall {
     const registered = this.handlers.lookup(this.path);
     if (!registered) throw this.handlers.unimplemented(this.path);
     const deadline = this.#deadline();
-    const encoding = this.#headers['grpc-encoding'];
-    const reader = new MessageReader(this.#stream, new FrameDecoder(this.maxReceiveBytes, typeof encoding === 'string' ? encoding : undefined));
-    this.#reader = reader;
-    if (this.#reason) reader.fail(this.#reason);
+    const reader = this.#reader;
     const ctx = new Context(registered.method, deadline, this, this.#headers, this.peerOf, (response) => this.#send(registered, response));
     await this.#dispatch(registered, reader, ctx);
   }
@@ -197,22 +193,13 @@ export class GrpcCall {
     if (this.#finished) throw this.#reason ?? cancelledError();
     const frame = encodeFrame(this.handlers.codec.encode(registered.method.response, response));
     const stream = this.#stream;
-    if (!this.#headersSent) {
-      this.#headersSent = true;
-      stream.respond({ ':status': 200, 'content-type': this.#contentType, 'grpc-accept-encoding': 'identity' }, { waitForTrailers: true });
-      stream.once('wantTrailers', () => stream.sendTrailers(this.#trailers));
-    }
+    if (!stream.responded) stream.respond([[':status', '200'], ['content-type', this.#contentType], ['grpc-accept-encoding', 'identity']]);
     if (stream.write(frame)) return;
     await new Promise<void>((resolve) => {
-      const done = (): void => {
-        stream.off('drain', done);
-        stream.off('close', done);
-        resolve();
-      };
-      stream.on('drain', done);
-      stream.on('close', done);
+      stream.onDrain = resolve;
+      this.#wakeWriter = resolve;
     });
-    if (this.#finished && stream.destroyed) throw this.#reason ?? cancelledError();
+    if (this.#finished && stream.closed) throw this.#reason ?? cancelledError();
   }
 
   #deadline(): number | undefined {

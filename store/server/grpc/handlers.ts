@@ -124,16 +124,15 @@ export class Handlers {
 }
 
 /**
- * Peers of HTTP/2 sessions, by session: the server records them when it
- * accepts a connection, since a session over a filtered stream (h2-filter.ts)
- * no longer sees the socket's address.
+ * Peers of connections that are not the client's socket, by connection:
+ * the in-memory ones of HTTP/2 requests served by an HTTP/1.1 handler
+ * (h2/http1-bridge.ts).
  */
 export const sessionPeers = new WeakMap<object, PeerInfo>();
 
-/** The peer of an HTTP/1.1 or HTTP/2 (compat) request. */
-export function requestPeer(req: { readonly socket: Socket | TLSSocket; readonly stream?: { readonly session?: object | undefined } }): PeerInfo {
-  const session = req.stream?.session;
-  return (session && sessionPeers.get(session)) || peerOf(req.socket);
+/** The peer of an HTTP/1.1 request. */
+export function requestPeer(req: { readonly socket: Socket | TLSSocket }): PeerInfo {
+  return sessionPeers.get(req.socket) ?? peerOf(req.socket);
 }
 
 /** The peer of a (possibly TLS) socket. */

@@ -126,12 +126,11 @@ export interface Served {
 }
 
 /** Serves `handlers` (gRPC and gateway) on 127.0.0.1:0, plaintext or TLS. */
-export async function serve(handlers: Handlers, options: { tls?: TlsOptions; maxReceiveMessageBytes?: number; fixAuthority?: boolean } = {}): Promise<Served> {
+export async function serve(handlers: Handlers, options: { tls?: TlsOptions; maxReceiveMessageBytes?: number } = {}): Promise<Served> {
   const gateway = createGateway(handlers, { ...(options.maxReceiveMessageBytes ? { maxReceiveMessageBytes: options.maxReceiveMessageBytes } : {}) });
   const server = new GrpcServer(handlers, {
     fallback: gateway,
     ...(options.maxReceiveMessageBytes ? { maxReceiveMessageBytes: options.maxReceiveMessageBytes } : {}),
-    ...(options.fixAuthority === false ? { fixAuthority: false } : {}),
   });
   const listener = new ClientListener({ grpc: server, http: gateway, ...(options.tls ? { tls: options.tls } : {}) });
   const { port } = await listener.listen(0, '127.0.0.1');

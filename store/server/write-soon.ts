@@ -1,7 +1,6 @@
 /**
  * Coalescing writes: what a connection is given in one turn of the event
- * loop leaves in one writev, not a syscall per frame. Used by the HTTP/2
- * authority filter and by the peer transport.
+ * loop leaves in one writev, not a syscall per frame (the peer transport).
  */
 import type { Writable } from 'node:stream';
 
