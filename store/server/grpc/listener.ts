@@ -131,7 +131,7 @@ export class ClientListener {
   }
 
   #track(socket: Socket): void {
-    socket.setNoDelay(true); // as Go does; HTTP/2 over the authority filter writes small frames
+    socket.setNoDelay(true); // as Go does: HTTP/2 writes small frames
     this.#sockets.add(socket);
     socket.on('close', () => this.#sockets.delete(socket));
   }
