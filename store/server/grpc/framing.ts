@@ -92,17 +92,37 @@ export class MessageReader {
   #ended = false;
   #wake: (() => void) | undefined;
 
-  constructor(readonly decoder: FrameDecoder) {}
+  /** Bytes pushed but not yet passed to `credit`. */
+  #uncredited = 0;
+
+  /**
+   * @param credit told of bytes the client may replace (the transport's flow
+   * control): at once while no complete message waits (a message being
+   * assembled is bounded by the decoder's limit), else once the waiting
+   * messages are taken, so a handler that does not read stops the client
+   */
+  constructor(
+    readonly decoder: FrameDecoder,
+    private readonly credit: (bytes: number) => void = () => {},
+  ) {}
 
   /** Request body bytes. */
   push(chunk: Buffer): void {
     if (this.#error) return;
+    this.#uncredited += chunk.length;
     try {
       for (const m of this.decoder.push(chunk)) this.#queue.push(m);
     } catch (err) {
       this.#error = err as GrpcError;
     }
+    if (this.#queue.length === 0) this.#giveCredit();
     this.#notify();
+  }
+
+  #giveCredit(): void {
+    const n = this.#uncredited;
+    this.#uncredited = 0;
+    if (n > 0) this.credit(n);
   }
 
   /** The client finished its side. */
@@ -126,7 +146,10 @@ export class MessageReader {
   async next(): Promise<Uint8Array | null> {
     for (;;) {
       const message = this.#queue.shift();
-      if (message) return message;
+      if (message) {
+        if (this.#queue.length === 0) this.#giveCredit();
+        return message;
+      }
       if (this.#error) throw this.#error;
       if (this.#ended) return null;
       await new Promise<void>((resolve) => (this.#wake = resolve));

@@ -86,7 +86,7 @@ export class GrpcCall {
     this.#contentType = headers['content-type'] === 'application/grpc+proto' ? 'application/grpc+proto' : 'application/grpc';
     // the request body is read from the start: bytes wait in the reader until the handler asks
     const encoding = headers['grpc-encoding'];
-    this.#reader = new MessageReader(new FrameDecoder(maxReceiveBytes, encoding));
+    this.#reader = new MessageReader(new FrameDecoder(maxReceiveBytes, encoding), (bytes) => stream.consumed(bytes));
     stream.onData = (chunk) => this.#reader.push(chunk);
     stream.onEnd = () => this.#reader.end();
     stream.onClose = () => {

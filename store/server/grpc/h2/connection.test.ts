@@ -6,6 +6,7 @@ import { encodeFrame } from '../framing.js';
 import { Handlers } from '../handlers.js';
 import { type Served, serve, toyHandlers } from '../testing/fixtures.js';
 import { PREFACE } from './connection.js';
+import { encodeHeaders } from './hpack.js';
 
 /** Sends raw bytes after the preface; resolves with the frames' (type, error code of GOAWAY) until the server closes. */
 function raw(port: number, bytes: Buffer): Promise<{ type: number; code?: number }[]> {
@@ -110,6 +111,63 @@ describe('HTTP/2 server side (h2/connection.ts)', () => {
     });
     assert.ok(frames.includes(3), 'RST_STREAM');
     assert.ok(!frames.includes(7), 'no GOAWAY: the connection lives on');
+  });
+
+  it('credits a stream\'s window as its handler reads: one that does not read stops the client at 1 MiB', async () => {
+    const h = new Handlers();
+    let got = 0;
+    h.bidi('/etcdserverpb.Watch/Watch', async (_requests, call) => {
+      got++;
+      await new Promise((resolve) => call.signal.addEventListener('abort', resolve)); // never reads
+    });
+    const s = await serve(h);
+    const headers = encodeHeaders([[':method', 'POST'], [':scheme', 'http'], [':path', '/etcdserverpb.Watch/Watch'], [':authority', 'x'], ['content-type', 'application/grpc']]);
+    const message = Buffer.alloc(16_384); // one gRPC message of 16379 bytes per DATA frame
+    message.writeUInt32BE(16_379, 1);
+    const frames: { type: number; id: number; code: number }[] = [];
+    await new Promise<void>((resolve) => {
+      const socket = net.connect(s.port, '127.0.0.1', () => {
+        const data = Array.from({ length: 65 }, () => frame(0, 0, 1, message)); // 64 fill the 1 MiB window
+        socket.write(Buffer.concat([PREFACE, frame(4, 0, 0, Buffer.alloc(0)), frame(1, 0x4, 1, headers), ...data]));
+      });
+      let buf = Buffer.alloc(0);
+      socket.on('data', (c: Buffer) => {
+        buf = Buffer.concat([buf, c]);
+        for (let pos = 0; pos + 9 <= buf.length && pos + 9 + buf.readUIntBE(pos, 3) <= buf.length; pos += 9 + buf.readUIntBE(pos, 3)) {
+          const f = { type: buf[pos + 3]!, id: buf.readUInt32BE(pos + 5), code: buf.readUIntBE(pos, 3) >= 4 ? buf.readUInt32BE(pos + 9) : -1 };
+          if (!frames.some((g) => g.type === f.type && g.id === f.id && g.code === f.code)) frames.push(f);
+        }
+        if (frames.some((f) => f.type === 3)) {
+          socket.destroy();
+          resolve();
+        }
+      });
+    });
+    await s.close();
+    assert.equal(got, 1);
+    assert.deepEqual(frames.filter((f) => f.id === 1), [{ type: 3, id: 1, code: 3 }], 'no WINDOW_UPDATE for the stream; the 65th frame overran it: FLOW_CONTROL_ERROR');
+  });
+
+  it('takes a request larger than a stream\'s window (credited as the message is assembled)', async () => {
+    const h = new Handlers();
+    h.unary('/etcdserverpb.KV/Put', (req: { value?: Uint8Array }) => ({ header: { revision: req.value?.length ?? 0 } }));
+    const s = await serve(h);
+    const session = http2.connect(`http://127.0.0.1:${s.port}`);
+    const codec = h.codec;
+    const method = codec.method('/etcdserverpb.KV/Put')!;
+    const body = encodeFrame(codec.encode(method.request, { key: Buffer.from('k'), value: Buffer.alloc(1_900_000, 1) }));
+    const reply = await new Promise<Buffer>((resolve, reject) => {
+      const stream = session.request({ ':method': 'POST', ':path': '/etcdserverpb.KV/Put', 'content-type': 'application/grpc' });
+      const parts: Buffer[] = [];
+      stream.on('data', (c: Buffer) => parts.push(c));
+      stream.on('end', () => resolve(Buffer.concat(parts)));
+      stream.on('error', reject);
+      stream.end(body);
+    });
+    session.destroy();
+    await s.close();
+    const decoded = codec.decode(method.response, reply.subarray(5)) as { header: { revision: number } };
+    assert.equal(decoded.header.revision, 1_900_000);
   });
 
   it('refuses a connection that does not start with the preface', async () => {

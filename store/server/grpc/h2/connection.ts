@@ -11,8 +11,10 @@
  * engine, its JavaScript streams, a filter in front to repair :authority)
  * cost more per call than the rest of a small call together.
  *
- * What the server does: advertises a large receive window and credits it
- * back as data arrives (WINDOW_UPDATE once half is used); queues response
+ * What the server does: advertises large receive windows and credits them
+ * back (WINDOW_UPDATE once half is used), the connection's as data arrives,
+ * a stream's as its handler consumes it (a stream that sends past its
+ * window is reset with FLOW_CONTROL_ERROR); queues response
  * data per stream within the client's windows; answers SETTINGS and PING;
  * ends a stream the client has not finished with RST_STREAM(NO_ERROR) once
  * the response is complete, as grpc-go does; on close() sends GOAWAY and
@@ -105,6 +107,8 @@ export class H2Stream {
   #closed = false;
   #responded = false;
   #sendWindow: number;
+  /** What the client may still send on this stream, and what was consumed but not yet credited back. */
+  #recvWindow = STREAM_WINDOW;
   #recvUnacked = 0;
   #pending: Buffer[] = [];
   #pendingBytes = 0;
@@ -223,13 +227,27 @@ export class H2Stream {
 
   // ---- from the connection ----
 
+  /**
+   * The handler has taken `n` bytes of request data: the client may send as
+   * many more. Crediting consumption, not arrival, bounds what a stream
+   * whose handler does not read can make us hold (its window, 1 MiB).
+   */
+  consumed(n: number): void {
+    this.#recvUnacked += n;
+    if (this.#recvUnacked < STREAM_WINDOW / 2 || this.#remoteEnded || this.#closed) return;
+    this.connection.sendWindowUpdate(this.id, this.#recvUnacked);
+    this.#recvWindow += this.#recvUnacked;
+    this.#recvUnacked = 0;
+  }
+
   /** @internal */
   receiveData(chunk: Buffer, frameLength: number, end: boolean): void {
-    this.#recvUnacked += frameLength;
-    if (this.#recvUnacked >= STREAM_WINDOW / 2 && !end) {
-      this.connection.sendWindowUpdate(this.id, this.#recvUnacked);
-      this.#recvUnacked = 0;
+    this.#recvWindow -= frameLength;
+    if (this.#recvWindow < 0) {
+      this.reset(ErrorCode.FLOW_CONTROL_ERROR);
+      return;
     }
+    if (frameLength > chunk.length) this.consumed(frameLength - chunk.length); // padding
     if (chunk.length > 0) this.onData?.(chunk);
     if (end) this.receiveEnd();
   }
@@ -281,6 +299,7 @@ export class H2Connection {
   #prefaceLeft = PREFACE.length;
   #block: PartialBlock | undefined;
   #lastStreamId = 0;
+  #recvWindow = CONNECTION_WINDOW;
   #recvUnacked = 0;
   #out: Buffer[] = [];
   #flushScheduled = false;
@@ -514,9 +533,13 @@ export class H2Connection {
       if (pad >= p.length) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'bad padding');
       data = p.subarray(1, p.length - pad);
     }
+    // the connection's window is credited as data arrives (each stream's, as it is consumed)
+    this.#recvWindow -= length;
+    if (this.#recvWindow < 0) throw new ConnectionError(ErrorCode.FLOW_CONTROL_ERROR, 'connection window exceeded');
     this.#recvUnacked += length;
     if (this.#recvUnacked >= CONNECTION_WINDOW / 2) {
       this.sendWindowUpdate(0, this.#recvUnacked);
+      this.#recvWindow += this.#recvUnacked;
       this.#recvUnacked = 0;
     }
     const s = this.#streams.get(id);

@@ -66,7 +66,7 @@ export class Http1Bridge {
       if (!stream.closed) stream.reset(ErrorCode.INTERNAL_ERROR);
       done();
     });
-    stream.onData = (chunk) => req.write(chunk);
+    stream.onData = (chunk) => req.write(chunk, () => stream.consumed(chunk.length));
     stream.onEnd = () => req.end();
     stream.onClose = (reset) => {
       if (reset) req.destroy();
