@@ -5,7 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { encodeFrame } from '../framing.js';
 import { Handlers } from '../handlers.js';
 import { type Served, serve, toyHandlers } from '../testing/fixtures.js';
-import { PREFACE } from './connection.js';
+import { Duplex } from 'node:stream';
+import { H2Connection, PREFACE } from './connection.js';
 import { encodeHeaders } from './hpack.js';
 
 /** Sends raw bytes after the preface; resolves with the frames' (type, error code of GOAWAY) until the server closes. */
@@ -88,6 +89,9 @@ describe('HTTP/2 server side (h2/connection.ts)', () => {
       ['a header block that is not HPACK', frame(1, 0x5, 1, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff])), 9],
       ['a frame larger than 16 KiB', frame(0, 0, 1, Buffer.alloc(20_000)), 6],
       ['HEADERS on an even stream', frame(1, 0x5, 2, Buffer.from([0x83, 0x84])), 1],
+      // a 4 KB field indexed, then referred to 300 times: a 4 KB block that would expand to 1.2 MB
+      ['a header list that expands past 1 MiB', frame(1, 0x5, 1, Buffer.concat([Buffer.from([0x40, 0x01, 0x78, 0x7f, 0xa1, 0x1e]), Buffer.alloc(4000, 0x61), Buffer.alloc(300, 0xbe)])), 9],
+      ['empty CONTINUATION frames without end', Buffer.concat([frame(1, 0x1, 1, Buffer.from([0x83])), ...Array.from({ length: 30_000 }, () => frame(9, 0, 1, Buffer.alloc(0)))]), 1],
     ];
     for (const [name, bytes, code] of cases) {
       const frames = await raw(served.port, Buffer.concat([settings, bytes]));
@@ -168,6 +172,28 @@ describe('HTTP/2 server side (h2/connection.ts)', () => {
     await s.close();
     const decoded = codec.decode(method.response, reply.subarray(5)) as { header: { revision: number } };
     assert.equal(decoded.header.revision, 1_900_000);
+  });
+
+  it('stops sending, and reading, while the socket holds over 1 MiB unsent (a client that does not read)', async () => {
+    const sink = new Duplex({ read() {}, write() {} }); // takes bytes and never finishes writing them
+    let accepted = 0;
+    const conn = new H2Connection(sink, (stream) => {
+      stream.respond([[':status', '200']]);
+      for (let i = 0; i < 100 && stream.write(Buffer.alloc(65_536)); i++) accepted++;
+    });
+    const settings = Buffer.alloc(6);
+    settings.writeUInt16BE(0x4, 0);
+    settings.writeUInt32BE(2 ** 31 - 1, 2); // windows as large as HTTP/2 allows
+    const update = Buffer.alloc(4);
+    update.writeUInt32BE(2 ** 31 - 1 - 65_535, 0);
+    const headers = encodeHeaders([[':method', 'GET'], [':scheme', 'http'], [':path', '/'], [':authority', 'x']]);
+    sink.push(Buffer.concat([PREFACE, frame(4, 0, 0, settings), frame(8, 0, 0, update), frame(1, 0x5, 1, headers)]));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(accepted >= 15 && accepted <= 18, `${accepted} writes of 64 KiB accepted: about 1 MiB to the socket, 64 KiB queued`);
+    assert.ok(sink.writableLength < 1.2 * 2 ** 20, `${sink.writableLength} bytes in the socket`);
+    assert.equal(sink.isPaused(), true, 'reading stops until the socket drains');
+    assert.equal(conn.streams, 1);
+    conn.destroy();
   });
 
   it('refuses a connection that does not start with the preface', async () => {

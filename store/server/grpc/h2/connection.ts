@@ -68,6 +68,8 @@ const STREAM_WINDOW = 1 << 20;
 const CONNECTION_WINDOW = 16 << 20;
 /** A header block (HEADERS + CONTINUATION) larger than this ends the connection. */
 const MAX_HEADER_BLOCK = 256 * 1024;
+/** Bytes the socket may hold unsent before streams stop sending (see H2Connection.blocked). */
+const OUTPUT_HIGH_WATER = 1 << 20;
 /** Response bytes queued on a stream beyond which write() asks the writer to wait for onDrain. */
 const HIGH_WATER = 64 * 1024;
 
@@ -122,8 +124,11 @@ export class H2Stream {
     readonly id: number,
     readonly headers: RequestHeaders,
     sendWindow: number,
+    /** The request came whole in its HEADERS (END_STREAM): the client has nothing more to send. */
+    remoteEnded: boolean,
   ) {
     this.#sendWindow = sendWindow;
+    this.#remoteEnded = remoteEnded;
   }
 
   /** True once the stream is over (no more writes). */
@@ -172,14 +177,14 @@ export class H2Stream {
   reset(code: ErrorCode = ErrorCode.CANCEL): void {
     if (this.#closed) return;
     this.connection.sendReset(this.id, code);
-    this.close(false);
+    this.close(true);
   }
 
   /** Sends what the windows allow; internal, called by the connection too. */
   pump(): void {
     const c = this.connection;
     while (this.#pendingBytes > 0) {
-      const n = Math.min(this.#pendingBytes, this.#sendWindow, c.sendWindow, c.peerMaxFrame);
+      const n = c.blocked ? 0 : Math.min(this.#pendingBytes, this.#sendWindow, c.sendWindow, c.peerMaxFrame);
       if (n <= 0) return;
       const chunk = this.#take(n);
       this.#sendWindow -= n;
@@ -302,7 +307,10 @@ export class H2Connection {
   #recvWindow = CONNECTION_WINDOW;
   #recvUnacked = 0;
   #out: Buffer[] = [];
+  #outBytes = 0;
   #flushScheduled = false;
+  /** A stream stopped sending because the socket was full: pump them all once it drains. */
+  #starved = false;
   #goingAway = false;
   #dead = false;
 
@@ -321,6 +329,10 @@ export class H2Connection {
     socket.on('error', () => {});
     socket.on('close', () => this.#closeAll());
     socket.on('end', () => socket.end());
+    socket.on('drain', () => {
+      socket.resume();
+      this.#pumpAll();
+    });
     socket.resume(); // the listener paused it after sniffing the preface
   }
 
@@ -351,8 +363,25 @@ export class H2Connection {
     if (payload && payload.length > 0) this.#write(payload);
   }
 
+  /**
+   * True while the socket holds more than OUTPUT_HIGH_WATER unsent: streams
+   * stop moving data to it, and (once a write says so) we stop reading, so a
+   * client that does not read cannot make us buffer without bound.
+   */
+  get blocked(): boolean {
+    const full = this.#outBytes + this.socket.writableLength > OUTPUT_HIGH_WATER;
+    if (full) this.#starved = true;
+    return full;
+  }
+
+  #pumpAll(): void {
+    this.#starved = false;
+    for (const s of [...this.#streams.values()]) s.pump();
+  }
+
   #write(b: Buffer): void {
     if (this.#dead) return;
+    this.#outBytes += b.length;
     this.#out.push(b);
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
@@ -363,8 +392,10 @@ export class H2Connection {
     this.#flushScheduled = false;
     const out = this.#out;
     this.#out = [];
+    this.#outBytes = 0;
     if (this.#dead || out.length === 0) return;
-    this.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out));
+    if (!this.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out))) this.socket.pause(); // until 'drain'
+    else if (this.#starved) this.#pumpAll();
   }
 
   /** @internal */
@@ -456,8 +487,13 @@ export class H2Connection {
       }
       if (pos < b.length) this.#input = Buffer.from(b.subarray(pos)); // a copy: the socket's chunk is not kept
     } catch (err) {
-      const e = err instanceof ConnectionError ? err : err instanceof HpackError ? new ConnectionError(ErrorCode.COMPRESSION_ERROR, err.message) : undefined;
-      if (!e) throw err;
+      // never out of the socket's 'data' listener: an error we did not foresee ends this connection only
+      const e =
+        err instanceof ConnectionError
+          ? err
+          : err instanceof HpackError
+            ? new ConnectionError(ErrorCode.COMPRESSION_ERROR, err.message)
+            : new ConnectionError(ErrorCode.INTERNAL_ERROR, err instanceof Error ? err.message : String(err));
       this.#goAway(e.code, e.message);
       this.#endSocket();
       this.#closeAll();
@@ -475,7 +511,7 @@ export class H2Connection {
         const block = this.#block;
         if (!block || block.id !== id) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'unexpected CONTINUATION');
         block.parts.push(p);
-        block.size += p.length;
+        block.size += 9 + p.length; // frames count too: empty CONTINUATIONs must not go on for ever
         if (block.size > MAX_HEADER_BLOCK) throw new ConnectionError(ErrorCode.PROTOCOL_ERROR, 'header block too large');
         if (flags & END_HEADERS) {
           this.#block = undefined;
@@ -595,7 +631,7 @@ export class H2Connection {
       const prev = headers[name];
       headers[name] = prev === undefined ? value : `${prev}${name === 'cookie' ? '; ' : ', '}${value}`;
     }
-    const s = new H2Stream(this, id, headers, this.#peerStreamWindow);
+    const s = new H2Stream(this, id, headers, this.#peerStreamWindow, endStream);
     this.#streams.set(id, s);
     try {
       this.onStream(s);
@@ -603,7 +639,7 @@ export class H2Connection {
       s.reset(ErrorCode.INTERNAL_ERROR); // headers its handler cannot take (the HTTP/1.1 bridge refuses bytes HTTP/1.1 forbids)
       return;
     }
-    if (endStream) s.receiveEnd();
+    if (endStream && !s.closed) s.onEnd?.();
   }
 
   #onSettings(flags: number, id: number, p: Buffer): void {

@@ -62,6 +62,9 @@ export const CODES: readonly number[] = (() => {
   return codes;
 })();
 
+/** The largest decoded header list a request may have (grpc-go's default is 16 MiB; gRPC metadata is small). */
+export const MAX_HEADER_LIST = 1 << 20;
+
 /** A decoding error: the connection must end with COMPRESSION_ERROR. */
 export class HpackError extends Error {
   override readonly name = 'HpackError';
@@ -124,9 +127,19 @@ export class HpackDecoder {
     this.#maxSize = limit;
   }
 
-  /** Decodes one complete header block. Throws HpackError. */
-  decode(b: Uint8Array): HeaderField[] {
+  /**
+   * Decodes one complete header block. Throws HpackError, also when the
+   * header list (names, values and 32 bytes per field, as RFC 9113 counts
+   * it) exceeds `maxListSize`: indexed references make a small block expand.
+   */
+  decode(b: Uint8Array, maxListSize = MAX_HEADER_LIST): HeaderField[] {
     const out: HeaderField[] = [];
+    let listSize = 0;
+    const add = (f: HeaderField): void => {
+      listSize += f[0].length + f[1].length + 32;
+      if (listSize > maxListSize) throw new HpackError(`header list larger than ${maxListSize} bytes`);
+      out.push(f);
+    };
     let pos = 0;
     let fieldsSeen = false;
     while (pos < b.length) {
@@ -134,7 +147,7 @@ export class HpackDecoder {
       if (first & 0x80) {
         const [index, next] = readInt(b, pos, 7);
         pos = next;
-        out.push(this.#entry(index));
+        add(this.#entry(index));
         fieldsSeen = true;
       } else if ((first & 0xe0) === 0x20) {
         if (fieldsSeen) throw new HpackError('table size update after a field');
@@ -154,7 +167,7 @@ export class HpackDecoder {
         [value, pos] = readString(b, pos);
         const field: HeaderField = [name, value];
         if (indexing) this.#add(field);
-        out.push(field);
+        add(field);
         fieldsSeen = true;
       }
     }

@@ -42,6 +42,8 @@ export function duplexPair(): [Duplex, Duplex] {
 /** See the file comment. */
 export class Http1Bridge {
   readonly #server: http.Server;
+  /** The in-memory connections of requests in progress. */
+  readonly #open = new Set<Duplex>();
 
   constructor(handler: (req: IncomingMessage, res: ServerResponse) => void) {
     // requestTimeout 0: a watch over the gateway keeps its request body open indefinitely
@@ -51,6 +53,8 @@ export class Http1Bridge {
   /** Answers `stream` with the handler; `peer` is what the handler's requestPeer() sees. */
   serve(stream: H2Stream, peer: PeerInfo): void {
     const [clientEnd, serverEnd] = duplexPair();
+    this.#open.add(serverEnd);
+    serverEnd.on('close', () => this.#open.delete(serverEnd));
     sessionPeers.set(serverEnd, peer);
     this.#server.emit('connection', serverEnd);
     const h = stream.headers;
@@ -94,6 +98,6 @@ export class Http1Bridge {
 
   /** Ends the connections of requests in progress. */
   close(): void {
-    this.#server.closeAllConnections();
+    for (const d of this.#open) d.destroy();
   }
 }
