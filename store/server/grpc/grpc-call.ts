@@ -61,7 +61,6 @@ class Context implements StreamCall {
 /** A call in progress; the server tracks these to stop them on close. */
 export class GrpcCall {
   readonly #stream: H2Stream;
-  readonly #headers: RequestHeaders;
   readonly #contentType: string;
   #controller: AbortController | undefined;
   /** Why the call is over, once it is. */
@@ -82,7 +81,6 @@ export class GrpcCall {
   ) {
     this.#stream = stream;
     const headers = stream.headers;
-    this.#headers = headers;
     this.#contentType = headers['content-type'] === 'application/grpc+proto' ? 'application/grpc+proto' : 'application/grpc';
     // the request body is read from the start: bytes wait in the reader until the handler asks
     const encoding = headers['grpc-encoding'];
@@ -146,7 +144,7 @@ export class GrpcCall {
     if (!registered) throw this.handlers.unimplemented(this.path);
     const deadline = this.#deadline();
     const reader = this.#reader;
-    const ctx = new Context(registered.method, deadline, this, this.#headers, this.peerOf, (response) => this.#send(registered, response));
+    const ctx = new Context(registered.method, deadline, this, this.#stream.headers, this.peerOf, (response) => this.#send(registered, response));
     await this.#dispatch(registered, reader, ctx);
   }
 
@@ -203,7 +201,7 @@ export class GrpcCall {
   }
 
   #deadline(): number | undefined {
-    const header = this.#headers['grpc-timeout'];
+    const header = this.#stream.headers['grpc-timeout'];
     if (typeof header !== 'string') return undefined;
     const ms = parseGrpcTimeout(header);
     if (ms === undefined) throw new GrpcError(Status.INTERNAL, `transport: malformed grpc-timeout: ${JSON.stringify(header)}`);

@@ -128,11 +128,11 @@ export class Handlers {
  * the in-memory ones of HTTP/2 requests served by an HTTP/1.1 handler
  * (h2/http1-bridge.ts).
  */
-export const sessionPeers = new WeakMap<object, PeerInfo>();
+export const bridgedPeers = new WeakMap<object, PeerInfo>();
 
 /** The peer of an HTTP/1.1 request. */
 export function requestPeer(req: { readonly socket: Socket | TLSSocket }): PeerInfo {
-  return sessionPeers.get(req.socket) ?? peerOf(req.socket);
+  return bridgedPeers.get(req.socket) ?? peerOf(req.socket);
 }
 
 /** The peer of a (possibly TLS) socket. */

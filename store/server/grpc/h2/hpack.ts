@@ -23,7 +23,7 @@ const STATIC: readonly (readonly [string, string])[] = [
 ];
 
 /** Huffman code lengths of symbols 0..255 and EOS (256) (RFC 7541 Appendix B); the code is canonical. */
-export const CODE_LENGTHS: readonly number[] = (
+const CODE_LENGTHS: readonly number[] = (
   '13 23 28 28 28 28 28 28 28 24 30 28 28 30 28 28 28 28 28 28 28 28 30 28 28 28 28 28 28 28 28 28 ' +
   '6 10 10 12 13 6 8 11 10 10 8 11 8 6 6 6 5 5 5 6 6 6 6 6 6 6 7 8 15 6 12 10 ' +
   '13 6 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 8 7 8 13 19 13 14 6 ' +
@@ -37,13 +37,13 @@ export const CODE_LENGTHS: readonly number[] = (
   .map(Number);
 
 /** Symbols in canonical order (by code length, then value). */
-export const ORDER: readonly number[] = [...CODE_LENGTHS.keys()].sort((a, b) => CODE_LENGTHS[a]! - CODE_LENGTHS[b]! || a - b);
+const ORDER: readonly number[] = [...CODE_LENGTHS.keys()].sort((a, b) => CODE_LENGTHS[a]! - CODE_LENGTHS[b]! || a - b);
 /** Per code length: the first code of that length, where its symbols start in ORDER, and how many there are. */
 const FIRST = new Int32Array(31).fill(-1);
 const START = new Int32Array(31);
 const COUNT = new Int32Array(31);
 /** Each symbol's code. */
-export const CODES: readonly number[] = (() => {
+const CODES: readonly number[] = (() => {
   const codes: number[] = [];
   let code = 0;
   let prev = CODE_LENGTHS[ORDER[0]!]!;

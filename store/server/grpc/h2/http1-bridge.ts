@@ -8,7 +8,7 @@
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Duplex } from 'node:stream';
-import { type PeerInfo, sessionPeers } from '../handlers.js';
+import { type PeerInfo, bridgedPeers } from '../handlers.js';
 import { ErrorCode, type H2Stream } from './connection.js';
 import type { HeaderField } from './hpack.js';
 
@@ -16,7 +16,7 @@ import type { HeaderField } from './hpack.js';
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'host']);
 
 /** Two connected in-memory stream ends: what one writes, the other reads. */
-export function duplexPair(): [Duplex, Duplex] {
+function duplexPair(): [Duplex, Duplex] {
   const ends: Duplex[] = [];
   const make = (other: () => Duplex): Duplex =>
     new Duplex({
@@ -55,7 +55,7 @@ export class Http1Bridge {
     const [clientEnd, serverEnd] = duplexPair();
     this.#open.add(serverEnd);
     serverEnd.on('close', () => this.#open.delete(serverEnd));
-    sessionPeers.set(serverEnd, peer);
+    bridgedPeers.set(serverEnd, peer);
     this.#server.emit('connection', serverEnd);
     const h = stream.headers;
     const headers: Record<string, string> = {};
