@@ -51,11 +51,23 @@ export interface KeyBounds {
 /** Chunks of a sorted list are split beyond this size (a small B+tree of two levels). */
 const CHUNK = 128;
 
+/**
+ * A run of the sorted list: its entries and, in a parallel array, their keys.
+ * Searches read only the key strings (a KeyEntry is one more memory load per
+ * step, and with hundreds of thousands of keys every load misses the cache).
+ */
+interface Chunk {
+  keys: string[];
+  entries: KeyEntry[];
+}
+
 /** The index; see the file comment. */
 export class KeyIndex {
   readonly #byKey = new Map<string, KeyEntry>();
   /** The entries in key order, in chunks of at most 2*CHUNK. invariant: no chunk is empty. */
-  #chunks: KeyEntry[][] = [];
+  #chunks: Chunk[] = [];
+  /** Each chunk's last key. invariant: lastKeys[c] === chunks[c].keys.at(-1). */
+  #lastKeys: string[] = [];
   /** The live keys attached to each lease. */
   readonly #byLease = new Map<number, Set<KeyEntry>>();
 
@@ -99,15 +111,14 @@ export class KeyIndex {
       return;
     }
     if (b.hi !== undefined && b.hi <= b.lo) return;
-    let c = this.#chunkFor(b.lo);
+    let c = lowerBound(this.#lastKeys, b.lo);
     if (c === this.#chunks.length) return;
-    let i = lowerBound(this.#chunks[c]!, b.lo);
+    let i = lowerBound(this.#chunks[c]!.keys, b.lo);
     for (; c < this.#chunks.length; c++, i = 0) {
-      const chunk = this.#chunks[c]!;
-      for (; i < chunk.length; i++) {
-        const e = chunk[i]!;
-        if (b.hi !== undefined && e.key >= b.hi) return;
-        yield e;
+      const { keys, entries } = this.#chunks[c]!;
+      for (; i < keys.length; i++) {
+        if (b.hi !== undefined && keys[i]! >= b.hi) return;
+        yield entries[i]!;
       }
     }
   }
@@ -162,49 +173,52 @@ export class KeyIndex {
     }
   }
 
-  /** The first chunk whose last key is >= `key` (chunks.length if none). */
-  #chunkFor(key: string): number {
-    let lo = 0;
-    let hi = this.#chunks.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const chunk = this.#chunks[mid]!;
-      if (chunk[chunk.length - 1]!.key < key) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
   #insert(e: KeyEntry): void {
+    const key = e.key;
     if (this.#chunks.length === 0) {
-      this.#chunks.push([e]);
+      this.#chunks.push({ keys: [key], entries: [e] });
+      this.#lastKeys.push(key);
       return;
     }
-    let c = this.#chunkFor(e.key);
+    let c = lowerBound(this.#lastKeys, key);
     if (c === this.#chunks.length) c--; // beyond every key: the last chunk
     const chunk = this.#chunks[c]!;
-    chunk.splice(lowerBound(chunk, e.key), 0, e);
-    if (chunk.length > 2 * CHUNK) this.#chunks.splice(c + 1, 0, chunk.splice(CHUNK));
+    const i = lowerBound(chunk.keys, key);
+    chunk.keys.splice(i, 0, key);
+    chunk.entries.splice(i, 0, e);
+    if (i === chunk.keys.length - 1) this.#lastKeys[c] = key;
+    if (chunk.keys.length > 2 * CHUNK) {
+      const tail: Chunk = { keys: chunk.keys.splice(CHUNK), entries: chunk.entries.splice(CHUNK) };
+      this.#chunks.splice(c + 1, 0, tail);
+      this.#lastKeys.splice(c, 0, chunk.keys[CHUNK - 1]!);
+    }
   }
 
   #remove(e: KeyEntry): void {
-    this.#byKey.delete(e.key);
-    const c = this.#chunkFor(e.key);
+    const key = e.key;
+    this.#byKey.delete(key);
+    const c = lowerBound(this.#lastKeys, key);
     const chunk = this.#chunks[c];
-    const i = chunk === undefined ? -1 : lowerBound(chunk, e.key);
-    if (chunk === undefined || chunk[i] !== e) throw new Error(`mvcc index: ${JSON.stringify(e.key)} is not in order`);
-    chunk.splice(i, 1);
-    if (chunk.length === 0) this.#chunks.splice(c, 1);
+    const i = chunk === undefined ? -1 : lowerBound(chunk.keys, key);
+    if (chunk === undefined || chunk.entries[i] !== e) throw new Error(`mvcc index: ${JSON.stringify(key)} is not in order`);
+    chunk.keys.splice(i, 1);
+    chunk.entries.splice(i, 1);
+    if (chunk.keys.length === 0) {
+      this.#chunks.splice(c, 1);
+      this.#lastKeys.splice(c, 1);
+    } else if (i === chunk.keys.length) {
+      this.#lastKeys[c] = chunk.keys[i - 1]!;
+    }
   }
 }
 
-/** The first position in `chunk` whose key is >= `key`. */
-function lowerBound(chunk: readonly KeyEntry[], key: string): number {
+/** The first position in the sorted `keys` whose key is >= `key` (keys.length if none). */
+function lowerBound(keys: readonly string[], key: string): number {
   let lo = 0;
-  let hi = chunk.length;
+  let hi = keys.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (chunk[mid]!.key < key) lo = mid + 1;
+    if (keys[mid]! < key) lo = mid + 1;
     else hi = mid;
   }
   return lo;

@@ -36,16 +36,11 @@ import {
 import type { SqliteStorage } from '../storage/sqlite.js';
 import { decodeJson, encodeJson } from './jsoncodec.js';
 import type { MemberInfo } from './identity.js';
+import { decodeProposal, encodeProposal } from './proposal.js';
 import type { PeerTransport } from './transport.js';
 
 /** The most entry data one MsgApp carries (etcd's --max-request-bytes sized messages fit). */
 const MAX_SIZE_PER_MSG = 1024 * 1024;
-
-/** A request that travels through the Raft log. `rid` ties it to the waiting caller. */
-export interface Proposal {
-  readonly rid: string;
-  readonly body: unknown;
-}
 
 /** A member announcing its name and client URLs once it has started (etcd's publish). */
 export interface PublishRequest {
@@ -246,7 +241,7 @@ export class MemberDriver extends EventEmitter {
   propose(body: unknown): Promise<unknown> {
     if (this.stopped) return Promise.reject(new StoppedError());
     const rid = this.ridPrefix + (this.nextRid++).toString(36);
-    const data = encodeJson({ rid, body } satisfies Proposal);
+    const data = encodeProposal({ rid, body });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(rid);
@@ -376,7 +371,10 @@ export class MemberDriver extends EventEmitter {
       const rd = this.node.ready();
       // 1. persist and 2. send (a leader sends first; see the file comment)
       const leading = this.node.raft.state === StateType.Leader;
-      if (leading) this.send(rd);
+      if (leading) {
+        this.send(rd);
+        this.transport.flush();
+      }
       this.storage.save({
         ...(rd.hardState ? { hardState: rd.hardState } : {}),
         ...(rd.snapshot ? { snapshot: rd.snapshot } : {}),
@@ -434,7 +432,7 @@ export class MemberDriver extends EventEmitter {
       return;
     }
     if (e.data.length === 0) return; // a new leader's empty entry
-    const p = decodeJson<Proposal>(e.data);
+    const p = decodeProposal(e.data);
     const w = this.waiters.get(p.rid);
     if (w) {
       this.waiters.delete(p.rid);

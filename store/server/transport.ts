@@ -149,6 +149,15 @@ export class PeerTransport {
     }
   }
 
+  /**
+   * Hands what this turn wrote to peers to the kernel now, not at the end of
+   * the turn: a leader calls it before its own disk sync, so that followers
+   * persist the same entries at the same time (Raft thesis §10.2.1).
+   */
+  flush(): void {
+    for (const p of this.peers.values()) if (p.socket && p.socket.writableCorked > 0) p.socket.uncork();
+  }
+
   /** Sends a snapshot message with the state machine bytes; reports its status when written or failed. */
   sendSnapshot(m: Message, db: Uint8Array): void {
     const p = this.peers.get(m.to);

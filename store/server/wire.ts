@@ -1,16 +1,22 @@
 /**
- * How Raft messages travel between members: jsoncodec's JSON with raw
- * bytes (entry data is not inflated to base64), and the frames of the peer protocol
- * (a 4-byte big-endian length, a 1-byte kind, the body).
+ * How Raft messages travel between members: a compact binary form (entry data
+ * raw, numbers as float64, which holds every safe integer), and the frames of
+ * the peer protocol (a 4-byte big-endian length, a 1-byte kind, the body).
+ *
+ * A Messages body: u32 count, then per message
+ *   u8 type | f64 to, from, term, logTerm, index, commit, rejectHint | u8 flags
+ *   [flags&2: u32 length, UTF-8 context]
+ *   [flags&4: f64 index, term | u32 n, f64 voters[n] | u32 n, f64 learners[n] | u32 length, data]
+ *   u32 entry count, per entry: f64 term, f64 index, u8 type, u32 length, data
+ * (flags&1: reject). All integers are big-endian.
  */
-import type { Message } from '../raft/types.js';
-import { decodeJson, encodeJson } from './jsoncodec.js';
+import { MessageType, type Entry, type Message, type Snapshot } from '../raft/types.js';
 
 /** The kinds of frame on a peer connection. */
 export enum FrameKind {
   /** First frame of a dialer: who it is and which cluster it belongs to. */
   Hello = 1,
-  /** A batch of Raft messages (jsoncodec). */
+  /** A batch of Raft messages (the binary form above). */
   Messages = 2,
   /** A Raft snapshot message followed by the state machine's bytes. */
   Snapshot = 3,
@@ -22,22 +28,167 @@ export enum FrameKind {
 /** The largest frame accepted: a snapshot of a large store fits, a corrupted length does not. */
 export const MAX_FRAME = 1 << 30;
 
-/** Encodes Raft messages as a frame body: jsoncodec, so entry data travels as raw bytes. */
-export function encodeMessages(msgs: readonly Message[]): Buffer {
-  const b = encodeJson(msgs);
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+/** Message types by their code on the wire (the position in this list). */
+const TYPES: readonly MessageType[] = Object.values(MessageType);
+const CODE = new Map(TYPES.map((t, i) => [t, i]));
+
+const REJECT = 1;
+const CONTEXT = 2;
+const SNAPSHOT = 4;
+
+/** The encoded size of `m`. */
+function sizeOf(m: Message): number {
+  let n = 1 + 7 * 8 + 1 + 4;
+  if (m.context !== undefined) n += 4 + Buffer.byteLength(m.context);
+  const s = m.snapshot;
+  if (s !== undefined) n += 16 + 8 + 8 * (s.metadata.confState.voters.length + s.metadata.confState.learners.length) + 4 + s.data.byteLength;
+  for (const e of m.entries) n += 21 + e.data.byteLength;
+  return n;
 }
 
-/** Decodes a frame body written by encodeMessages. Throws on malformed input. */
-export function decodeMessages(body: Buffer): Message[] {
-  const v = decodeJson<unknown>(body);
-  if (!Array.isArray(v)) throw new Error('raft messages frame is not an array');
-  for (const m of v as Partial<Message>[]) {
-    if (typeof m !== 'object' || m === null || !Array.isArray(m.entries) || m.entries.some((e) => !(e.data instanceof Uint8Array))) {
-      throw new Error('raft messages frame holds a malformed message');
+/** Encodes Raft messages as a frame body. */
+export function encodeMessages(msgs: readonly Message[]): Buffer {
+  let size = 4;
+  for (const m of msgs) size += sizeOf(m);
+  const b = Buffer.allocUnsafe(size);
+  let at = b.writeUInt32BE(msgs.length, 0);
+  for (const m of msgs) {
+    const code = CODE.get(m.type);
+    if (code === undefined) throw new Error(`raft message type ${String(m.type)} cannot be sent`);
+    at = b.writeUInt8(code, at);
+    at = b.writeDoubleBE(m.to, at);
+    at = b.writeDoubleBE(m.from, at);
+    at = b.writeDoubleBE(m.term, at);
+    at = b.writeDoubleBE(m.logTerm, at);
+    at = b.writeDoubleBE(m.index, at);
+    at = b.writeDoubleBE(m.commit, at);
+    at = b.writeDoubleBE(m.rejectHint, at);
+    at = b.writeUInt8((m.reject ? REJECT : 0) | (m.context !== undefined ? CONTEXT : 0) | (m.snapshot !== undefined ? SNAPSHOT : 0), at);
+    if (m.context !== undefined) {
+      const n = b.write(m.context, at + 4, 'utf8');
+      b.writeUInt32BE(n, at);
+      at += 4 + n;
+    }
+    if (m.snapshot !== undefined) at = writeSnapshot(b, at, m.snapshot);
+    at = b.writeUInt32BE(m.entries.length, at);
+    for (const e of m.entries) {
+      at = b.writeDoubleBE(e.term, at);
+      at = b.writeDoubleBE(e.index, at);
+      at = b.writeUInt8(e.type, at);
+      at = b.writeUInt32BE(e.data.byteLength, at);
+      b.set(e.data, at);
+      at += e.data.byteLength;
     }
   }
-  return v as Message[];
+  return b;
+}
+
+function writeSnapshot(b: Buffer, at: number, s: Snapshot): number {
+  const { index, term, confState } = s.metadata;
+  at = b.writeDoubleBE(index, at);
+  at = b.writeDoubleBE(term, at);
+  for (const ids of [confState.voters, confState.learners]) {
+    at = b.writeUInt32BE(ids.length, at);
+    for (const id of ids) at = b.writeDoubleBE(id, at);
+  }
+  at = b.writeUInt32BE(s.data.byteLength, at);
+  b.set(s.data, at);
+  return at + s.data.byteLength;
+}
+
+/** Reads a frame body front to back; every read checks that the bytes are there. */
+class Reader {
+  at = 0;
+  constructor(readonly b: Buffer) {}
+
+  need(n: number): void {
+    if (this.at + n > this.b.length) throw new Error('raft messages frame is truncated');
+  }
+  u8(): number {
+    this.need(1);
+    return this.b[this.at++]!;
+  }
+  u32(): number {
+    this.need(4);
+    const v = this.b.readUInt32BE(this.at);
+    this.at += 4;
+    return v;
+  }
+  f64(): number {
+    this.need(8);
+    const v = this.b.readDoubleBE(this.at);
+    this.at += 8;
+    if (!Number.isSafeInteger(v) || v < 0) throw new Error('raft messages frame holds a malformed number');
+    return v;
+  }
+  /** The next `n` bytes, as a view into the frame. */
+  bytes(n: number): Buffer {
+    this.need(n);
+    this.at += n;
+    return this.b.subarray(this.at - n, this.at);
+  }
+}
+
+/**
+ * Decodes a frame body written by encodeMessages. Throws on malformed input.
+ * Entry data is copied out of the frame, one allocation per message.
+ */
+export function decodeMessages(body: Buffer): Message[] {
+  const r = new Reader(body);
+  const count = r.u32();
+  const out: Message[] = [];
+  for (let i = 0; i < count; i++) {
+    const type = TYPES[r.u8()];
+    if (type === undefined) throw new Error('raft messages frame holds an unknown message type');
+    const to = r.f64();
+    const from = r.f64();
+    const term = r.f64();
+    const logTerm = r.f64();
+    const index = r.f64();
+    const commit = r.f64();
+    const rejectHint = r.f64();
+    const flags = r.u8();
+    const m: { -readonly [K in keyof Message]: Message[K] } = { type, to, from, term, logTerm, index, entries: [], commit, reject: (flags & REJECT) !== 0, rejectHint };
+    if (flags & CONTEXT) m.context = r.bytes(r.u32()).toString('utf8');
+    if (flags & SNAPSHOT) m.snapshot = readSnapshot(r);
+    m.entries = readEntries(r);
+    out.push(m);
+  }
+  if (r.at !== body.length) throw new Error('raft messages frame has trailing bytes');
+  return out;
+}
+
+function readSnapshot(r: Reader): Snapshot {
+  const index = r.f64();
+  const term = r.f64();
+  const ids = (): number[] => {
+    const n = r.u32();
+    r.need(8 * n);
+    return Array.from({ length: n }, () => r.f64());
+  };
+  const voters = ids();
+  const learners = ids();
+  return { metadata: { index, term, confState: { voters, learners } }, data: new Uint8Array(r.bytes(r.u32())) };
+}
+
+function readEntries(r: Reader): Entry[] {
+  const n = r.u32();
+  if (n === 0) return [];
+  // first pass: where each entry's data lies; then one copy of them all
+  const heads: { term: number; index: number; type: number; from: number; to: number }[] = [];
+  const start = r.at;
+  for (let i = 0; i < n; i++) {
+    const term = r.f64();
+    const index = r.f64();
+    const type = r.u8();
+    if (type !== 0 && type !== 1) throw new Error('raft messages frame holds an unknown entry type');
+    const len = r.u32();
+    r.need(len);
+    heads.push({ term, index, type, from: r.at - start, to: r.at - start + len });
+    r.at += len;
+  }
+  const copy = new Uint8Array(r.b.subarray(start, r.at)); // entries outlive the frame: never keep it alive
+  return heads.map((h) => ({ term: h.term, index: h.index, type: h.type, data: new Uint8Array(copy.buffer, copy.byteOffset + h.from, h.to - h.from) }));
 }
 
 /** Encodes a snapshot message with the state machine's bytes. */
