@@ -64,6 +64,8 @@ export class Backend {
   readonly #tx: (f: () => unknown) => unknown;
   /** Keys recorded in the index by the open transaction, in order: undone if it fails. */
   readonly #undo: string[] = [];
+  /** How many tx() calls are running (nested ones are savepoints). */
+  #depth = 0;
 
   /** Takes `db` (a checked store database) and builds the index from its history. */
   constructor(db: Database.Database) {
@@ -78,13 +80,16 @@ export class Backend {
   /** See the file comment. */
   tx<T>(f: () => T): T {
     const mark = this.#undo.length;
+    this.#depth++;
     try {
       return this.#tx(f) as T;
     } catch (e) {
       while (this.#undo.length > mark) this.#index.unrecord(this.#undo.pop()!);
       throw e;
     } finally {
-      if (!this.db.inTransaction) this.#undo.length = 0;
+      // the outermost tx() is done: what it recorded stays (a transaction
+      // held open around it by the store's batch interval only ever commits)
+      if (--this.#depth === 0) this.#undo.length = 0;
     }
   }
 
@@ -135,7 +140,7 @@ export class Backend {
     );
     const k = keyString(r.key);
     this.#index.record(k, { rev: r.mod_rev, sub: r.sub, version: r.version, createRev: r.create_rev, lease: r.lease });
-    if (this.db.inTransaction) this.#undo.push(k);
+    if (this.#depth > 0) this.#undo.push(k);
   }
 
   /** The value stored at (rev, sub). */

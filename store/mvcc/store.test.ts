@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -253,6 +255,44 @@ describe('files, snapshots, durability', () => {
     assert.equal(statSync(`${file}-wal`).size, 0);
     s.close();
     assert.equal(existsSync(`${file}-wal`), false, 'a clean close leaves no WAL');
+  });
+
+  it('a batch interval shares one transaction among batches; close() commits it', () => {
+    const file = tempFile();
+    const s = MvccStore.open(file, { batchIntervalMs: 60_000 });
+    s.batch(() => s.put({ key: b('a'), value: b('1') }, 1));
+    s.batch(() => s.put({ key: b('b'), value: b('2') }, 2));
+    assert.deepEqual(s.range(ALL).kvs.map(kv), ['a=1 c2 m2 v1', 'b=2 c3 m3 v1'], 'this connection reads what it holds');
+    assert.throws(() => s.batch(() => s.put({ key: b('') }, 3)), InvalidRequestError);
+    s.batch(() => s.put({ key: b('c'), value: b('3') }, 4));
+    s.close();
+    const again = MvccStore.open(file);
+    assert.equal(again.consistentIndex(), 4);
+    assert.deepEqual(again.range(ALL).kvs.map(kv), ['a=1 c2 m2 v1', 'b=2 c3 m3 v1', 'c=3 c4 m4 v1']);
+    again.close();
+  });
+
+  it('a kill -9 loses only the transaction the batch interval holds, with its consistent index', async () => {
+    const file = tempFile();
+    const code = `
+      import { MvccStore } from ${JSON.stringify(new URL('./store.ts', import.meta.url).pathname)};
+      const b = (s) => new TextEncoder().encode(s);
+      const s = MvccStore.open(${JSON.stringify(file)}, { batchIntervalMs: 60000 });
+      s.batch(() => s.put({ key: b('a'), value: b('1') }, 1));
+      s.sync();
+      s.batch(() => s.put({ key: b('b'), value: b('2') }, 2));
+      s.batch(() => s.put({ key: b('c'), value: b('3') }, 3));
+      console.log(s.range({ key: b('a'), rangeEnd: b('z') }).count);
+      setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const [line] = (await once(child.stdout, 'data')) as [Buffer];
+    assert.equal(line.toString().trim(), '3', 'the child reads all three keys');
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    const s = MvccStore.open(file);
+    assert.equal(s.consistentIndex(), 1, 'entries 2 and 3 are applied again from the Raft log');
+    assert.deepEqual(s.range(ALL).kvs.map(kv), ['a=1 c2 m2 v1']);
+    s.close();
   });
 
   it('a second opener of the same file is refused while the first has it', () => {

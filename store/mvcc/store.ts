@@ -16,6 +16,15 @@
  * compacts its Raft log past consistentIndex(). With sync 'full' every commit
  * is durable when it returns.
  *
+ * Batch interval: with batchIntervalMs > 0, as etcd's backend does, the
+ * batches of that many milliseconds share one SQLite transaction (each batch
+ * a savepoint in it), so a page that every batch touches is written once per
+ * interval, not once per batch. Nothing else reads the file while the store
+ * has it open, and this connection reads its own writes, so readers see every
+ * applied write at once; a crash loses at most the open transaction, whose
+ * consistent index goes back with it, and the Raft log replays it.
+ * snapshot(), sync(), restore() and close() commit it first.
+ *
  * Single-threaded and synchronous: reads never see a half-applied write.
  */
 import type Database from 'better-sqlite3';
@@ -52,6 +61,12 @@ export interface MvccStoreOptions {
   readonly sync?: SyncMode;
   /** etcd's minimum lease TTL in seconds: grants below it get it (default 1; see minLeaseTtl() in lessor.ts). */
   readonly minLeaseTtl?: number;
+  /**
+   * etcd's backend batch interval: batches share one SQLite transaction,
+   * committed this many milliseconds after the first (0, the default:
+   * each batch commits when it returns). See the file comment.
+   */
+  readonly batchIntervalMs?: number;
 }
 
 /** A write's response and the events it produced, in (revision, sub-revision) order, for the watch hub. */
@@ -98,6 +113,8 @@ export class MvccStore {
   #consistentIndex = 0;
   readonly #observers = new Set<StoreObserver>();
   #closed = false;
+  /** Set while batches share a transaction that is not yet committed (batchIntervalMs). */
+  #commitTimer: NodeJS.Timeout | undefined;
   /** Leases: grant, revoke, TimeToLive; kept in the same file and transactions. */
   readonly leases: LeaseStore;
 
@@ -235,7 +252,19 @@ export class MvccStore {
    */
   batch<T>(f: () => T): T {
     this.#assertOpen();
+    const interval = this.#opts.batchIntervalMs ?? 0;
+    if (interval > 0 && !this.#db.inTransaction) {
+      this.#db.exec('BEGIN');
+      this.#commitTimer = setTimeout(() => this.#commitHeld(), interval);
+    }
     return this.#b.tx(f);
+  }
+
+  /** Commits the transaction the batch interval holds open, if any. A failure here is fatal, as in batch(). */
+  #commitHeld(): void {
+    if (this.#commitTimer !== undefined) clearTimeout(this.#commitTimer);
+    this.#commitTimer = undefined;
+    if (this.#db.inTransaction) this.#db.exec('COMMIT');
   }
 
   /** Records `index` as applied for an entry that is not a store request (an empty or conf-change entry). */
@@ -282,6 +311,7 @@ export class MvccStore {
   /** The whole database as one byte string: a Raft snapshot's data. */
   snapshot(): Uint8Array {
     this.#assertOpen();
+    this.#commitHeld();
     return bytes(this.#db.serialize());
   }
 
@@ -293,6 +323,7 @@ export class MvccStore {
   restore(data: Uint8Array): void {
     this.#assertOpen();
     checkSnapshot(data);
+    this.#commitHeld();
     if (this.#file === ':memory:') {
       this.#db.close();
       this.#attach(memoryFrom(data));
@@ -311,6 +342,7 @@ export class MvccStore {
   /** Makes every committed write durable (a WAL checkpoint, which fsyncs): call before compacting the Raft log. */
   sync(): void {
     this.#assertOpen();
+    this.#commitHeld();
     if (this.#file === ':memory:') return;
     const [r] = this.#db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
     if (r !== undefined && r.busy !== 0) throw new Error(`${this.#file}: WAL checkpoint could not complete`);
@@ -326,7 +358,11 @@ export class MvccStore {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#db.close();
+    try {
+      this.#commitHeld();
+    } finally {
+      this.#db.close();
+    }
   }
 
   /** Takes `db` as the store's database and loads its state. */

@@ -31,6 +31,9 @@ import { serverTls } from './tls.js';
 /** etcd's limit on one request (--max-request-bytes). */
 export const MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
 
+/** etcd's --backend-batch-interval default: the MVCC file commits at most this often (see MvccStoreOptions). */
+const BACKEND_BATCH_INTERVAL_MS = 100;
+
 /** About what a request weighs as protobuf: its bytes and strings, and a few bytes per other field. */
 function requestBytes(v: unknown): number {
   if (v instanceof Uint8Array) return v.byteLength + 2;
@@ -56,7 +59,10 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void =
   const ref: { leaseLeader?: LeaseLeader } = {};
   const parts = await startMember(
     cfg,
-    (dir) => new KvStateMachine(MvccStore.open(join(dir, 'kv.db'), { minLeaseTtl: minLeaseTtl(electionTicks, cfg.heartbeatMs) })),
+    (dir) =>
+      new KvStateMachine(
+        MvccStore.open(join(dir, 'kv.db'), { minLeaseTtl: minLeaseTtl(electionTicks, cfg.heartbeatMs), batchIntervalMs: BACKEND_BATCH_INTERVAL_MS }),
+      ),
     log,
     async (_from, body): Promise<unknown> => {
       if (!ref.leaseLeader || !parts.driver.isLeader) throw new Error('not leader');
