@@ -14,7 +14,8 @@
  * file), and the consistent index goes back with them, so the Raft log, which
  * is durable, replays them. The server must therefore call sync() before it
  * compacts its Raft log past consistentIndex(). With sync 'full' every commit
- * is durable when it returns.
+ * is durable when it returns (with a batch interval, a commit comes at the
+ * end of the interval, not when batch() returns).
  *
  * Batch interval: with batchIntervalMs > 0, as etcd's backend does, the
  * batches of that many milliseconds share one SQLite transaction (each batch
@@ -115,6 +116,8 @@ export class MvccStore {
   #closed = false;
   /** Set while batches share a transaction that is not yet committed (batchIntervalMs). */
   #commitTimer: NodeJS.Timeout | undefined;
+  /** Set when a held transaction was lost (see #fail). */
+  #failed: Error | undefined;
   /** Leases: grant, revoke, TimeToLive; kept in the same file and transactions. */
   readonly leases: LeaseStore;
 
@@ -254,17 +257,41 @@ export class MvccStore {
     this.#assertOpen();
     const interval = this.#opts.batchIntervalMs ?? 0;
     if (interval > 0 && !this.#db.inTransaction) {
+      if (this.#commitTimer !== undefined) clearTimeout(this.#commitTimer);
       this.#db.exec('BEGIN');
       this.#commitTimer = setTimeout(() => this.#commitHeld(), interval);
     }
-    return this.#b.tx(f);
+    try {
+      return this.#b.tx(f);
+    } catch (e) {
+      // SQLite rolled back the whole held transaction (a full disk, an I/O
+      // error), not only this batch: earlier batches are gone from the file
+      // but not from memory
+      if (this.#commitTimer !== undefined && !this.#db.inTransaction) this.#fail(e);
+      throw e;
+    }
   }
 
-  /** Commits the transaction the batch interval holds open, if any. A failure here is fatal, as in batch(). */
+  /**
+   * Commits the transaction the batch interval holds open, if any. If that
+   * fails, writes already applied (and answered) are not in the file: the
+   * store fails for good (see #fail), and the caller must stop and replay.
+   */
   #commitHeld(): void {
     if (this.#commitTimer !== undefined) clearTimeout(this.#commitTimer);
     this.#commitTimer = undefined;
-    if (this.#db.inTransaction) this.#db.exec('COMMIT');
+    if (!this.#db.inTransaction) return;
+    try {
+      this.#db.exec('COMMIT');
+    } catch (e) {
+      this.#fail(e);
+    }
+  }
+
+  /** Marks the store as failed (every later call throws) and throws why. */
+  #fail(cause: unknown): never {
+    this.#failed = new Error(`${this.#file}: applied writes could not be committed, restart to replay them from the Raft log: ${String(cause)}`, { cause });
+    throw this.#failed;
   }
 
   /** Records `index` as applied for an entry that is not a store request (an empty or conf-change entry). */
@@ -430,6 +457,7 @@ export class MvccStore {
   }
 
   #assertOpen(): void {
+    if (this.#failed !== undefined) throw this.#failed;
     if (this.#closed) throw new Error(`${this.#file}: store is closed`);
   }
 }

@@ -20,6 +20,13 @@ describe('proposal codec', () => {
     }
   });
 
+  it('decodes copies: the entry data may be reused without changing the request', () => {
+    const data = encodeProposal({ rid: 'r', body: { put: { key: bytes('key'), value: bytes('value') } } });
+    const p = decodeProposal(data) as { body: { put: { key: Uint8Array; value: Uint8Array } } };
+    data.fill(0);
+    assert.deepEqual([p.body.put.key, p.body.put.value], [bytes('key'), bytes('value')]);
+  });
+
   it('writes a 1 KiB put in little more than 1 KiB', () => {
     const p = { rid: 'abc.def.1', body: { put: { key: bytes('/etcdctl-check-perf/x'), value: new Uint8Array(1024), lease: 0 } } };
     assert.ok(encodeProposal(p).length < 1024 + 21 + 40);

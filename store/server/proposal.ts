@@ -10,8 +10,7 @@
  * `present` has a bit per optional field of the PutRequest that was set
  * (value, lease, prevKv, ignoreValue, ignoreLease), so a put decodes to the
  * object that was proposed; `flags` holds the three booleans. Integers are
- * big-endian. Decoded byte strings are views into the entry's data, which is
- * never mutated.
+ * big-endian. Decoded byte strings are copies.
  */
 import type { PutRequest } from '../mvcc/types.js';
 import { decodeJson, encodeJson } from './jsoncodec.js';
@@ -80,7 +79,9 @@ export function decodeProposal(data: Uint8Array): Proposal {
     const n = b.readUInt32BE(at);
     need(4 + n);
     at += 4 + n;
-    return new Uint8Array(b.buffer, b.byteOffset + at - n, n);
+    // a copy: keys and values end up in watch events, which may wait a long
+    // time, and must not keep the entry's message buffer alive
+    return new Uint8Array(b.subarray(at - n, at));
   };
   const key = bytes();
   const value = bytes();

@@ -63,6 +63,11 @@ describe('wire', () => {
     assert.deepEqual(decodeMessages(encodeMessages(msgs)), msgs);
   });
 
+  it('has a wire code for every message type', () => {
+    const msgs = Object.values(MessageType).map((type) => message({ type, to: 2, from: 1 }));
+    assert.deepEqual(decodeMessages(encodeMessages(msgs)), msgs);
+  });
+
   it('refuses truncated, trailing or malformed frames with an error, never a crash', () => {
     const good = encodeMessages([message({ type: MessageType.App, to: 2, from: 1, entries: [{ term: 1, index: 1, type: 0, data: new Uint8Array([1, 2, 3]) }] })]);
     for (let n = 0; n < good.length; n++) assert.throws(() => decodeMessages(good.subarray(0, n)), /truncated/);

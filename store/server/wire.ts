@@ -28,8 +28,28 @@ export enum FrameKind {
 /** The largest frame accepted: a snapshot of a large store fits, a corrupted length does not. */
 export const MAX_FRAME = 1 << 30;
 
-/** Message types by their code on the wire (the position in this list). */
-const TYPES: readonly MessageType[] = Object.values(MessageType);
+/** Message types by their code on the wire (the position in this list): append only, never reorder. */
+const TYPES: readonly MessageType[] = [
+  MessageType.Hup,
+  MessageType.Beat,
+  MessageType.Prop,
+  MessageType.App,
+  MessageType.AppResp,
+  MessageType.Vote,
+  MessageType.VoteResp,
+  MessageType.PreVote,
+  MessageType.PreVoteResp,
+  MessageType.Snap,
+  MessageType.Heartbeat,
+  MessageType.HeartbeatResp,
+  MessageType.Unreachable,
+  MessageType.SnapStatus,
+  MessageType.CheckQuorum,
+  MessageType.TransferLeader,
+  MessageType.TimeoutNow,
+  MessageType.ReadIndex,
+  MessageType.ReadIndexResp,
+];
 const CODE = new Map(TYPES.map((t, i) => [t, i]));
 
 const REJECT = 1;
