@@ -12,6 +12,7 @@
  * object that was proposed; `flags` holds the three booleans. Integers are
  * big-endian. Decoded byte strings are copies.
  */
+import { EMPTY } from '../mvcc/keys.js';
 import type { PutRequest } from '../mvcc/types.js';
 import { decodeJson, encodeJson } from './jsoncodec.js';
 
@@ -94,8 +95,6 @@ export function decodeProposal(data: Uint8Array): Proposal {
   if (present & IGNORE_LEASE) put.ignoreLease = (flags & IGNORE_LEASE) !== 0;
   return { rid, body: { put } };
 }
-
-const EMPTY = new Uint8Array(0);
 
 /** The put request of a `{ put }` body with a byte-string key, or undefined. */
 function putOf(body: unknown): PutRequest | undefined {
