@@ -23,6 +23,10 @@ export function openDatabase(file: string, sync: SyncMode = 'normal'): Database.
       if (mode !== 'wal') throw new Error(`${file}: cannot use WAL journal mode (got ${String(mode)})`);
     }
     db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
+    // Each batch is a savepoint in a held transaction, and SQLite keeps the first
+    // image of every page a savepoint changes in a statement journal: in memory,
+    // not a temp file (two pwrite calls per page, some 14,000 pages a second at load).
+    db.pragma('temp_store = MEMORY');
     const check = String(db.pragma('quick_check(3)', { simple: true }));
     if (check !== 'ok') throw new MvccCorruptError(file, `quick_check failed: ${check.slice(0, 400)}`);
     const empty = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'").pluck().get() === 0;

@@ -272,6 +272,24 @@ describe('files, snapshots, durability', () => {
     again.close();
   });
 
+  it('a batch writes its state row once, at its end: a refused entry inside it is still recorded as applied', () => {
+    const file = tempFile();
+    const s = MvccStore.open(file);
+    s.batch(() => {
+      s.put({ key: b('a'), value: b('1') }, 1);
+      assert.throws(() => s.put({ key: b('x'), value: b('1'), lease: 99 }, 2), LeaseNotFoundError);
+      s.put({ key: b('b'), value: b('2') }, 3);
+      assert.equal(s.consistentIndex(), 3);
+    });
+    s.markApplied(4);
+    s.close();
+    const again = MvccStore.open(file);
+    assert.equal(again.consistentIndex(), 4);
+    assert.equal(again.currentRevision(), 3);
+    assert.deepEqual(again.range(ALL).kvs.map(kv), ['a=1 c2 m2 v1', 'b=2 c3 m3 v1']);
+    again.close();
+  });
+
   it('a kill -9 loses only the transaction the batch interval holds, with its consistent index', async () => {
     const file = tempFile();
     const code = `

@@ -118,6 +118,8 @@ export class MvccStore {
   #commitTimer: NodeJS.Timeout | undefined;
   /** Set when a held transaction was lost (see #fail). */
   #failed: Error | undefined;
+  /** Set inside batch(): applies leave the state row to the end of the batch (one UPDATE, not one per entry). */
+  #inBatch = false;
   /** Leases: grant, revoke, TimeToLive; kept in the same file and transactions. */
   readonly leases: LeaseStore;
 
@@ -261,8 +263,18 @@ export class MvccStore {
       this.#db.exec('BEGIN');
       this.#commitTimer = setTimeout(() => this.#commitHeld(), interval);
     }
+    if (this.#inBatch) return this.#b.tx(f);
     try {
-      return this.#b.tx(f);
+      return this.#b.tx(() => {
+        this.#inBatch = true;
+        try {
+          const r = f();
+          this.#writeState();
+          return r;
+        } finally {
+          this.#inBatch = false;
+        }
+      });
     } catch (e) {
       // SQLite rolled back the whole held transaction (a full disk, an I/O
       // error), not only this batch: earlier batches are gone from the file
@@ -421,13 +433,13 @@ export class MvccStore {
       response = this.#b.tx(() => {
         const r = run(w);
         next = { ...next, revision: w.view.rev, compact_revision: compactTo ?? this.#compactRev };
-        this.#b.setState(next);
+        if (!this.#inBatch) this.#b.setState(next);
         return r;
       });
     } catch (e) {
       if (!(e instanceof MvccError)) throw e; // I/O or a bug: nothing applied, nothing recorded
-      this.#b.setState({ consistent_index: index, revision: this.#rev, compact_revision: this.#compactRev });
       this.#consistentIndex = index;
+      if (!this.#inBatch) this.#writeState();
       throw e;
     }
     this.#consistentIndex = index;
@@ -437,6 +449,11 @@ export class MvccStore {
       this.#tell((o) => o.committed?.(w.events, next.revision));
     }
     return { response, events: w.events };
+  }
+
+  /** Writes the state row from memory (inside a batch, once at its end). */
+  #writeState(): void {
+    this.#b.setState({ consistent_index: this.#consistentIndex, revision: this.#rev, compact_revision: this.#compactRev });
   }
 
   /**
