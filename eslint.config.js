@@ -10,6 +10,8 @@ const layers = {
   'store/mvcc': ['../server/**', '../sim/**', '../../**'],
   'store/sim': ['../server/**', '../../**'],
   'store/server': ['../sim/**', '../../**'],
+  // the API server reaches the store only through its StoreClient (apiserver/storage)
+  apiserver: ['**/store/**', '**/cli/**', '**/client/**', '**/scheduler/**', '**/controllers/**', '**/nodes/**', '**/web/**'],
   bench: [],
   cli: [],
 };
