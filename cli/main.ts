@@ -2,6 +2,7 @@
  * `kubeling <command>`: the one executable (DESIGN.md). Commands arrive with
  * the issues that build them; each lives in its own file here.
  */
+import { apiserver } from './apiserver.js';
 import { pki } from './pki.js';
 import { store } from './store.js';
 import { up } from './up.js';
@@ -17,6 +18,9 @@ commands:
         --listen-peer-urls URL --initial-advertise-peer-urls URL --initial-cluster n1=URL,...
         [--initial-cluster-state new|existing] [TLS flags as etcd's]
                                             run one member of the etcd-compatible store
+  apiserver --etcd-servers URLS [--etcd-cafile F --etcd-certfile F --etcd-keyfile F]
+            [--bind-address IP] [--insecure-port 8080]
+                                            serve the Kubernetes API (namespaces, configmaps so far) over an etcd v3 store
   pki init --dir DIR [--san DNS|IP] [--force]
                                             write CAs, certificates and keys in kubeadm's layout
 `;
@@ -38,6 +42,9 @@ async function run(cmd: string | undefined, args: string[]): Promise<void> {
     case 'sim':
       process.argv = [process.argv[0] ?? 'node', 'sim', ...args];
       await import('../store/sim/cli.js');
+      break;
+    case 'apiserver':
+      await apiserver(args);
       break;
     case 'pki':
       await pki(args);

@@ -1,0 +1,64 @@
+/**
+ * The edge's one mapping table: registry errors → Kubernetes Status objects
+ * with the reason and code that kubectl prints.
+ */
+import {
+  AlreadyExistsError,
+  BadRequestError,
+  ConflictError,
+  ExpiredError,
+  ForbiddenError,
+  InvalidError,
+  NotFoundError,
+  UnavailableError,
+} from '../registry/errors.js';
+
+/** metav1.Status */
+export interface Status {
+  kind: 'Status';
+  apiVersion: 'v1';
+  metadata: Record<string, never>;
+  status: 'Success' | 'Failure';
+  message?: string;
+  reason?: string;
+  details?: { name?: string; group?: string; kind?: string; uid?: string; causes?: { reason: string; message: string; field: string }[] };
+  code: number;
+}
+
+/** An error that is already a Status (a protocol-level refusal, such as an unsupported media type). */
+export class StatusError extends Error {
+  constructor(readonly status: Status) {
+    super(status.message);
+  }
+}
+
+/** A failure Status. */
+export function failure(code: number, reason: string, message: string, details?: Status['details']): Status {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code };
+}
+
+/** `configmaps` → { kind: 'configmaps' }, `deployments.apps` → { group: 'apps', kind: 'deployments' } */
+function resourceDetails(qualified: string, name: string): Status['details'] {
+  const dot = qualified.indexOf('.');
+  return dot < 0 ? { name, kind: qualified } : { name, group: qualified.slice(dot + 1), kind: qualified.slice(0, dot) };
+}
+
+/** The Status of an error thrown while serving a request. */
+export function statusOf(e: unknown): Status {
+  if (e instanceof StatusError) return e.status;
+  if (e instanceof NotFoundError) return failure(404, 'NotFound', e.message, resourceDetails(e.resource, e.objectName));
+  if (e instanceof AlreadyExistsError) return failure(409, 'AlreadyExists', e.message, resourceDetails(e.resource, e.objectName));
+  if (e instanceof ConflictError) return failure(409, 'Conflict', e.message, resourceDetails(e.resource, e.objectName));
+  if (e instanceof InvalidError) {
+    return failure(422, 'Invalid', e.message, {
+      name: e.objectName,
+      kind: e.kind,
+      causes: e.causes.map((c) => ({ reason: c.type, message: c.message.slice(c.field.length + 2), field: c.field })),
+    });
+  }
+  if (e instanceof ForbiddenError) return failure(403, 'Forbidden', e.message, resourceDetails(e.resource, e.objectName));
+  if (e instanceof BadRequestError) return failure(400, 'BadRequest', e.message);
+  if (e instanceof ExpiredError) return failure(410, 'Expired', e.message);
+  if (e instanceof UnavailableError) return failure(503, 'ServiceUnavailable', e.message);
+  return failure(500, 'InternalError', `Internal error occurred: ${e instanceof Error ? e.message : String(e)}`);
+}

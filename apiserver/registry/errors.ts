@@ -1,0 +1,91 @@
+/**
+ * The registry's domain errors: what went wrong with a request, in
+ * Kubernetes' terms but without HTTP (http/status.ts maps each to a Status).
+ */
+
+/** One invalid field: Kubernetes' StatusCause (`field`, `reason` such as FieldValueInvalid, `message`). */
+export interface FieldError {
+  readonly field: string;
+  readonly type: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueNotSupported' | 'FieldValueForbidden' | 'FieldValueDuplicate' | 'FieldValueTooLong';
+  /** The whole message, as `field: Invalid value: "x": why`. */
+  readonly message: string;
+}
+
+/** Base of the registry's errors. */
+export class ApiError extends Error {
+  override name = 'ApiError';
+}
+
+/** The object (or its namespace) does not exist. */
+export class NotFoundError extends ApiError {
+  override name = 'NotFoundError';
+  constructor(
+    /** group-qualified resource, e.g. `configmaps` or `deployments.apps` */
+    readonly resource: string,
+    readonly objectName: string,
+  ) {
+    super(`${resource} "${objectName}" not found`);
+  }
+}
+
+/** create() of a name that exists. */
+export class AlreadyExistsError extends ApiError {
+  override name = 'AlreadyExistsError';
+  constructor(
+    readonly resource: string,
+    readonly objectName: string,
+  ) {
+    super(`${resource} "${objectName}" already exists`);
+  }
+}
+
+/** A write against a resourceVersion (or uid precondition) that is no longer current. */
+export class ConflictError extends ApiError {
+  override name = 'ConflictError';
+  constructor(
+    readonly resource: string,
+    readonly objectName: string,
+    why = 'the object has been modified; please apply your changes to the latest version and try again',
+  ) {
+    super(`Operation cannot be fulfilled on ${resource} "${objectName}": ${why}`);
+  }
+}
+
+/** The object fails validation. */
+export class InvalidError extends ApiError {
+  override name = 'InvalidError';
+  constructor(
+    readonly kind: string,
+    readonly objectName: string,
+    readonly causes: readonly FieldError[],
+  ) {
+    super(`${kind} "${objectName}" is invalid: ${causes.length === 1 ? causes[0]!.message : `[${causes.map((c) => c.message).join(', ')}]`}`);
+  }
+}
+
+/** The request itself is malformed (a bad selector, a body of the wrong kind...). */
+export class BadRequestError extends ApiError {
+  override name = 'BadRequestError';
+}
+
+/** A resourceVersion (or continue token) older than the store's history. */
+export class ExpiredError extends ApiError {
+  override name = 'ExpiredError';
+}
+
+/** The request is refused while the object or its namespace is being deleted, or by policy. */
+export class ForbiddenError extends ApiError {
+  override name = 'ForbiddenError';
+  constructor(
+    readonly resource: string,
+    readonly objectName: string,
+    why: string,
+  ) {
+    super(`${resource} "${objectName}" is forbidden: ${why}`);
+  }
+}
+
+/** The store is unreachable or too slow: the request may be retried. */
+export class UnavailableError extends ApiError {
+  override name = 'UnavailableError';
+}

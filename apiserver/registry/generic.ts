@@ -1,0 +1,359 @@
+/**
+ * The generic resource store (Kubernetes' registry/generic/registry.Store):
+ * every kind's get, list, create, update and delete over one StoreClient,
+ * with the kind's differences in its Strategy.
+ *
+ * Storage: `/registry/<resource>/<namespace>/<name>` (cluster-scoped kinds
+ * without the namespace), the value the object's JSON with apiVersion and
+ * kind and without resourceVersion: an object's resourceVersion is its key's
+ * mod_revision, set on every read.
+ */
+import { randomUUID } from 'node:crypto';
+import type { KubeObject } from '../api/meta.js';
+import {
+  CompactedError,
+  FutureRevisionError,
+  KeyExistsError,
+  KeyNotFoundError,
+  RevisionConflictError,
+  StoreUnavailableError,
+} from '../storage/errors.js';
+import type { StoreClient, StoredValue } from '../storage/interface.js';
+import {
+  AlreadyExistsError,
+  ApiError,
+  BadRequestError,
+  ConflictError,
+  ExpiredError,
+  InvalidError,
+  NotFoundError,
+  UnavailableError,
+} from './errors.js';
+import type { Strategy } from './strategy.js';
+
+/** What list() takes: the query parameters of a list. */
+export interface ListOptions {
+  /** At most this many items (0 or unset: all). */
+  readonly limit?: number;
+  /** The token of the previous page. */
+  readonly continue?: string;
+  readonly resourceVersion?: string;
+  readonly resourceVersionMatch?: string;
+  /** Keeps the objects it returns true for. */
+  readonly filter?: (obj: KubeObject) => boolean;
+}
+
+/** A list's items (without apiVersion and kind, as Kubernetes lists them) and metadata. */
+export interface ListResult {
+  readonly items: KubeObject[];
+  readonly resourceVersion: string;
+  readonly continue?: string;
+  readonly remainingItemCount?: number;
+}
+
+/** What a delete did. */
+export interface DeleteResult {
+  /** The object as deleted, or as marked for deletion. */
+  readonly object: KubeObject;
+  /** False when finalizers keep it: it is only marked (deletionTimestamp set). */
+  readonly deleted: boolean;
+}
+
+/** Preconditions of a delete (DeleteOptions.preconditions). */
+export interface Preconditions {
+  readonly uid?: string;
+  readonly resourceVersion?: string;
+}
+
+const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+const enc = new TextEncoder();
+
+/** An RFC 3339 time with seconds, as Kubernetes writes metav1.Time. */
+export function timestamp(d: Date): string {
+  return d.toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+/** The store of one kind; see the file comment. */
+export class GenericStore {
+  constructor(
+    readonly store: StoreClient,
+    readonly strategy: Strategy,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** `configmaps` or `deployments.apps`: how errors name the resource. */
+  get qualifiedResource(): string {
+    const { resource, group } = this.strategy.info;
+    return group ? `${resource}.${group}` : resource;
+  }
+
+  get apiVersion(): string {
+    const { group, version } = this.strategy.info;
+    return group ? `${group}/${version}` : version;
+  }
+
+  /** The key prefix of a namespace's objects (all namespaces' when undefined). */
+  prefix(namespace?: string): string {
+    const base = `/registry/${this.strategy.info.resource}/`;
+    return this.strategy.info.namespaced && namespace !== undefined ? `${base}${namespace}/` : base;
+  }
+
+  key(namespace: string | undefined, name: string): string {
+    return this.prefix(namespace) + name;
+  }
+
+  async get(namespace: string | undefined, name: string): Promise<KubeObject> {
+    const { value } = await this.#store(() => this.store.get(this.key(namespace, name)));
+    if (!value) throw new NotFoundError(this.qualifiedResource, name);
+    return this.#decode(value);
+  }
+
+  async list(namespace: string | undefined, opts: ListOptions = {}): Promise<ListResult> {
+    const prefix = this.prefix(namespace);
+    let revision = 0;
+    let start: string | undefined;
+    if (opts.continue) {
+      const c = decodeContinue(opts.continue);
+      revision = c.rv;
+      start = prefix + c.start;
+    } else if (opts.resourceVersion && opts.resourceVersion !== '0') {
+      const rv = parseResourceVersion(opts.resourceVersion);
+      if (opts.resourceVersionMatch === 'Exact') revision = rv;
+    }
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
+    const items: KubeObject[] = [];
+    let page;
+    // with a filter, keep reading pages until the limit is filled (as Kubernetes does)
+    for (;;) {
+      page = await this.#store(() => this.store.list(prefix, { start, limit, revision }), opts.continue !== undefined);
+      revision = page.revision;
+      for (const v of page.items) {
+        const obj = this.#decode(v);
+        if (!opts.filter || opts.filter(obj)) items.push(obj);
+      }
+      const last = page.items.at(-1);
+      if (last) start = `${last.key}\0`;
+      if (!page.more || !limit || items.length >= limit) break;
+    }
+    for (const o of items) {
+      delete o.apiVersion;
+      delete o.kind;
+    }
+    const rv = String(revision);
+    if (!page.more || start === undefined) return { items, resourceVersion: rv };
+    const token = encodeContinue(revision, start.slice(prefix.length));
+    return opts.filter ? { items, resourceVersion: rv, continue: token } : { items, resourceVersion: rv, continue: token, remainingItemCount: page.remaining };
+  }
+
+  /** Creates `body` in `namespace`: names it (generateName), sets uid, timestamps and defaults, validates, stores. */
+  async create(namespace: string | undefined, body: KubeObject, opts: { dryRun?: boolean } = {}): Promise<KubeObject> {
+    const obj = this.#prepareCreate(namespace, body);
+    const generated = !body.metadata.name && !!body.metadata.generateName;
+    for (let attempt = 0; ; attempt++) {
+      if (generated) obj.metadata.name = obj.metadata.generateName! + randomSuffix();
+      this.#validate(obj);
+      if (opts.dryRun) return obj;
+      try {
+        const v = await this.#store(() => this.store.create(this.key(namespace, obj.metadata.name!), this.#encode(obj)));
+        obj.metadata.resourceVersion = String(v.modRevision);
+        return obj;
+      } catch (e) {
+        if (!(e instanceof AlreadyExistsError) || !generated || attempt >= 7) throw e;
+      }
+    }
+  }
+
+  /** Replaces the object named `name` with `body` (PUT), guarded by body's resourceVersion when it has one. */
+  async update(namespace: string | undefined, name: string, body: KubeObject, opts: { dryRun?: boolean } = {}): Promise<KubeObject> {
+    this.#checkBody(namespace, body, name);
+    const wanted = body.metadata.resourceVersion ? parseResourceVersion(body.metadata.resourceVersion) : undefined;
+    for (;;) {
+      const { value } = await this.#store(() => this.store.get(this.key(namespace, name)));
+      if (!value) throw new NotFoundError(this.qualifiedResource, name);
+      if (wanted !== undefined && wanted !== value.modRevision) throw new ConflictError(this.qualifiedResource, name);
+      const old = this.#decode(value);
+      const obj = this.#prepareUpdate(body, old);
+      this.#validate(obj, old);
+      const bytes = this.#encode(obj);
+      if (Buffer.from(bytes).equals(Buffer.from(value.value)) || opts.dryRun) {
+        obj.metadata.resourceVersion = String(value.modRevision);
+        return obj; // nothing changed: no write, no new resourceVersion (kubectl apply's "unchanged")
+      }
+      try {
+        const v = await this.#store(() => this.store.update(this.key(namespace, name), bytes, value.modRevision));
+        obj.metadata.resourceVersion = String(v.modRevision);
+        return obj;
+      } catch (e) {
+        if (e instanceof ConflictError && wanted === undefined) continue; // unconditional: retry on the newer object
+        throw e;
+      }
+    }
+  }
+
+  /** Deletes the object, or marks it when finalizers keep it. */
+  async delete(namespace: string | undefined, name: string, pre: Preconditions = {}, opts: { dryRun?: boolean } = {}): Promise<DeleteResult> {
+    for (;;) {
+      const { value } = await this.#store(() => this.store.get(this.key(namespace, name)));
+      if (!value) throw new NotFoundError(this.qualifiedResource, name);
+      const obj = this.#decode(value);
+      if (pre.uid !== undefined && pre.uid !== obj.metadata.uid) {
+        throw new ConflictError(this.qualifiedResource, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${obj.metadata.uid ?? ''}`);
+      }
+      if (pre.resourceVersion !== undefined && pre.resourceVersion !== obj.metadata.resourceVersion) {
+        throw new ConflictError(
+          this.qualifiedResource,
+          name,
+          `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${obj.metadata.resourceVersion ?? ''}`,
+        );
+      }
+      if (opts.dryRun) return { object: obj, deleted: !obj.metadata.finalizers?.length };
+      try {
+        if (obj.metadata.finalizers?.length) {
+          if (obj.metadata.deletionTimestamp) return { object: obj, deleted: false };
+          const marked = structuredClone(obj);
+          marked.metadata.deletionTimestamp = timestamp(this.now());
+          marked.metadata.deletionGracePeriodSeconds = 0;
+          delete marked.metadata.resourceVersion;
+          const v = await this.#store(() => this.store.update(this.key(namespace, name), this.#encode(marked), value.modRevision));
+          marked.metadata.resourceVersion = String(v.modRevision);
+          return { object: marked, deleted: false };
+        }
+        await this.#store(() => this.store.delete(this.key(namespace, name), value.modRevision));
+        return { object: obj, deleted: true };
+      } catch (e) {
+        if (e instanceof ConflictError && pre.resourceVersion === undefined) continue;
+        throw e;
+      }
+    }
+  }
+
+  #prepareCreate(namespace: string | undefined, body: KubeObject): KubeObject {
+    this.#checkBody(namespace, body);
+    const obj = structuredClone(body);
+    const m = obj.metadata;
+    if (this.strategy.info.namespaced) m.namespace = namespace;
+    else delete m.namespace;
+    m.uid = randomUUID();
+    m.creationTimestamp = timestamp(this.now());
+    delete m.resourceVersion;
+    delete m.deletionTimestamp;
+    delete m.deletionGracePeriodSeconds;
+    if (this.strategy.hasGeneration) m.generation = 1;
+    else delete m.generation;
+    this.strategy.defaults?.(obj);
+    return obj;
+  }
+
+  #prepareUpdate(body: KubeObject, old: KubeObject): KubeObject {
+    const obj = structuredClone(body);
+    const m = obj.metadata;
+    m.namespace = old.metadata.namespace;
+    m.uid = old.metadata.uid;
+    m.creationTimestamp = old.metadata.creationTimestamp;
+    if (old.metadata.deletionTimestamp) m.deletionTimestamp = old.metadata.deletionTimestamp;
+    else delete m.deletionTimestamp;
+    m.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
+    if (m.deletionGracePeriodSeconds === undefined) delete m.deletionGracePeriodSeconds;
+    delete m.resourceVersion;
+    if (this.strategy.hasGeneration) {
+      const changed = JSON.stringify(withoutMeta(obj)) !== JSON.stringify(withoutMeta(old));
+      m.generation = (old.metadata.generation ?? 1) + (changed ? 1 : 0);
+    } else {
+      delete m.generation;
+    }
+    this.strategy.defaults?.(obj);
+    return obj;
+  }
+
+  /** Checks what every write's body must satisfy: its kind and apiVersion, its namespace and name against the URL's. */
+  #checkBody(namespace: string | undefined, body: KubeObject, urlName?: string): void {
+    const { kind } = this.strategy.info;
+    if (body.kind !== undefined && body.kind !== kind) throw new BadRequestError(`the kind of the object (${body.kind}) does not match the kind of the URL (${kind})`);
+    if (body.apiVersion !== undefined && body.apiVersion !== this.apiVersion) {
+      throw new BadRequestError(`the API version in the data (${body.apiVersion}) does not match the expected API version (${this.apiVersion})`);
+    }
+    const ns = body.metadata.namespace;
+    if (this.strategy.info.namespaced && ns && ns !== namespace) {
+      throw new BadRequestError('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    if (urlName !== undefined && body.metadata.name !== urlName) {
+      throw new BadRequestError(`the name of the object (${body.metadata.name ?? ''}) does not match the name on the URL (${urlName})`);
+    }
+  }
+
+  #validate(obj: KubeObject, old?: KubeObject): void {
+    const errs = this.strategy.validate(obj, old);
+    if (errs.length > 0) throw new InvalidError(this.strategy.info.kind, obj.metadata.name ?? '', errs);
+  }
+
+  #encode(obj: KubeObject): Uint8Array {
+    const metadata = { ...obj.metadata };
+    delete metadata.resourceVersion;
+    return enc.encode(JSON.stringify({ ...obj, apiVersion: this.apiVersion, kind: this.strategy.info.kind, metadata }));
+  }
+
+  #decode(v: StoredValue): KubeObject {
+    const obj = JSON.parse(Buffer.from(v.value).toString()) as KubeObject;
+    obj.metadata.resourceVersion = String(v.modRevision);
+    return obj;
+  }
+
+  /** Runs a store call, its errors as the registry's. */
+  async #store<T>(f: () => Promise<T>, continuing = false): Promise<T> {
+    try {
+      return await f();
+    } catch (e) {
+      if (e instanceof ApiError) throw e;
+      if (e instanceof KeyExistsError) throw new AlreadyExistsError(this.qualifiedResource, e.key.split('/').pop() ?? '');
+      if (e instanceof KeyNotFoundError) throw new NotFoundError(this.qualifiedResource, e.key.split('/').pop() ?? '');
+      if (e instanceof RevisionConflictError) throw new ConflictError(this.qualifiedResource, e.key.split('/').pop() ?? '');
+      if (e instanceof CompactedError) {
+        throw new ExpiredError(
+          continuing
+            ? 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.'
+            : 'The resourceVersion for the provided list is too old.',
+        );
+      }
+      if (e instanceof FutureRevisionError) throw new UnavailableError('Too large resource version');
+      if (e instanceof StoreUnavailableError) throw new UnavailableError(e.message);
+      throw e;
+    }
+  }
+}
+
+function withoutMeta(o: KubeObject): Record<string, unknown> {
+  const rest: Record<string, unknown> = { ...o };
+  delete rest.metadata;
+  delete rest.status;
+  return rest;
+}
+
+function randomSuffix(): string {
+  let s = '';
+  for (let i = 0; i < 5; i++) s += NAME_CHARS[Math.floor(Math.random() * NAME_CHARS.length)];
+  return s;
+}
+
+/** A resourceVersion parameter as a revision; BadRequest when it is not one. */
+export function parseResourceVersion(rv: string): number {
+  const n = Number(rv);
+  if (!/^\d+$/.test(rv) || !Number.isSafeInteger(n)) throw new BadRequestError(`invalid resource version: ${JSON.stringify(rv)}`);
+  return n;
+}
+
+/** Kubernetes' continue token: base64 of {"v":"meta.k8s.io/v1","rv":REV,"start":"<key after the prefix>"}. */
+export function encodeContinue(rv: number, start: string): string {
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start })).toString('base64url');
+}
+
+export function decodeContinue(token: string): { rv: number; start: string } {
+  try {
+    const c = JSON.parse(Buffer.from(token, 'base64url').toString()) as { v?: unknown; rv?: unknown; start?: unknown };
+    if (c.v === 'meta.k8s.io/v1' && Number.isSafeInteger(c.rv) && (c.rv as number) > 0 && typeof c.start === 'string' && !c.start.startsWith('/') && !c.start.includes('..')) {
+      return { rv: c.rv as number, start: c.start };
+    }
+  } catch {
+    // falls through to the error
+  }
+  throw new BadRequestError('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+}

@@ -1,0 +1,37 @@
+/**
+ * What makes one kind differ from another (Kubernetes' RESTCreateStrategy,
+ * RESTUpdateStrategy and RESTDeleteStrategy in one): its names, its schema,
+ * its defaults and validation. The generic store (generic.ts) does the rest.
+ */
+import type { z } from 'zod';
+import type { KubeObject } from '../api/meta.js';
+import type { FieldError } from './errors.js';
+
+/** A resource's names and place in the API. */
+export interface ResourceInfo {
+  /** '' for the core group. */
+  readonly group: string;
+  readonly version: string;
+  readonly kind: string;
+  /** The plural lower-case name of the URL: `configmaps`. */
+  readonly resource: string;
+  readonly singular: string;
+  readonly namespaced: boolean;
+  readonly shortNames?: readonly string[];
+  readonly categories?: readonly string[];
+}
+
+/** One kind's behaviour; see the file comment. */
+export interface Strategy {
+  readonly info: ResourceInfo;
+  /** The object's shape: a body that does not parse is a BadRequest. */
+  readonly schema: z.ZodType<KubeObject>;
+  /** Sets a new object's defaults (before validation). */
+  defaults?(obj: KubeObject): void;
+  /** The object's errors (old: the stored object, for an update). */
+  validate(obj: KubeObject, old?: KubeObject): FieldError[];
+  /** Whether metadata.generation counts spec changes (kinds with a spec). */
+  readonly hasGeneration?: boolean;
+  /** Whether DELETE answers with the deleted object (else a Status with its details). */
+  readonly returnDeletedObject?: boolean;
+}

@@ -1,0 +1,139 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the answers are JSON, read loosely */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { TestCluster } from '../test/cluster.js';
+import { startApiServer, type ApiServer } from './server.js';
+import { EtcdStore } from './storage/etcd.js';
+
+describe('API server over a kubeling store: CRUD, lists and Status errors', () => {
+  let cluster: TestCluster;
+  let store: EtcdStore;
+  let api: ApiServer;
+  let base: string;
+  let dir: string;
+  before(async () => {
+    cluster = await TestCluster.start('kubeling', 1);
+    store = new EtcdStore({ endpoints: [cluster.members[0]!.clientUrl] });
+    api = await startApiServer(store);
+    base = `http://127.0.0.1:${api.port}`;
+    dir = mkdtempSync(join(tmpdir(), 'kubeling-api-'));
+  });
+  after(async () => {
+    await api?.close();
+    store?.close();
+    await cluster?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const call = async (method: string, path: string, body?: unknown, type = 'application/json'): Promise<{ code: number; body: Record<string, any> }> => {
+    const r = await fetch(base + path, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': type } }) });
+    return { code: r.status, body: (await r.json()) as Record<string, any> };
+  };
+
+  it('creates, reads, lists, updates with a resourceVersion guard, and deletes a ConfigMap', async () => {
+    const c = await call('POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c1', labels: { app: 'x' } }, data: { a: '1' }, junk: 1 });
+    assert.equal(c.code, 201);
+    assert.equal(c.body.metadata.namespace, 'default');
+    assert.match(c.body.metadata.uid, /^[0-9a-f-]{36}$/);
+    assert.match(c.body.metadata.creationTimestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.equal(c.body.junk, undefined, 'unknown fields are dropped');
+    const rv = c.body.metadata.resourceVersion as string;
+
+    const got = await call('GET', '/api/v1/namespaces/default/configmaps/c1');
+    assert.deepEqual(got.body, c.body);
+
+    const list = await call('GET', '/api/v1/namespaces/default/configmaps');
+    assert.equal(list.body.kind, 'ConfigMapList');
+    assert.deepEqual(list.body.items.map((i: any) => [i.metadata.name, i.kind]), [['c1', undefined]]);
+    assert.ok(Number(list.body.metadata.resourceVersion) >= Number(rv));
+
+    const updated = await call('PUT', '/api/v1/namespaces/default/configmaps/c1', { ...c.body, data: { a: '2' } });
+    assert.equal(updated.code, 200);
+    assert.ok(Number(updated.body.metadata.resourceVersion) > Number(rv));
+    assert.equal(updated.body.metadata.uid, c.body.metadata.uid);
+    const same = await call('PUT', '/api/v1/namespaces/default/configmaps/c1', updated.body);
+    assert.equal(same.body.metadata.resourceVersion, updated.body.metadata.resourceVersion, 'an unchanged object is not written');
+
+    const stale = await call('PUT', '/api/v1/namespaces/default/configmaps/c1', { ...c.body, data: { a: '3' } });
+    assert.equal(stale.code, 409);
+    assert.equal(stale.body.reason, 'Conflict');
+    assert.equal(stale.body.message, 'Operation cannot be fulfilled on configmaps "c1": the object has been modified; please apply your changes to the latest version and try again');
+
+    const del = await call('DELETE', '/api/v1/namespaces/default/configmaps/c1');
+    assert.deepEqual(del.body, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: 'c1', kind: 'configmaps', uid: c.body.metadata.uid } });
+    const gone = await call('GET', '/api/v1/namespaces/default/configmaps/c1');
+    assert.deepEqual(gone, {
+      code: 404,
+      body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'configmaps "c1" not found', reason: 'NotFound', details: { name: 'c1', kind: 'configmaps' }, code: 404 },
+    });
+  });
+
+  it('names from generateName, refuses duplicates and invalid names with Kubernetes\' Status', async () => {
+    const g = await call('POST', '/api/v1/namespaces/default/configmaps', { metadata: { generateName: 'gen-' } });
+    assert.match(g.body.metadata.name, /^gen-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
+    const dup = await call('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: g.body.metadata.name } });
+    assert.equal(dup.code, 409);
+    assert.equal(dup.body.reason, 'AlreadyExists');
+    const bad = await call('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'Bad_Name' }, data: { 'no/slash': 'x' } });
+    assert.equal(bad.code, 422);
+    assert.equal(bad.body.reason, 'Invalid');
+    assert.deepEqual(bad.body.details.causes.map((c: any) => [c.reason, c.field]), [['FieldValueInvalid', 'metadata.name'], ['FieldValueInvalid', 'data[no/slash]']]);
+    assert.match(bad.body.message, /^ConfigMap "Bad_Name" is invalid: \[metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain must consist of/);
+    const wrongNs = await call('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'x', namespace: 'other' } });
+    assert.equal(wrongNs.code, 400);
+    assert.equal(wrongNs.body.message, 'the namespace of the provided object does not match the namespace sent on the request');
+    const proto = await call('POST', '/api/v1/namespaces/default/configmaps', {}, 'application/vnd.kubernetes.protobuf');
+    assert.equal(proto.code, 415);
+    const notJson = await fetch(`${base}/api/v1/namespaces/default/configmaps`, { method: 'POST', body: '{"metadata":', headers: { 'content-type': 'application/json' } });
+    assert.equal(notJson.status, 400);
+    const unknown = await call('GET', '/api/v1/widgets');
+    assert.equal(unknown.code, 404);
+    assert.equal(unknown.body.kind, 'Status');
+    const big = await call('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'big' }, data: { a: 'x'.repeat(3 * 1024 * 1024) } });
+    assert.equal(big.code, 413);
+    assert.equal(big.body.reason, 'RequestEntityTooLarge');
+  });
+
+  it('lists in pages with continue tokens at one resourceVersion', async () => {
+    for (const n of ['p1', 'p2', 'p3']) await call('POST', '/api/v1/namespaces/kube-public/configmaps', { metadata: { name: n } });
+    const first = await call('GET', '/api/v1/namespaces/kube-public/configmaps?limit=2');
+    assert.deepEqual(first.body.items.map((i: any) => i.metadata.name), ['p1', 'p2']);
+    assert.equal(first.body.metadata.remainingItemCount, 1);
+    await call('DELETE', '/api/v1/namespaces/kube-public/configmaps/p3');
+    const second = await call('GET', `/api/v1/namespaces/kube-public/configmaps?limit=2&continue=${first.body.metadata.continue}`);
+    assert.deepEqual(second.body.items.map((i: any) => i.metadata.name), ['p3'], 'the second page reads the first page\'s snapshot');
+    assert.equal(second.body.metadata.continue, undefined);
+    const bad = await call('GET', '/api/v1/namespaces/kube-public/configmaps?limit=2&continue=garbage');
+    assert.equal(bad.code, 400);
+  });
+
+  it('the real kubectl discovers the resources, lists namespaces and reads objects', async () => {
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      `apiVersion: v1\nkind: Config\nclusters: [{name: k, cluster: {server: "${base}"}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: k, context: {cluster: k, user: u}}]\ncurrent-context: k\n`,
+    );
+    // asynchronously: the API server answers from this process's event loop
+    const kubectl = (...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> =>
+      new Promise((res) => {
+        execFile('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args], (err, stdout, stderr) => {
+          res({ status: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+        });
+      });
+    const ns = await kubectl('get', 'ns', '-o', 'name');
+    assert.equal(ns.status, 0, ns.stderr);
+    assert.deepEqual(ns.stdout.trim().split('\n'), ['namespace/default', 'namespace/kube-node-lease', 'namespace/kube-public', 'namespace/kube-system']);
+    const res = await kubectl('api-resources', '--no-headers');
+    assert.equal(res.status, 0, res.stderr);
+    assert.match(res.stdout, /^configmaps\s+cm\s+v1\s+true\s+ConfigMap$/m);
+    const missing = await kubectl('get', 'cm', 'nope');
+    assert.equal(missing.status, 1);
+    assert.equal(missing.stderr.trim(), 'Error from server (NotFound): configmaps "nope" not found');
+    const p1 = await kubectl('get', 'cm', 'p1', '-n', 'kube-public', '-o', 'jsonpath={.metadata.name}');
+    assert.equal(p1.stdout, 'p1');
+  });
+});

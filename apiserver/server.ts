@@ -1,0 +1,51 @@
+/**
+ * An API server: the registry's stores over one StoreClient, served by the
+ * HTTP layer, with the namespaces Kubernetes creates at start.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from './http/server.js';
+import { configmaps } from './registry/core/configmaps.js';
+import { namespaces } from './registry/core/namespaces.js';
+import { AlreadyExistsError } from './registry/errors.js';
+import { GenericStore } from './registry/generic.js';
+import type { Strategy } from './registry/strategy.js';
+import type { StoreClient } from './storage/interface.js';
+
+/** Every kind served, in discovery order. */
+export const STRATEGIES: readonly Strategy[] = [namespaces, configmaps];
+
+/** The namespaces that exist from the start. */
+export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+/** A running API server. */
+export interface ApiServer {
+  readonly server: Server;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Starts an API server over `store` on host:port (port 0: any free one). */
+export async function startApiServer(store: StoreClient, listen: { host?: string; port?: number } = {}): Promise<ApiServer> {
+  const stores = STRATEGIES.map((s) => new GenericStore(store, s));
+  const ns = stores.find((s) => s.strategy === namespaces)!;
+  for (const name of SYSTEM_NAMESPACES) {
+    await ns.create(undefined, { metadata: { name } }).catch((e: unknown) => {
+      if (!(e instanceof AlreadyExistsError)) throw e;
+    });
+  }
+  const server = createServer(createApp(stores));
+  await new Promise<void>((res, rej) => {
+    server.once('error', rej);
+    server.listen(listen.port ?? 0, listen.host ?? '127.0.0.1', () => res());
+  });
+  return {
+    server,
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise((res) => {
+        server.closeAllConnections();
+        server.close(() => res());
+      }),
+  };
+}
