@@ -16,38 +16,39 @@ export class ApiError extends Error {
   override name = 'ApiError';
 }
 
-/** The object (or its namespace) does not exist. */
-export class NotFoundError extends ApiError {
-  override name = 'NotFoundError';
+/** An error about one object, named by its group-qualified resource (`configmaps`, `deployments.apps`) and name. */
+export class ObjectError extends ApiError {
+  override name = 'ObjectError';
   constructor(
-    /** group-qualified resource, e.g. `configmaps` or `deployments.apps` */
     readonly resource: string,
     readonly objectName: string,
+    message: string,
   ) {
-    super(`${resource} "${objectName}" not found`);
+    super(message);
+  }
+}
+
+/** The object (or its namespace) does not exist. */
+export class NotFoundError extends ObjectError {
+  override name = 'NotFoundError';
+  constructor(resource: string, objectName: string) {
+    super(resource, objectName, `${resource} "${objectName}" not found`);
   }
 }
 
 /** create() of a name that exists. */
-export class AlreadyExistsError extends ApiError {
+export class AlreadyExistsError extends ObjectError {
   override name = 'AlreadyExistsError';
-  constructor(
-    readonly resource: string,
-    readonly objectName: string,
-  ) {
-    super(`${resource} "${objectName}" already exists`);
+  constructor(resource: string, objectName: string) {
+    super(resource, objectName, `${resource} "${objectName}" already exists`);
   }
 }
 
 /** A write against a resourceVersion (or uid precondition) that is no longer current. */
-export class ConflictError extends ApiError {
+export class ConflictError extends ObjectError {
   override name = 'ConflictError';
-  constructor(
-    readonly resource: string,
-    readonly objectName: string,
-    why = 'the object has been modified; please apply your changes to the latest version and try again',
-  ) {
-    super(`Operation cannot be fulfilled on ${resource} "${objectName}": ${why}`);
+  constructor(resource: string, objectName: string, why = 'the object has been modified; please apply your changes to the latest version and try again') {
+    super(resource, objectName, `Operation cannot be fulfilled on ${resource} "${objectName}": ${why}`);
   }
 }
 
@@ -74,14 +75,10 @@ export class ExpiredError extends ApiError {
 }
 
 /** The request is refused while the object or its namespace is being deleted, or by policy. */
-export class ForbiddenError extends ApiError {
+export class ForbiddenError extends ObjectError {
   override name = 'ForbiddenError';
-  constructor(
-    readonly resource: string,
-    readonly objectName: string,
-    why: string,
-  ) {
-    super(`${resource} "${objectName}" is forbidden: ${why}`);
+  constructor(resource: string, objectName: string, why: string) {
+    super(resource, objectName, `${resource} "${objectName}" is forbidden: ${why}`);
   }
 }
 
