@@ -111,7 +111,7 @@ describe('API server over a kubeling store: CRUD, lists and Status errors', () =
     assert.equal(bad.code, 400);
   });
 
-  it('the real kubectl discovers the resources, lists namespaces and reads objects', async () => {
+  it('the real kubectl discovers the resources, lists namespaces, reads objects, applies a file and explains a kind', async () => {
     const kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(
       kubeconfig,
@@ -135,5 +135,22 @@ describe('API server over a kubeling store: CRUD, lists and Status errors', () =
     assert.equal(missing.stderr.trim(), 'Error from server (NotFound): configmaps "nope" not found');
     const p1 = await kubectl('get', 'cm', 'p1', '-n', 'kube-public', '-o', 'jsonpath={.metadata.name}');
     assert.equal(p1.stdout, 'p1');
+
+    // apply: kubectl learns from OpenAPI v3 that the server validates fields, then creates; the same file again is unchanged
+    const file = join(dir, 'cm.yaml');
+    writeFileSync(file, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  mode: fast\n');
+    const created = await kubectl('apply', '-f', file);
+    assert.equal(created.status, 0, created.stderr);
+    assert.equal(created.stdout.trim(), 'configmap/applied created');
+    const again = await kubectl('apply', '-f', file);
+    assert.equal(again.stdout.trim(), 'configmap/applied unchanged');
+    const annotation = await kubectl('get', 'cm', 'applied', '-o', 'jsonpath={.metadata.annotations.kubectl\\.kubernetes\\.io/last-applied-configuration}');
+    assert.match(annotation.stdout, /"mode":"fast"/);
+    const explain = await kubectl('explain', 'configmap.data');
+    assert.equal(explain.status, 0, explain.stderr);
+    assert.match(explain.stdout, /^KIND:\s+ConfigMap$/m);
+    assert.match(explain.stdout, /^FIELD:\s+data <map\[string\]string>$/m);
+    const deleted = await kubectl('delete', '-f', file);
+    assert.equal(deleted.stdout.trim(), 'configmap "applied" deleted');
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The REST API over the registry (express): legacy discovery, /version and
- * the health endpoints, and get, list, create, update and delete of every
+ * the health endpoints, OpenAPI v3 (openapi.ts), and get, list, create, update and delete of every
  * kind the registry has, each error a Status. Adding a kind touches only
  * the registry (STYLE.md item 8): routes are resolved from its tables.
  *
@@ -13,6 +13,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { KubeObject } from '../api/meta.js';
 import { BadRequestError } from '../registry/errors.js';
 import type { GenericStore } from '../registry/generic.js';
+import { openapiV3 } from './openapi.js';
 import { StatusError, failure, statusOf, type Status } from './status.js';
 
 /** What /version reports: the Kubernetes version whose API kubeling serves. */
@@ -66,6 +67,16 @@ export function createApp(stores: readonly GenericStore[]): express.Express {
         return { name: group, versions: [{ groupVersion: gv, version }], preferredVersion: { groupVersion: gv, version } };
       }),
     });
+  });
+
+  const openapi = openapiV3(stores);
+  app.get('/openapi/v3', (_req, res) => void res.json(openapi.root));
+  app.get('/openapi/v3/*gv', (req, res) => {
+    const doc = openapi.docs.get(((req.params as { gv?: string[] }).gv ?? []).join('/'));
+    if (!doc) return send(res, failure(404, 'NotFound', 'the server could not find the requested resource'));
+    // a document named by its hash never changes: clients may keep it (as kube-apiserver lets them)
+    if (req.query.hash === doc.hash) res.set('Cache-Control', 'public, immutable');
+    res.type('application/json').send(doc.body);
   });
 
   const body = express.raw({ type: () => true, limit: MAX_BODY });
