@@ -98,6 +98,39 @@ describe('API server over a kubeling store: CRUD, lists and Status errors', () =
     assert.equal(big.body.reason, 'RequestEntityTooLarge');
   });
 
+  it('patches with JSON patch, merge patch and strategic merge patch', async () => {
+    const path = '/api/v1/namespaces/default/configmaps/patched';
+    const c = await call('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'patched', labels: { a: '1' }, finalizers: ['x/one'] }, data: { k: 'v' } });
+    const merge = await call('PATCH', path, { metadata: { labels: { a: null, b: '2' } }, data: { k2: 'v2' } }, 'application/merge-patch+json');
+    assert.equal(merge.code, 200);
+    assert.deepEqual([merge.body.metadata.labels, merge.body.data], [{ b: '2' }, { k: 'v', k2: 'v2' }]);
+    assert.equal(merge.body.metadata.uid, c.body.metadata.uid);
+    const json = await call('PATCH', path, [{ op: 'replace', path: '/data/k', value: 'w' }, { op: 'remove', path: '/data/k2' }], 'application/json-patch+json');
+    assert.deepEqual(json.body.data, { k: 'w' });
+    const smp = await call('PATCH', path, { metadata: { finalizers: ['x/two'] } }, 'application/strategic-merge-patch+json');
+    assert.deepEqual(smp.body.metadata.finalizers, ['x/one', 'x/two'], 'finalizers merge as a set');
+    const failed = await call('PATCH', path, [{ op: 'test', path: '/data/k', value: 'nope' }], 'application/json-patch+json');
+    assert.equal(failed.code, 422);
+    const stale = await call('PATCH', path, { metadata: { resourceVersion: c.body.metadata.resourceVersion }, data: { k: 'x' } }, 'application/merge-patch+json');
+    assert.equal(stale.code, 409);
+    const rename = await call('PATCH', path, { metadata: { name: 'other' } }, 'application/merge-patch+json');
+    assert.equal(rename.code, 422);
+    const apply = await call('PATCH', path, {}, 'application/apply-patch+yaml');
+    assert.equal(apply.code, 415);
+    const missing = await call('PATCH', '/api/v1/namespaces/default/configmaps/nope', {}, 'application/merge-patch+json');
+    assert.equal(missing.code, 404);
+
+    // finalizers keep a deleted object, marked, until the last is removed
+    const marked = await call('DELETE', path);
+    assert.equal(marked.code, 200);
+    assert.match(marked.body.metadata.deletionTimestamp, /Z$/);
+    assert.equal((await call('GET', path)).code, 200);
+    await call('PATCH', path, { metadata: { finalizers: null } }, 'application/merge-patch+json');
+    const gone = await call('DELETE', path);
+    assert.equal(gone.body.status, 'Success');
+    assert.equal((await call('GET', path)).code, 404);
+  });
+
   it('lists in pages with continue tokens at one resourceVersion', async () => {
     for (const n of ['p1', 'p2', 'p3']) await call('POST', '/api/v1/namespaces/kube-public/configmaps', { metadata: { name: n } });
     const first = await call('GET', '/api/v1/namespaces/kube-public/configmaps?limit=2');
@@ -150,6 +183,15 @@ describe('API server over a kubeling store: CRUD, lists and Status errors', () =
     assert.equal(explain.status, 0, explain.stderr);
     assert.match(explain.stdout, /^KIND:\s+ConfigMap$/m);
     assert.match(explain.stdout, /^FIELD:\s+data <map\[string\]string>$/m);
+    writeFileSync(file, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  mode: slow\n  extra: "1"\n');
+    const changed = await kubectl('apply', '-f', file);
+    assert.equal(changed.stdout.trim(), 'configmap/applied configured', changed.stderr);
+    const labelled = await kubectl('label', 'cm', 'applied', 'tier=db');
+    assert.equal(labelled.stdout.trim(), 'configmap/applied labeled', labelled.stderr);
+    const patched = await kubectl('patch', 'cm', 'applied', '--type=json', '-p', '[{"op":"remove","path":"/data/extra"}]');
+    assert.equal(patched.stdout.trim(), 'configmap/applied patched', patched.stderr);
+    const shown = await kubectl('get', 'cm', 'applied', '-o', 'jsonpath={.data.mode} {.data.extra} {.metadata.labels.tier}');
+    assert.equal(shown.stdout, 'slow  db');
     const deleted = await kubectl('delete', '-f', file);
     assert.equal(deleted.stdout.trim(), 'configmap "applied" deleted');
   });

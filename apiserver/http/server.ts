@@ -1,6 +1,6 @@
 /**
  * The REST API over the registry (express): legacy discovery, /version and
- * the health endpoints, OpenAPI v3 (openapi.ts), and get, list, create, update and delete of every
+ * the health endpoints, OpenAPI v3 (openapi.ts), and get, list, create, update, patch and delete of every
  * kind the registry has, each error a Status. Adding a kind touches only
  * the registry (STYLE.md item 8): routes are resolved from its tables.
  *
@@ -12,7 +12,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { KubeObject } from '../api/meta.js';
 import { BadRequestError } from '../registry/errors.js';
-import type { GenericStore } from '../registry/generic.js';
+import type { GenericStore, PatchType } from '../registry/generic.js';
 import { openapiV3 } from './openapi.js';
 import { StatusError, failure, statusOf, type Status } from './status.js';
 
@@ -94,7 +94,7 @@ export function createApp(stores: readonly GenericStore[]): express.Express {
           singularName: i.singular,
           namespaced: i.namespaced,
           kind: i.kind,
-          verbs: ['create', 'delete', 'get', 'list', 'update'],
+          verbs: ['create', 'delete', 'get', 'list', 'patch', 'update'],
           ...(i.shortNames ? { shortNames: i.shortNames } : {}),
         };
       }),
@@ -176,6 +176,16 @@ async function handle(t: Target, req: Request, res: Response): Promise<void> {
       if (name === undefined) throw new BadRequestError('the server does not allow this method on the requested resource');
       return void res.json(await store.update(namespace, name, parseBody(store, req), { dryRun }));
     }
+    case 'PATCH': {
+      if (name === undefined) throw new BadRequestError('the server does not allow this method on the requested resource');
+      const type = PATCH_TYPES[mediaType(req)];
+      if (!type) {
+        throw new StatusError(
+          failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCH_TYPES).join(', ')}`),
+        );
+      }
+      return void res.json(await store.patch(namespace, name, type, req.body instanceof Buffer ? json(req.body) : undefined, { dryRun }));
+    }
     case 'DELETE': {
       if (name === undefined) throw new BadRequestError('the server does not allow this method on the requested resource');
       const opts = req.body instanceof Buffer && req.body.length > 0 ? (json(req.body) as { preconditions?: { uid?: string; resourceVersion?: string } }) : {};
@@ -202,20 +212,23 @@ function json(b: Buffer): unknown {
   }
 }
 
-/** The request's body as an object of the store's kind (the schema drops unknown fields). */
+/** The request's body as an object of the store's kind. */
 function parseBody(store: GenericStore, req: Request): KubeObject {
-  const type = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim();
+  const type = mediaType(req);
   if (type !== 'application/json') {
     throw new StatusError(failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json`));
   }
-  const raw = req.body instanceof Buffer ? json(req.body) : undefined;
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new BadRequestError('the body of the request must be a JSON object');
-  const parsed = store.strategy.schema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new BadRequestError(`error decoding the ${store.strategy.info.kind}: ${issue.path.join('.')}: ${issue.message}`);
-  }
-  return parsed.data;
+  return store.parse(req.body instanceof Buffer ? json(req.body) : undefined);
+}
+
+const PATCH_TYPES: Record<string, PatchType> = {
+  'application/json-patch+json': 'json',
+  'application/merge-patch+json': 'merge',
+  'application/strategic-merge-patch+json': 'strategic',
+};
+
+function mediaType(req: Request): string {
+  return (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase();
 }
 
 function send(res: Response, s: Status): void {

@@ -11,6 +11,7 @@ import {
   InvalidError,
   NotFoundError,
   UnavailableError,
+  UnprocessableError,
 } from '../registry/errors.js';
 
 /** metav1.Status */
@@ -58,6 +59,7 @@ export function statusOf(e: unknown): Status {
   }
   if (e instanceof ForbiddenError) return failure(403, 'Forbidden', e.message, resourceDetails(e.resource, e.objectName));
   if (e instanceof BadRequestError) return failure(400, 'BadRequest', e.message);
+  if (e instanceof UnprocessableError) return failure(422, 'Invalid', e.message);
   if (e instanceof ExpiredError) return failure(410, 'Expired', e.message);
   if (e instanceof UnavailableError) return failure(503, 'ServiceUnavailable', e.message);
   return failure(500, 'InternalError', `Internal error occurred: ${e instanceof Error ? e.message : String(e)}`);

@@ -64,6 +64,11 @@ export class InvalidError extends ApiError {
   }
 }
 
+/** The request is well formed but cannot be carried out (a JSON patch whose operation fails). */
+export class UnprocessableError extends ApiError {
+  override name = 'UnprocessableError';
+}
+
 /** The request itself is malformed (a bad selector, a body of the wrong kind...). */
 export class BadRequestError extends ApiError {
   override name = 'BadRequestError';

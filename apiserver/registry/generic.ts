@@ -9,7 +9,7 @@
  * mod_revision, set on every read.
  */
 import { randomUUID } from 'node:crypto';
-import type { KubeObject } from '../api/meta.js';
+import { invalid, type KubeObject } from '../api/meta.js';
 import {
   CompactedError,
   FutureRevisionError,
@@ -28,7 +28,9 @@ import {
   InvalidError,
   NotFoundError,
   UnavailableError,
+  UnprocessableError,
 } from './errors.js';
+import { PatchError, jsonPatch, mergePatch, strategicMergePatch, type MergeKeys } from './patch.js';
 import type { Strategy } from './strategy.js';
 
 /** What list() takes: the query parameters of a list. */
@@ -64,6 +66,12 @@ export interface Preconditions {
   readonly uid?: string;
   readonly resourceVersion?: string;
 }
+
+/** The patch formats of PATCH: application/json-patch+json, merge-patch+json, strategic-merge-patch+json. */
+export type PatchType = 'json' | 'merge' | 'strategic';
+
+/** ObjectMeta's merge keys (as Kubernetes' types declare them), shared by every kind. */
+const META_MERGE_KEYS: MergeKeys = { 'metadata.finalizers': '', 'metadata.ownerReferences': 'uid' };
 
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 const enc = new TextEncoder();
@@ -168,26 +176,85 @@ export class GenericStore {
     this.#checkBody(namespace, body, name);
     const wanted = body.metadata.resourceVersion ? parseResourceVersion(body.metadata.resourceVersion) : undefined;
     for (;;) {
-      const { value } = await this.#store(() => this.store.get(this.key(namespace, name)));
-      if (!value) throw new NotFoundError(this.qualifiedResource, name);
-      if (wanted !== undefined && wanted !== value.modRevision) throw new ConflictError(this.qualifiedResource, name);
-      const old = this.#decode(value);
-      const obj = this.#prepareUpdate(body, old);
-      this.#validate(obj, old);
-      const bytes = this.#encode(obj);
-      if (Buffer.from(bytes).equals(Buffer.from(value.value)) || opts.dryRun) {
-        obj.metadata.resourceVersion = String(value.modRevision);
-        return obj; // nothing changed: no write, no new resourceVersion (kubectl apply's "unchanged")
-      }
+      const current = await this.#current(namespace, name);
+      if (wanted !== undefined && wanted !== current.modRevision) throw new ConflictError(this.qualifiedResource, name);
       try {
-        const v = await this.#store(() => this.store.update(this.key(namespace, name), bytes, value.modRevision));
-        obj.metadata.resourceVersion = String(v.modRevision);
-        return obj;
+        return await this.#replace(namespace, name, current, body, opts.dryRun);
       } catch (e) {
         if (e instanceof ConflictError && wanted === undefined) continue; // unconditional: retry on the newer object
         throw e;
       }
     }
+  }
+
+  /**
+   * Patches the object named `name` (PATCH): the patch applies to the stored
+   * object, and the result replaces it as an update does. A patch that sets
+   * metadata.resourceVersion is guarded by it; others are retried on a newer
+   * object when a write comes between.
+   */
+  async patch(namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts: { dryRun?: boolean } = {}): Promise<KubeObject> {
+    for (;;) {
+      const current = await this.#current(namespace, name);
+      const old = this.#decode(current);
+      let patched: unknown;
+      try {
+        if (type === 'json') patched = jsonPatch(old as never, patch as never);
+        else if (type === 'merge') patched = mergePatch(old as never, patch as never);
+        else patched = strategicMergePatch(old as never, patch as never, { ...META_MERGE_KEYS, ...this.strategy.mergeKeys });
+      } catch (e) {
+        if (!(e instanceof PatchError)) throw e;
+        if (e.invalid) throw new UnprocessableError(`the server rejected our request due to an error in our request: ${e.message}`);
+        throw new BadRequestError(e.message);
+      }
+      const body = this.parse(patched);
+      if (body.metadata.name !== name) throw new InvalidError(this.strategy.info.kind, name, [invalid('metadata.name', body.metadata.name ?? '', 'field is immutable')]);
+      // a patch that names a resourceVersion other than the one it applied to
+      // is guarded by it; on a retry, one that named the old one now differs
+      const rv = body.metadata.resourceVersion;
+      const guarded = rv !== undefined && rv !== old.metadata.resourceVersion;
+      if (guarded && parseResourceVersion(rv) !== current.modRevision) {
+        throw new ConflictError(this.qualifiedResource, name);
+      }
+      try {
+        return await this.#replace(namespace, name, current, body, opts.dryRun);
+      } catch (e) {
+        if (e instanceof ConflictError && !guarded) continue;
+        throw e;
+      }
+    }
+  }
+
+  /** A request body (or a patched object) as an object of this kind: the schema drops unknown fields; BadRequest when it does not fit. */
+  parse(raw: unknown): KubeObject {
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new BadRequestError('the body of the request must be a JSON object');
+    const parsed = this.strategy.schema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new BadRequestError(`error decoding the ${this.strategy.info.kind}: ${issue.path.join('.')}: ${issue.message}`);
+    }
+    return parsed.data;
+  }
+
+  async #current(namespace: string | undefined, name: string): Promise<StoredValue> {
+    const { value } = await this.#store(() => this.store.get(this.key(namespace, name)));
+    if (!value) throw new NotFoundError(this.qualifiedResource, name);
+    return value;
+  }
+
+  /** Writes `body` over `current` (an update's or a patch's last step), unless nothing changes. */
+  async #replace(namespace: string | undefined, name: string, current: StoredValue, body: KubeObject, dryRun?: boolean): Promise<KubeObject> {
+    const old = this.#decode(current);
+    const obj = this.#prepareUpdate(body, old);
+    this.#validate(obj, old);
+    const bytes = this.#encode(obj);
+    if (Buffer.from(bytes).equals(Buffer.from(current.value)) || dryRun) {
+      obj.metadata.resourceVersion = String(current.modRevision);
+      return obj; // nothing changed: no write, no new resourceVersion (kubectl apply's "unchanged")
+    }
+    const v = await this.#store(() => this.store.update(this.key(namespace, name), bytes, current.modRevision));
+    obj.metadata.resourceVersion = String(v.modRevision);
+    return obj;
   }
 
   /** Deletes the object, or marks it when finalizers keep it. */

@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import type { KubeObject } from '../api/meta.js';
 import type { FieldError } from './errors.js';
+import type { MergeKeys } from './patch.js';
 
 /** A resource's names and place in the API. */
 export interface ResourceInfo {
@@ -32,6 +33,8 @@ export interface Strategy {
   validate(obj: KubeObject, old?: KubeObject): FieldError[];
   /** Whether metadata.generation counts spec changes (kinds with a spec). */
   readonly hasGeneration?: boolean;
+  /** The merge keys of the kind's lists for strategic merge patch (ObjectMeta's are added). */
+  readonly mergeKeys?: MergeKeys;
   /** Whether DELETE answers with the deleted object (else a Status with its details). */
   readonly returnDeletedObject?: boolean;
 }
