@@ -217,7 +217,7 @@ export class GenericStore {
         throw new ConflictError(this.qualifiedResource, name);
       }
       try {
-        return await this.#replace(namespace, name, current, body, opts.dryRun);
+        return await this.#replace(namespace, name, current, body, opts.dryRun, old);
       } catch (e) {
         if (e instanceof ConflictError && !guarded) continue;
         throw e;
@@ -243,8 +243,7 @@ export class GenericStore {
   }
 
   /** Writes `body` over `current` (an update's or a patch's last step), unless nothing changes. */
-  async #replace(namespace: string | undefined, name: string, current: StoredValue, body: KubeObject, dryRun?: boolean): Promise<KubeObject> {
-    const old = this.#decode(current);
+  async #replace(namespace: string | undefined, name: string, current: StoredValue, body: KubeObject, dryRun?: boolean, old = this.#decode(current)): Promise<KubeObject> {
     const obj = this.#prepareUpdate(body, old);
     this.#validate(obj, old);
     const bytes = this.#encode(obj);
