@@ -73,7 +73,7 @@ export function createApp(stores: readonly GenericStore[]): express.Express {
   app.get('/openapi/v3', (_req, res) => void res.json(openapi.root));
   app.get('/openapi/v3/*gv', (req, res) => {
     const doc = openapi.docs.get(((req.params as { gv?: string[] }).gv ?? []).join('/'));
-    if (!doc) return send(res, failure(404, 'NotFound', 'the server could not find the requested resource'));
+    if (!doc) return send(res, notFound());
     // a document named by its hash never changes: clients may keep it (as kube-apiserver lets them)
     if (req.query.hash === doc.hash) res.set('Cache-Control', 'public, immutable');
     res.type('application/json').send(doc.body);
@@ -82,7 +82,7 @@ export function createApp(stores: readonly GenericStore[]): express.Express {
   const body = express.raw({ type: () => true, limit: MAX_BODY });
   const resourceList = (gv: string, res: Response): void => {
     const kinds = byGroupVersion.get(gv);
-    if (!kinds) return void send(res, failure(404, 'NotFound', 'the server could not find the requested resource'));
+    if (!kinds) return void send(res, notFound());
     res.json({
       kind: 'APIResourceList',
       apiVersion: 'v1',
@@ -107,7 +107,7 @@ export function createApp(stores: readonly GenericStore[]): express.Express {
     try {
       const rest = (req.params as { rest?: string[] }).rest ?? [];
       const t = resolve(byGroupVersion.get(gv), rest);
-      if (!t) return send(res, failure(404, 'NotFound', 'the server could not find the requested resource'));
+      if (!t) return send(res, notFound());
       await handle(t, req, res);
     } catch (e) {
       send(res, statusOf(e));
@@ -116,7 +116,7 @@ export function createApp(stores: readonly GenericStore[]): express.Express {
   app.all('/api/v1/*rest', body, serve('v1'));
   app.all('/apis/:group/:version/*rest', body, (req, res) => serve(`${req.params.group}/${req.params.version}`)(req, res));
 
-  app.use((_req: Request, res: Response) => send(res, failure(404, 'NotFound', 'the server could not find the requested resource')));
+  app.use((_req: Request, res: Response) => send(res, notFound()));
   app.use((err: Error & { type?: string; status?: number }, _req: Request, res: Response, _next: NextFunction) => {
     if (err.type === 'entity.too.large') {
       // the rest of the body is not read: the connection cannot carry another request
@@ -168,16 +168,16 @@ async function handle(t: Target, req: Request, res: Response): Promise<void> {
       return void res.json({ kind: `${info.kind}List`, apiVersion: store.apiVersion, metadata, items: list.items });
     }
     case 'POST': {
-      if (name !== undefined) throw new BadRequestError('the server does not allow this method on the requested resource');
+      if (name !== undefined) throw notAllowed();
       const obj = await store.create(namespace, parseBody(store, req), { dryRun });
       return void res.status(201).json(obj);
     }
     case 'PUT': {
-      if (name === undefined) throw new BadRequestError('the server does not allow this method on the requested resource');
+      if (name === undefined) throw notAllowed();
       return void res.json(await store.update(namespace, name, parseBody(store, req), { dryRun }));
     }
     case 'PATCH': {
-      if (name === undefined) throw new BadRequestError('the server does not allow this method on the requested resource');
+      if (name === undefined) throw notAllowed();
       const type = PATCH_TYPES[mediaType(req)];
       if (!type) {
         throw new StatusError(
@@ -187,7 +187,7 @@ async function handle(t: Target, req: Request, res: Response): Promise<void> {
       return void res.json(await store.patch(namespace, name, type, req.body instanceof Buffer ? json(req.body) : undefined, { dryRun }));
     }
     case 'DELETE': {
-      if (name === undefined) throw new BadRequestError('the server does not allow this method on the requested resource');
+      if (name === undefined) throw notAllowed();
       const opts = req.body instanceof Buffer && req.body.length > 0 ? (json(req.body) as { preconditions?: { uid?: string; resourceVersion?: string } }) : {};
       const r = await store.delete(namespace, name, opts.preconditions ?? {}, { dryRun });
       if (store.strategy.returnDeletedObject || !r.deleted) return void res.json(r.object);
@@ -229,6 +229,16 @@ const PATCH_TYPES: Record<string, PatchType> = {
 
 function mediaType(req: Request): string {
   return (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase();
+}
+
+/** The Status of a path that names nothing the server serves. */
+function notFound(): Status {
+  return failure(404, 'NotFound', 'the server could not find the requested resource');
+}
+
+/** A verb the path's target does not take (a POST to a named object, a PUT to a collection). */
+function notAllowed(): BadRequestError {
+  return new BadRequestError('the server does not allow this method on the requested resource');
 }
 
 function send(res: Response, s: Status): void {

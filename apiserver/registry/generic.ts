@@ -370,9 +370,9 @@ export class GenericStore {
       return await f();
     } catch (e) {
       if (e instanceof ApiError) throw e;
-      if (e instanceof KeyExistsError) throw new AlreadyExistsError(this.qualifiedResource, e.key.split('/').pop() ?? '');
-      if (e instanceof KeyNotFoundError) throw new NotFoundError(this.qualifiedResource, e.key.split('/').pop() ?? '');
-      if (e instanceof RevisionConflictError) throw new ConflictError(this.qualifiedResource, e.key.split('/').pop() ?? '');
+      if (e instanceof KeyExistsError) throw new AlreadyExistsError(this.qualifiedResource, nameOf(e.key));
+      if (e instanceof KeyNotFoundError) throw new NotFoundError(this.qualifiedResource, nameOf(e.key));
+      if (e instanceof RevisionConflictError) throw new ConflictError(this.qualifiedResource, nameOf(e.key));
       if (e instanceof CompactedError) {
         throw new ExpiredError(
           continuing
@@ -385,6 +385,11 @@ export class GenericStore {
       throw e;
     }
   }
+}
+
+/** The object name at the end of a key. */
+function nameOf(key: string): string {
+  return key.slice(key.lastIndexOf('/') + 1);
 }
 
 function withoutMeta(o: KubeObject): Record<string, unknown> {

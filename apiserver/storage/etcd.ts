@@ -141,8 +141,8 @@ export class EtcdStore implements StoreClient {
   watch(prefix: string, afterRevision: number, handler: WatchHandler): StoreWatch {
     const call = this.#clients[this.#current]!.makeBidiStreamRequest<Msg, Msg>(
       '/etcdserverpb.Watch/Watch',
-      encoder('etcdserverpb.WatchRequest'),
-      decoder('etcdserverpb.WatchResponse'),
+      encoder(root.lookupType('etcdserverpb.WatchRequest')),
+      decoder(root.lookupType('etcdserverpb.WatchResponse')),
     );
     this.#watches.add(call);
     let done = false;
@@ -216,14 +216,13 @@ export class EtcdStore implements StoreClient {
 
   #call(path: string, req: Msg): Promise<Msg> {
     if (this.#closed) return Promise.reject(new StoreUnavailableError('the store client is closed'));
-    const [, service, method] = /^\/(.+)\/(\w+)$/.exec(path)!;
-    const m = root.lookupService(service!).methods[method!]!;
+    const { encode, decode } = method(path);
     const client = this.#clients[this.#current]!;
     return new Promise((resolve, reject) => {
       client.makeUnaryRequest<Msg, Msg>(
         path,
-        encoder(m.resolvedRequestType!.fullName.slice(1)),
-        decoder(m.resolvedResponseType!.fullName.slice(1)),
+        encode,
+        decode,
         req,
         { deadline: Date.now() + this.#timeoutMs },
         (err: ServiceError | null, res?: Msg) => {
@@ -258,20 +257,24 @@ function headerRevision(r: Msg): number {
   return Number((r.header as { revision?: number } | undefined)?.revision ?? 0);
 }
 
-const codecs = new Map<string, protobuf.Type>();
-function type(name: string): protobuf.Type {
-  let t = codecs.get(name);
-  if (!t) codecs.set(name, (t = root.lookupType(name)));
-  return t;
+/** A unary method's request encoder and response decoder, looked up once per path. */
+const methods = new Map<string, { encode: (v: Msg) => Buffer; decode: (b: Buffer) => Msg }>();
+function method(path: string): { encode: (v: Msg) => Buffer; decode: (b: Buffer) => Msg } {
+  let m = methods.get(path);
+  if (!m) {
+    const [, service, name] = /^\/(.+)\/(\w+)$/.exec(path)!;
+    const def = root.lookupService(service!).methods[name!]!;
+    m = { encode: encoder(def.resolvedRequestType!), decode: decoder(def.resolvedResponseType!) };
+    methods.set(path, m);
+  }
+  return m;
 }
 
-function encoder(name: string): (v: Msg) => Buffer {
-  const t = type(name);
+function encoder(t: protobuf.Type): (v: Msg) => Buffer {
   return (v) => Buffer.from(t.encode(t.fromObject(v)).finish());
 }
 
-function decoder(name: string): (b: Buffer) => Msg {
-  const t = type(name);
+function decoder(t: protobuf.Type): (b: Buffer) => Msg {
   // 64-bit fields as numbers: revisions stay far below 2^53 (member ids do not, and are not read here)
   return (b) => t.toObject(t.decode(b), { longs: Number, bytes: Buffer, defaults: true, arrays: true }) as Msg;
 }
