@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApp } from './http/server.js';
+import { createApp, createUpgrade } from './http/server.js';
 import { configmaps } from './registry/core/configmaps.js';
 import { namespaces } from './registry/core/namespaces.js';
 import { AlreadyExistsError } from './registry/errors.js';
@@ -34,7 +34,9 @@ export async function startApiServer(store: StoreClient, listen: { host?: string
       if (!(e instanceof AlreadyExistsError)) throw e;
     });
   }
+  await Promise.all(stores.map((s) => s.start()));
   const server = createServer(createApp(stores));
+  server.on('upgrade', createUpgrade(stores));
   await new Promise<void>((res, rej) => {
     server.once('error', rej);
     server.listen(listen.port ?? 0, listen.host ?? '127.0.0.1', () => res());
@@ -44,6 +46,7 @@ export async function startApiServer(store: StoreClient, listen: { host?: string
     port: (server.address() as AddressInfo).port,
     close: () =>
       new Promise((res) => {
+        for (const s of stores) s.stop();
         server.closeAllConnections();
         server.close(() => res());
       }),

@@ -9,12 +9,16 @@
  * lists across namespaces), `namespaces/<ns>/<resource>[/<name>]` for
  * namespaced ones.
  */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { WebSocketServer } from 'ws';
 import type { KubeObject } from '../api/meta.js';
 import { BadRequestError } from '../registry/errors.js';
-import type { GenericStore, PatchType } from '../registry/generic.js';
+import type { GenericStore, ListOptions, ListResult, PatchType } from '../registry/generic.js';
 import { openapiV3 } from './openapi.js';
 import { StatusError, failure, statusOf, type Status } from './status.js';
+import { streamWatch, watchOptions, type EventChannel } from './watch.js';
 
 /** What /version reports: the Kubernetes version whose API kubeling serves. */
 export const VERSION = {
@@ -37,16 +41,16 @@ interface Target {
   readonly store: GenericStore;
   readonly namespace: string | undefined;
   readonly name: string | undefined;
+  /** `status` or `scale` after the name. */
+  readonly subresource: string | undefined;
 }
+
+/** The verbs of a resource, as discovery lists them. */
+const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 /** The express app serving `stores` (one per kind). */
 export function createApp(stores: readonly GenericStore[]): express.Express {
-  const byGroupVersion = new Map<string, Map<string, GenericStore>>();
-  for (const s of stores) {
-    const gv = s.apiVersion;
-    if (!byGroupVersion.has(gv)) byGroupVersion.set(gv, new Map());
-    byGroupVersion.get(gv)!.set(s.strategy.info.resource, s);
-  }
+  const byGroupVersion = groupVersions(stores);
 
   const app = express();
   app.disable('x-powered-by');
@@ -87,16 +91,22 @@ export function createApp(stores: readonly GenericStore[]): express.Express {
       kind: 'APIResourceList',
       apiVersion: 'v1',
       groupVersion: gv,
-      resources: [...kinds.values()].map((s) => {
+      resources: [...kinds.values()].flatMap((s) => {
         const i = s.strategy.info;
-        return {
-          name: i.resource,
-          singularName: i.singular,
-          namespaced: i.namespaced,
-          kind: i.kind,
-          verbs: ['create', 'delete', 'get', 'list', 'patch', 'update'],
-          ...(i.shortNames ? { shortNames: i.shortNames } : {}),
-        };
+        const sub = (name: string, kind: string, extra: Record<string, unknown> = {}) => ({ name: `${i.resource}/${name}`, singularName: '', namespaced: i.namespaced, ...extra, kind, verbs: ['get', 'patch', 'update'] });
+        return [
+          {
+            name: i.resource,
+            singularName: i.singular,
+            namespaced: i.namespaced,
+            kind: i.kind,
+            verbs: VERBS,
+            ...(i.shortNames ? { shortNames: i.shortNames } : {}),
+            ...(i.categories ? { categories: i.categories } : {}),
+          },
+          ...(s.strategy.scale ? [sub('scale', 'Scale', { group: 'autoscaling', version: 'v1' })] : []),
+          ...(s.strategy.status ? [sub('status', i.kind)] : []),
+        ];
       }),
     });
   };
@@ -128,68 +138,107 @@ export function createApp(stores: readonly GenericStore[]): express.Express {
   return app;
 }
 
-/** Resolves the segments after the group version to a store, namespace and name. */
+/** The stores by group version (`v1`, `apps/v1`) and resource. */
+function groupVersions(stores: readonly GenericStore[]): Map<string, Map<string, GenericStore>> {
+  const byGroupVersion = new Map<string, Map<string, GenericStore>>();
+  for (const s of stores) {
+    const gv = s.apiVersion;
+    if (!byGroupVersion.has(gv)) byGroupVersion.set(gv, new Map());
+    byGroupVersion.get(gv)!.set(s.strategy.info.resource, s);
+  }
+  return byGroupVersion;
+}
+
+/**
+ * The HTTP server's `upgrade` listener: a watch request (`?watch=true`) that
+ * asks for a WebSocket gets one, each event a text message (base64 of the
+ * event with the `base64.binary.k8s.io` subprotocol). Anything else is
+ * answered with its Status and the connection closed.
+ */
+export function createUpgrade(stores: readonly GenericStore[]): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+  const byGroupVersion = groupVersions(stores);
+  const wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => (offered.has('base64.binary.k8s.io') ? 'base64.binary.k8s.io' : false) });
+  return (req, socket, head) => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const m = /^\/(?:api\/(v1)|apis\/([^/]+\/[^/]+))\/(.+)$/.exec(url.pathname);
+      const t = m ? resolve(byGroupVersion.get(m[1] ?? m[2]!), m[3]!.split('/').map(decodeURIComponent)) : undefined;
+      if (!t || t.subresource !== undefined) throw new StatusError(notFound());
+      const q = Object.fromEntries(url.searchParams);
+      if (req.method !== 'GET' || (q.watch !== 'true' && q.watch !== '1')) throw new StatusError(failure(400, 'BadRequest', 'only watch requests may be upgraded to a WebSocket'));
+      const opts = watchOptions(t.store, q, t.name);
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const base64 = ws.protocol === 'base64.binary.k8s.io';
+        streamWatch(t.store, t.namespace, opts, {
+          send: (event) => ws.send(base64 ? Buffer.from(event).toString('base64') : event),
+          get backlog() {
+            return ws.bufferedAmount;
+          },
+          close: () => ws.close(1000),
+          onClose: (f) => void ws.once('close', f),
+        });
+      });
+    } catch (e) {
+      const st = statusOf(e);
+      const body = JSON.stringify(st);
+      socket.end(`HTTP/1.1 ${st.code} ${st.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    }
+  };
+}
+
+/** Resolves the segments after the group version to a store, namespace, name and subresource. */
 function resolve(kinds: Map<string, GenericStore> | undefined, seg: string[]): Target | undefined {
   if (!kinds) return undefined;
-  const [a, b, c, d, ...more] = seg;
-  if (a === undefined || more.length > 0) return undefined;
-  if (a === 'namespaces' && b !== undefined && c !== undefined) {
-    const store = kinds.get(c);
-    if (!store?.strategy.info.namespaced) return undefined;
-    return { store, namespace: b, name: d };
+  let namespace: string | undefined;
+  const [a, b, c] = seg;
+  if (a === 'namespaces' && b !== undefined && c !== undefined && kinds.get(c)?.strategy.info.namespaced) {
+    namespace = b;
+    seg = seg.slice(2);
   }
-  const store = kinds.get(a);
-  if (!store || c !== undefined) return undefined;
-  return { store, namespace: undefined, name: b };
+  const [resource, name, subresource, ...more] = seg;
+  const store = resource === undefined ? undefined : kinds.get(resource);
+  if (!store || more.length > 0 || name === '') return undefined;
+  if (subresource !== undefined && !(subresource === 'status' && store.strategy.status) && !(subresource === 'scale' && store.strategy.scale)) return undefined;
+  return { store, namespace, name, subresource };
 }
 
 async function handle(t: Target, req: Request, res: Response): Promise<void> {
-  const { store, namespace, name } = t;
+  const { store, namespace, name, subresource } = t;
   const q = req.query as Record<string, string | undefined>;
   const dryRun = q.dryRun === 'All';
   const info = store.strategy.info;
   if (namespace === undefined && info.namespaced && (name !== undefined || req.method !== 'GET')) {
     throw new BadRequestError('the server could not find the requested resource (a namespaced resource needs a namespace)');
   }
-  switch (req.method) {
-    case 'GET': {
+  const opts = { dryRun, ...(subresource === 'status' ? { subresource: 'status' as const } : {}) };
+  const watching = q.watch === 'true' || q.watch === '1';
+  switch (`${req.method} ${name === undefined ? 'collection' : (subresource ?? 'object')}`) {
+    case 'GET collection':
+    case 'GET object': {
+      if (watching) return streamWatch(store, namespace, watchOptions(store, q, name), httpChannel(res));
       if (name !== undefined) return void res.json(await store.get(namespace, name));
-      const limit = q.limit === undefined ? undefined : Number(q.limit);
-      if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new BadRequestError(`invalid limit: ${q.limit}`);
-      const list = await store.list(namespace, {
-        ...(limit ? { limit } : {}),
-        ...(q.continue ? { continue: q.continue } : {}),
-        ...(q.resourceVersion !== undefined ? { resourceVersion: q.resourceVersion } : {}),
-        ...(q.resourceVersionMatch !== undefined ? { resourceVersionMatch: q.resourceVersionMatch } : {}),
-      });
-      const metadata: Record<string, unknown> = { resourceVersion: list.resourceVersion };
-      if (list.continue) metadata.continue = list.continue;
-      if (list.remainingItemCount !== undefined) metadata.remainingItemCount = list.remainingItemCount;
-      return void res.json({ kind: `${info.kind}List`, apiVersion: store.apiVersion, metadata, items: list.items });
+      return void res.json(listBody(store, await store.list(namespace, listOptions(store, q))));
     }
-    case 'POST': {
-      if (name !== undefined) throw notAllowed();
+    case 'GET status':
+      return void res.json(await store.get(namespace, name!));
+    case 'GET scale':
+      return void res.json(await store.getScale(namespace, name!));
+    case 'POST collection': {
       const obj = await store.create(namespace, parseBody(store, req), { dryRun });
       return void res.status(201).json(obj);
     }
-    case 'PUT': {
-      if (name === undefined) throw notAllowed();
-      return void res.json(await store.update(namespace, name, parseBody(store, req), { dryRun }));
-    }
-    case 'PATCH': {
-      if (name === undefined) throw notAllowed();
-      const type = PATCH_TYPES[mediaType(req)];
-      if (!type) {
-        throw new StatusError(
-          failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCH_TYPES).join(', ')}`),
-        );
-      }
-      return void res.json(await store.patch(namespace, name, type, req.body instanceof Buffer ? json(req.body) : undefined, { dryRun }));
-    }
-    case 'DELETE': {
-      if (name === undefined) throw notAllowed();
-      const opts = req.body instanceof Buffer && req.body.length > 0 ? (json(req.body) as { preconditions?: { uid?: string; resourceVersion?: string } }) : {};
-      const r = await store.delete(namespace, name, opts.preconditions ?? {}, { dryRun });
+    case 'PUT object':
+    case 'PUT status':
+      return void res.json(await store.update(namespace, name!, parseBody(store, req), opts));
+    case 'PUT scale':
+      return void res.json(await store.writeScale(namespace, name!, { body: json(req.body as Buffer) }, { dryRun }));
+    case 'PATCH object':
+    case 'PATCH status':
+      return void res.json(await store.patch(namespace, name!, patchType(req), json(req.body as Buffer), opts));
+    case 'PATCH scale':
+      return void res.json(await store.writeScale(namespace, name!, { type: patchType(req), patch: json(req.body as Buffer) }, { dryRun }));
+    case 'DELETE object': {
+      const r = await store.delete(namespace, name!, deleteOptions(req).preconditions ?? {}, { dryRun });
       if (store.strategy.returnDeletedObject || !r.deleted) return void res.json(r.object);
       return void res.json({
         kind: 'Status',
@@ -199,12 +248,72 @@ async function handle(t: Target, req: Request, res: Response): Promise<void> {
         details: { name, ...(info.group ? { group: info.group } : {}), kind: info.resource, uid: r.object.metadata.uid },
       });
     }
+    case 'DELETE collection': {
+      deleteOptions(req);
+      const { filter } = listOptions(store, q);
+      return void res.json(listBody(store, await store.deleteCollection(namespace, filter, { dryRun })));
+    }
     default:
-      return send(res, failure(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`));
+      return send(res, failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {}));
   }
 }
 
-function json(b: Buffer): unknown {
+/** A list request's options from its query. */
+function listOptions(store: GenericStore, q: Record<string, string | undefined>): ListOptions {
+  const limit = q.limit === undefined ? undefined : Number(q.limit);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw new BadRequestError(`invalid limit: ${q.limit}`);
+  const filter = store.selector(q.labelSelector, q.fieldSelector);
+  return {
+    ...(limit ? { limit } : {}),
+    ...(q.continue ? { continue: q.continue } : {}),
+    ...(q.resourceVersion !== undefined ? { resourceVersion: q.resourceVersion } : {}),
+    ...(q.resourceVersionMatch !== undefined ? { resourceVersionMatch: q.resourceVersionMatch } : {}),
+    ...(filter ? { filter } : {}),
+  };
+}
+
+/** A list as Kubernetes answers it: `<Kind>List` with the list's metadata. */
+function listBody(store: GenericStore, list: ListResult): Record<string, unknown> {
+  const metadata: Record<string, unknown> = { resourceVersion: list.resourceVersion };
+  if (list.continue) metadata.continue = list.continue;
+  if (list.remainingItemCount !== undefined) metadata.remainingItemCount = list.remainingItemCount;
+  return { kind: `${store.strategy.info.kind}List`, apiVersion: store.apiVersion, metadata, items: list.items };
+}
+
+/** A DELETE's body (DeleteOptions), when it has one. */
+function deleteOptions(req: Request): { preconditions?: { uid?: string; resourceVersion?: string } } {
+  return req.body instanceof Buffer && req.body.length > 0 ? (json(req.body) as { preconditions?: { uid?: string; resourceVersion?: string } }) : {};
+}
+
+/** The patch type of a PATCH's Content-Type; 415 for another. */
+function patchType(req: Request): PatchType {
+  const type = PATCH_TYPES[mediaType(req)];
+  if (!type) {
+    throw new StatusError(
+      failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${Object.keys(PATCH_TYPES).join(', ')}`),
+    );
+  }
+  return type;
+}
+
+/** A chunked HTTP response as a watch's channel. */
+function httpChannel(res: Response): EventChannel {
+  res.status(200);
+  res.setHeader('Content-Type', 'application/json'); // as kube-apiserver sends it, without a charset
+  res.setHeader('Cache-Control', 'no-cache, private');
+  res.flushHeaders();
+  return {
+    send: (line) => void res.write(line + '\n'),
+    get backlog() {
+      return res.writableLength;
+    },
+    close: () => void res.end(),
+    onClose: (f) => void res.once('close', f),
+  };
+}
+
+function json(b: Buffer | undefined): unknown {
+  if (!(b instanceof Buffer)) return undefined;
   try {
     return JSON.parse(b.toString('utf8'));
   } catch (e) {
@@ -218,7 +327,7 @@ function parseBody(store: GenericStore, req: Request): KubeObject {
   if (type !== 'application/json') {
     throw new StatusError(failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json`));
   }
-  return store.parse(req.body instanceof Buffer ? json(req.body) : undefined);
+  return store.parse(json(req.body as Buffer | undefined));
 }
 
 const PATCH_TYPES: Record<string, PatchType> = {
@@ -234,11 +343,6 @@ function mediaType(req: Request): string {
 /** The Status of a path that names nothing the server serves. */
 function notFound(): Status {
   return failure(404, 'NotFound', 'the server could not find the requested resource');
-}
-
-/** A verb the path's target does not take (a POST to a named object, a PUT to a collection). */
-function notAllowed(): BadRequestError {
-  return new BadRequestError('the server does not allow this method on the requested resource');
 }
 
 function send(res: Response, s: Status): void {

@@ -38,7 +38,7 @@ export function failure(code: number, reason: string, message: string, details?:
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code };
 }
 
-/** `configmaps` → { kind: 'configmaps' }, `deployments.apps` → { group: 'apps', kind: 'deployments' } */
+/** `configmaps` → { kind: 'configmaps' }, `deployments.apps` → { group: 'apps', kind: 'deployments' } (and kinds alike: `Deployment.apps`) */
 function resourceDetails(qualified: string, name: string): Status['details'] {
   const dot = qualified.indexOf('.');
   return dot < 0 ? { name, kind: qualified } : { name, group: qualified.slice(dot + 1), kind: qualified.slice(0, dot) };
@@ -52,8 +52,7 @@ export function statusOf(e: unknown): Status {
   if (e instanceof ConflictError) return failure(409, 'Conflict', e.message, resourceDetails(e.resource, e.objectName));
   if (e instanceof InvalidError) {
     return failure(422, 'Invalid', e.message, {
-      name: e.objectName,
-      kind: e.kind,
+      ...resourceDetails(e.kind, e.objectName),
       causes: e.causes.map((c) => ({ reason: c.type, message: c.message.slice(c.field.length + 2), field: c.field })),
     });
   }

@@ -9,6 +9,7 @@
  * mod_revision, set on every read.
  */
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { invalid, type KubeObject } from '../api/meta.js';
 import {
   CompactedError,
@@ -30,7 +31,9 @@ import {
   UnavailableError,
   UnprocessableError,
 } from './errors.js';
+import { WatchCache, type CacheWatcher, type WatchSink } from '../watchcache/cache.js';
 import { PatchError, jsonPatch, mergePatch, strategicMergePatch, type MergeKeys } from './patch.js';
+import { fieldsMatch, fromLabelSelector, matches, parseFieldSelector, parseLabelSelector, selectorString, type LabelSelectorObject } from './selector.js';
 import type { Strategy } from './strategy.js';
 
 /** What list() takes: the query parameters of a list. */
@@ -43,6 +46,24 @@ export interface ListOptions {
   readonly resourceVersionMatch?: string;
   /** Keeps the objects it returns true for. */
   readonly filter?: (obj: KubeObject) => boolean;
+}
+
+/** What watch() takes: the query parameters of a watch. */
+export interface WatchOptions {
+  readonly resourceVersion?: string;
+  /** true: the current objects first, as ADDED (also with a resourceVersion); false: none, even without one. */
+  readonly sendInitialEvents?: boolean;
+  readonly filter?: (obj: KubeObject) => boolean;
+}
+
+/** The subresources a write may name: the object itself, or only its status. */
+export type Subresource = 'status' | undefined;
+
+/** What update and patch take besides the body. */
+export interface WriteOptions {
+  readonly dryRun?: boolean;
+  /** 'status': the write changes only the status (the kind must have the status subresource). */
+  readonly subresource?: Subresource;
 }
 
 /** A list's items (without apiVersion and kind, as Kubernetes lists them) and metadata. */
@@ -83,16 +104,41 @@ export function timestamp(d: Date): string {
 
 /** The store of one kind; see the file comment. */
 export class GenericStore {
+  /** The resource's watch cache: every watch is served from it, and lists at resourceVersion 0. */
+  readonly cache: WatchCache;
+  #cacheReady = false;
+  #fieldNames: ReadonlySet<string>;
+
   constructor(
     readonly store: StoreClient,
     readonly strategy: Strategy,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.cache = new WatchCache(store, this.prefix(), (v) => this.#decode(v));
+    this.#fieldNames = new Set(Object.keys(this.#fields({ metadata: {} })));
+  }
+
+  /** Fills the watch cache and follows the store. */
+  async start(): Promise<void> {
+    await this.#store(() => this.cache.start());
+    this.#cacheReady = true;
+  }
+
+  /** Stops following the store. */
+  stop(): void {
+    this.cache.stop();
+  }
 
   /** `configmaps` or `deployments.apps`: how errors name the resource. */
   get qualifiedResource(): string {
     const { resource, group } = this.strategy.info;
     return group ? `${resource}.${group}` : resource;
+  }
+
+  /** `ConfigMap` or `Deployment.apps`: how validation errors name the kind. */
+  get qualifiedKind(): string {
+    const { kind, group } = this.strategy.info;
+    return group ? `${kind}.${group}` : kind;
   }
 
   get apiVersion(): string {
@@ -118,6 +164,12 @@ export class GenericStore {
 
   async list(namespace: string | undefined, opts: ListOptions = {}): Promise<ListResult> {
     const prefix = this.prefix(namespace);
+    if (opts.resourceVersion === '0' && !opts.continue && this.#cacheReady) {
+      // any recent state will do: the watch cache's, whole (a limit is ignored, as Kubernetes' cache does)
+      const snap = this.cache.snapshot(prefix);
+      const items = snap.items.filter((o) => !opts.filter || opts.filter(o)).map((o) => withoutType(o));
+      return { items, resourceVersion: String(snap.revision) };
+    }
     let revision = 0;
     let start: string | undefined;
     if (opts.continue) {
@@ -153,6 +205,42 @@ export class GenericStore {
     return opts.filter ? { items, resourceVersion: rv, continue: token } : { items, resourceVersion: rv, continue: token, remainingItemCount: page.remaining };
   }
 
+  /**
+   * Watches `namespace`'s objects (all namespaces' when undefined) through
+   * the watch cache. Without a resourceVersion (or with 0), the current
+   * objects come first as ADDED events; with one, the changes after it.
+   * Throws ExpiredError for a resourceVersion older than the cache's window.
+   */
+  watch(namespace: string | undefined, opts: WatchOptions, sink: WatchSink): CacheWatcher {
+    const rv = opts.resourceVersion;
+    const fromNow = rv === undefined || rv === '' || rv === '0';
+    let from: number | undefined = fromNow ? undefined : parseResourceVersion(rv);
+    if (opts.sendInitialEvents === true) from = undefined;
+    else if (opts.sendInitialEvents === false && fromNow) from = this.cache.revision;
+    return this.cache.watch({ prefix: this.prefix(namespace), ...(from === undefined ? {} : { from }), ...(opts.filter ? { filter: opts.filter } : {}) }, sink);
+  }
+
+  /**
+   * The filter of a `labelSelector` and a `fieldSelector` parameter
+   * (undefined when both are empty); BadRequest when either does not parse
+   * or names a field the kind does not have.
+   */
+  selector(labelSelector: string | undefined, fieldSelector: string | undefined): ((obj: KubeObject) => boolean) | undefined {
+    const labels = labelSelector ? parseLabelSelector(labelSelector) : [];
+    const fields = fieldSelector ? parseFieldSelector(fieldSelector, this.#fieldNames) : [];
+    if (labels.length === 0 && fields.length === 0) return undefined;
+    return (obj) => matches(labels, obj.metadata.labels) && fieldsMatch(fields, this.#fields(obj));
+  }
+
+  /** An object's field-selector fields: its name, its namespace (namespaced kinds), and the kind's own. */
+  #fields(obj: KubeObject): Record<string, string> {
+    return {
+      'metadata.name': obj.metadata.name ?? '',
+      ...(this.strategy.info.namespaced ? { 'metadata.namespace': obj.metadata.namespace ?? '' } : {}),
+      ...this.strategy.fields?.(obj),
+    };
+  }
+
   /** Creates `body` in `namespace`: names it (generateName), sets uid, timestamps and defaults, validates, stores. */
   async create(namespace: string | undefined, body: KubeObject, opts: { dryRun?: boolean } = {}): Promise<KubeObject> {
     const obj = this.#prepareCreate(namespace, body);
@@ -172,14 +260,14 @@ export class GenericStore {
   }
 
   /** Replaces the object named `name` with `body` (PUT), guarded by body's resourceVersion when it has one. */
-  async update(namespace: string | undefined, name: string, body: KubeObject, opts: { dryRun?: boolean } = {}): Promise<KubeObject> {
+  async update(namespace: string | undefined, name: string, body: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
     this.#checkBody(namespace, body, name);
     const wanted = body.metadata.resourceVersion ? parseResourceVersion(body.metadata.resourceVersion) : undefined;
     for (;;) {
       const current = await this.#current(namespace, name);
       if (wanted !== undefined && wanted !== current.modRevision) throw new ConflictError(this.qualifiedResource, name);
       try {
-        return await this.#replace(namespace, name, current, body, opts.dryRun);
+        return await this.#replace(namespace, name, current, body, opts);
       } catch (e) {
         if (e instanceof ConflictError && wanted === undefined) continue; // unconditional: retry on the newer object
         throw e;
@@ -193,36 +281,67 @@ export class GenericStore {
    * metadata.resourceVersion is guarded by it; others are retried on a newer
    * object when a write comes between.
    */
-  async patch(namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts: { dryRun?: boolean } = {}): Promise<KubeObject> {
+  async patch(namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
     for (;;) {
       const current = await this.#current(namespace, name);
       const old = this.#decode(current);
-      let patched: unknown;
-      try {
-        if (type === 'json') patched = jsonPatch(old as never, patch as never);
-        else if (type === 'merge') patched = mergePatch(old as never, patch as never);
-        else patched = strategicMergePatch(old as never, patch as never, { ...META_MERGE_KEYS, ...this.strategy.mergeKeys });
-      } catch (e) {
-        if (!(e instanceof PatchError)) throw e;
-        if (e.invalid) throw new UnprocessableError(`the server rejected our request due to an error in our request: ${e.message}`);
-        throw new BadRequestError(e.message);
-      }
-      const body = this.parse(patched);
-      if (body.metadata.name !== name) throw new InvalidError(this.strategy.info.kind, name, [invalid('metadata.name', body.metadata.name ?? '', 'field is immutable')]);
+      const body = this.parse(applyPatch(old, type, patch, { ...META_MERGE_KEYS, ...this.strategy.mergeKeys }));
+      if (body.metadata.name !== name) throw new InvalidError(this.qualifiedKind, name, [invalid('metadata.name', body.metadata.name ?? '', 'field is immutable')]);
       // a patch that names a resourceVersion other than the one it applied to
       // is guarded by it; on a retry, one that named the old one now differs
-      const rv = body.metadata.resourceVersion;
-      const guarded = rv !== undefined && rv !== old.metadata.resourceVersion;
-      if (guarded && parseResourceVersion(rv) !== current.modRevision) {
+      const guarded = isGuarded(body, old);
+      if (guarded && parseResourceVersion(body.metadata.resourceVersion!) !== current.modRevision) {
         throw new ConflictError(this.qualifiedResource, name);
       }
       try {
-        return await this.#replace(namespace, name, current, body, opts.dryRun, old);
+        return await this.#replace(namespace, name, current, body, opts, old);
       } catch (e) {
         if (e instanceof ConflictError && !guarded) continue;
         throw e;
       }
     }
+  }
+
+  /** The object's autoscaling/v1 Scale (its `/scale` subresource). */
+  async getScale(namespace: string | undefined, name: string): Promise<KubeObject> {
+    return this.#scaleOf(await this.get(namespace, name));
+  }
+
+  /**
+   * Sets the object's replicas from a Scale (PUT of `/scale`), or from a
+   * patch of its Scale (PATCH), guarded by the Scale's resourceVersion when it
+   * names one; answers with the new Scale.
+   */
+  async writeScale(namespace: string | undefined, name: string, change: { body: unknown } | { type: PatchType; patch: unknown }, opts: WriteOptions = {}): Promise<KubeObject> {
+    for (;;) {
+      const current = await this.#current(namespace, name);
+      const old = this.#decode(current);
+      const scale = this.#scaleOf(old);
+      const raw = 'body' in change ? change.body : applyPatch(scale, change.type, change.patch, {});
+      const wanted = parseScale(raw, name);
+      const guarded = 'body' in change ? wanted.metadata.resourceVersion !== undefined : isGuarded(wanted, scale);
+      if (guarded && parseResourceVersion(wanted.metadata.resourceVersion!) !== current.modRevision) throw new ConflictError(this.qualifiedResource, name);
+      const spec = { ...(old.spec as Record<string, unknown> | undefined), replicas: (wanted.spec as { replicas: number }).replicas };
+      try {
+        return this.#scaleOf(await this.#replace(namespace, name, current, { ...old, spec }, opts, old));
+      } catch (e) {
+        if (e instanceof ConflictError && !guarded) continue;
+        throw e;
+      }
+    }
+  }
+
+  #scaleOf(obj: KubeObject): KubeObject {
+    const spec = (obj.spec ?? {}) as { replicas?: number; selector?: LabelSelectorObject };
+    const status = (obj.status ?? {}) as { replicas?: number };
+    const m = obj.metadata;
+    return {
+      kind: 'Scale',
+      apiVersion: 'autoscaling/v1',
+      metadata: { name: m.name!, namespace: m.namespace!, uid: m.uid!, resourceVersion: m.resourceVersion!, creationTimestamp: m.creationTimestamp! },
+      spec: { replicas: spec.replicas ?? 0 },
+      status: { replicas: status.replicas ?? 0, selector: selectorString(fromLabelSelector(spec.selector)) },
+    };
   }
 
   /** A request body (or a patched object) as an object of this kind: the schema drops unknown fields; BadRequest when it does not fit. */
@@ -243,11 +362,11 @@ export class GenericStore {
   }
 
   /** Writes `body` over `current` (an update's or a patch's last step), unless nothing changes. */
-  async #replace(namespace: string | undefined, name: string, current: StoredValue, body: KubeObject, dryRun?: boolean, old = this.#decode(current)): Promise<KubeObject> {
-    const obj = this.#prepareUpdate(body, old);
+  async #replace(namespace: string | undefined, name: string, current: StoredValue, body: KubeObject, opts: WriteOptions, old = this.#decode(current)): Promise<KubeObject> {
+    const obj = opts.subresource === 'status' ? this.#prepareStatusUpdate(body, old) : this.#prepareUpdate(body, old);
     this.#validate(obj, old);
     const bytes = this.#encode(obj);
-    if (Buffer.from(bytes).equals(Buffer.from(current.value)) || dryRun) {
+    if (opts.dryRun || Buffer.from(bytes).equals(Buffer.from(current.value)) || isDeepStrictEqual(JSON.parse(Buffer.from(bytes).toString()), JSON.parse(Buffer.from(current.value).toString()))) {
       obj.metadata.resourceVersion = String(current.modRevision);
       return obj; // nothing changed: no write, no new resourceVersion (kubectl apply's "unchanged")
     }
@@ -293,6 +412,20 @@ export class GenericStore {
     }
   }
 
+  /** Deletes every object of `namespace` that `filter` keeps (DELETE of the collection); answers with them, as deleted or marked. */
+  async deleteCollection(namespace: string | undefined, filter: ((obj: KubeObject) => boolean) | undefined, opts: { dryRun?: boolean } = {}): Promise<ListResult> {
+    const list = await this.list(namespace, filter ? { filter } : {});
+    const items: KubeObject[] = [];
+    for (const o of list.items) {
+      try {
+        items.push(withoutType((await this.delete(o.metadata.namespace, o.metadata.name!, {}, opts)).object));
+      } catch (e) {
+        if (!(e instanceof NotFoundError)) throw e; // deleted meanwhile
+      }
+    }
+    return { items, resourceVersion: list.resourceVersion };
+  }
+
   #prepareCreate(namespace: string | undefined, body: KubeObject): KubeObject {
     this.#checkBody(namespace, body);
     const obj = structuredClone(body);
@@ -306,6 +439,17 @@ export class GenericStore {
     delete m.deletionGracePeriodSeconds;
     if (this.strategy.hasGeneration) m.generation = 1;
     else delete m.generation;
+    if (this.strategy.status?.onCreate === 'clear') delete obj.status;
+    this.strategy.defaults?.(obj);
+    return obj;
+  }
+
+  /** A write to `/status`: the stored object with the body's status (its metadata and spec stay). */
+  #prepareStatusUpdate(body: KubeObject, old: KubeObject): KubeObject {
+    const obj = structuredClone(old);
+    if (body.status === undefined) delete obj.status;
+    else obj.status = structuredClone(body.status);
+    delete obj.metadata.resourceVersion;
     this.strategy.defaults?.(obj);
     return obj;
   }
@@ -326,6 +470,11 @@ export class GenericStore {
       m.generation = (old.metadata.generation ?? 1) + (changed ? 1 : 0);
     } else {
       delete m.generation;
+    }
+    if (this.strategy.status) {
+      // the status is /status's to change
+      if (old.status === undefined) delete obj.status;
+      else obj.status = structuredClone(old.status);
     }
     this.strategy.defaults?.(obj);
     return obj;
@@ -349,7 +498,7 @@ export class GenericStore {
 
   #validate(obj: KubeObject, old?: KubeObject): void {
     const errs = this.strategy.validate(obj, old);
-    if (errs.length > 0) throw new InvalidError(this.strategy.info.kind, obj.metadata.name ?? '', errs);
+    if (errs.length > 0) throw new InvalidError(this.qualifiedKind, obj.metadata.name ?? '', errs);
   }
 
   #encode(obj: KubeObject): Uint8Array {
@@ -385,6 +534,38 @@ export class GenericStore {
       throw e;
     }
   }
+}
+
+/** `patch` applied to `old` as `type` says; BadRequest or Unprocessable (a failed operation) when it cannot be. */
+function applyPatch(old: KubeObject, type: PatchType, patch: unknown, mergeKeys: MergeKeys): unknown {
+  try {
+    if (type === 'json') return jsonPatch(old as never, patch as never);
+    if (type === 'merge') return mergePatch(old as never, patch as never);
+    return strategicMergePatch(old as never, patch as never, mergeKeys);
+  } catch (e) {
+    if (!(e instanceof PatchError)) throw e;
+    if (e.invalid) throw new UnprocessableError(`the server rejected our request due to an error in our request: ${e.message}`);
+    throw new BadRequestError(e.message);
+  }
+}
+
+/** Whether a patched object names a resourceVersion other than the one it was patched from: the write is then guarded by it. */
+function isGuarded(patched: KubeObject, old: KubeObject): boolean {
+  const rv = patched.metadata.resourceVersion;
+  return rv !== undefined && rv !== old.metadata.resourceVersion;
+}
+
+/** A Scale body: its replicas a non-negative integer, its name the URL's. */
+function parseScale(raw: unknown, name: string): KubeObject {
+  const s = raw as { kind?: unknown; metadata?: { name?: unknown; resourceVersion?: unknown }; spec?: { replicas?: unknown } } | null;
+  if (s === null || typeof s !== 'object' || Array.isArray(s)) throw new BadRequestError('the body of the request must be a JSON object');
+  if (s.kind !== undefined && s.kind !== 'Scale') throw new BadRequestError(`the kind of the object (${String(s.kind)}) does not match the kind of the URL (Scale)`);
+  const replicas = s.spec?.replicas ?? 0;
+  if (typeof replicas !== 'number' || !Number.isInteger(replicas)) throw new BadRequestError('error decoding the Scale: spec.replicas: expected an integer');
+  if (replicas < 0) throw new InvalidError('Scale.autoscaling', name, [invalid('spec.replicas', replicas, 'must be greater than or equal to 0')]);
+  const rv = s.metadata?.resourceVersion;
+  if (s.metadata?.name !== undefined && s.metadata.name !== name) throw new BadRequestError(`the name of the object (${String(s.metadata.name)}) does not match the name on the URL (${name})`);
+  return { metadata: { name, ...(typeof rv === 'string' && rv !== '' ? { resourceVersion: rv } : {}) }, spec: { replicas } };
 }
 
 /** The object name at the end of a key. */
@@ -427,4 +608,12 @@ export function decodeContinue(token: string): { rv: number; start: string } {
     // falls through to the error
   }
   throw new BadRequestError('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+}
+
+/** A listed object without apiVersion and kind (as list items are), leaving `o` as it is. */
+function withoutType(o: KubeObject): KubeObject {
+  const copy = { ...o };
+  delete copy.apiVersion;
+  delete copy.kind;
+  return copy;
 }

@@ -37,4 +37,20 @@ export interface Strategy {
   readonly mergeKeys?: MergeKeys;
   /** Whether DELETE answers with the deleted object (else a Status with its details). */
   readonly returnDeletedObject?: boolean;
+  /**
+   * The kind has a `/status` subresource: a write to the object keeps the
+   * stored status, a write to `/status` changes only the status (and the
+   * object's labels and annotations stay). `onCreate`: whether a create keeps
+   * the status it is given (nodes) or starts from none (most kinds; defaults()
+   * may then fill it, as a pod's phase Pending).
+   */
+  readonly status?: { readonly onCreate: 'clear' | 'keep' };
+  /** The kind has a `/scale` subresource over `spec.replicas`, `status.replicas` and `spec.selector`. */
+  readonly scale?: boolean;
+  /**
+   * The kind's fields for field selectors beyond `metadata.name` and
+   * `metadata.namespace` (which every kind has), as their string values:
+   * pods' `spec.nodeName`, `status.phase`...
+   */
+  fields?(obj: KubeObject): Record<string, string>;
 }

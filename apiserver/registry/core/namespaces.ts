@@ -16,4 +16,7 @@ export const namespaces = {
   },
   validate: (obj) => validateMeta(obj.metadata, dns1123Label),
   returnDeletedObject: true,
+  // a new namespace starts Active (defaults); its phase is /status's to change
+  status: { onCreate: 'clear' },
+  fields: (obj) => ({ 'status.phase': ((obj.status ?? {}) as { phase?: string }).phase ?? '' }),
 } satisfies Strategy;

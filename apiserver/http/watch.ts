@@ -1,0 +1,124 @@
+/**
+ * Watch streams: a registry watch served as Kubernetes serves one, as
+ * newline-delimited JSON events over a chunked HTTP response, or one event
+ * per message over a WebSocket. ADDED, MODIFIED and DELETED come from the
+ * watch cache; BOOKMARK (when asked for, with allowWatchBookmarks) carries
+ * only a resourceVersion; ERROR carries a Status, such as the 410 Expired of
+ * a resourceVersion too old to resume from, and ends the stream.
+ */
+import type { KubeObject } from '../api/meta.js';
+import { BadRequestError, ExpiredError, InvalidError } from '../registry/errors.js';
+import type { GenericStore, WatchOptions } from '../registry/generic.js';
+import type { CacheWatcher, EventType } from '../watchcache/cache.js';
+import { statusOf } from './status.js';
+
+/** Where a stream's encoded events go: an HTTP response or a WebSocket. */
+export interface EventChannel {
+  /** Sends one encoded event (a JSON line without its newline). */
+  send(event: string): void;
+  /** Bytes sent but not yet taken by the client. */
+  readonly backlog: number;
+  /** Ends the stream. */
+  close(): void;
+  /** Calls `f` once when the client goes away. */
+  onClose(f: () => void): void;
+}
+
+/** The query parameters of a watch request. */
+export type WatchQuery = Record<string, string | undefined>;
+
+/** How often a bookmark is sent to a client that allows them (Kubernetes: about a minute). */
+export const BOOKMARK_INTERVAL_MS = 60_000;
+/** A client this far behind is cut off; it resumes from its last resourceVersion. */
+const MAX_BACKLOG = 64 * 1024 * 1024;
+
+/** Parsed watch parameters; BadRequest or Invalid for ones that do not go together. */
+export function watchOptions(store: GenericStore, q: WatchQuery, name?: string): WatchOptions & { timeoutMs: number; bookmarks: boolean } {
+  const fieldSelector = name === undefined ? q.fieldSelector : [q.fieldSelector, `metadata.name=${name.replace(/[\\,=!]/g, '\\$&')}`].filter(Boolean).join(',');
+  const filter = store.selector(q.labelSelector, fieldSelector);
+  const bookmarks = q.allowWatchBookmarks === 'true' || q.allowWatchBookmarks === '1';
+  let sendInitialEvents: boolean | undefined;
+  if (q.sendInitialEvents !== undefined) {
+    sendInitialEvents = q.sendInitialEvents === 'true' || q.sendInitialEvents === '1';
+    const causes = [];
+    if (q.resourceVersionMatch !== 'NotOlderThan') {
+      causes.push({ field: 'resourceVersionMatch', type: 'FieldValueForbidden' as const, message: "resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan" });
+    }
+    if (sendInitialEvents && !bookmarks) {
+      causes.push({ field: 'allowWatchBookmarks', type: 'FieldValueRequired' as const, message: 'allowWatchBookmarks: Required value: allowWatchBookmarks must be set to true when sendInitialEvents is true' });
+    }
+    if (causes.length) throw new InvalidError('ListOptions.meta.k8s.io', '', causes);
+  } else if (q.resourceVersionMatch !== undefined && q.resourceVersionMatch !== '') {
+    throw new InvalidError('ListOptions.meta.k8s.io', '', [
+      { field: 'resourceVersionMatch', type: 'FieldValueForbidden', message: 'resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided' },
+    ]);
+  }
+  let timeoutMs = (1800 + Math.random() * 1800) * 1000;
+  if (q.timeoutSeconds !== undefined) {
+    const t = Number(q.timeoutSeconds);
+    if (!Number.isInteger(t) || t < 0) throw new BadRequestError(`invalid timeoutSeconds: ${q.timeoutSeconds}`);
+    if (t > 0) timeoutMs = t * 1000;
+  }
+  return {
+    ...(q.resourceVersion !== undefined ? { resourceVersion: q.resourceVersion } : {}),
+    ...(sendInitialEvents !== undefined ? { sendInitialEvents } : {}),
+    ...(filter ? { filter } : {}),
+    timeoutMs,
+    bookmarks,
+  };
+}
+
+/** Serves a watch of `namespace`'s objects on `ch` until it times out, the client leaves, or the watch ends. */
+export function streamWatch(store: GenericStore, namespace: string | undefined, opts: ReturnType<typeof watchOptions>, ch: EventChannel, bookmarkMs = BOOKMARK_INTERVAL_MS): void {
+  let watcher: CacheWatcher | undefined;
+  let bookmarkTimer: NodeJS.Timeout | undefined;
+  let ended = false;
+  const end = (): void => {
+    if (ended) return;
+    ended = true;
+    watcher?.stop();
+    clearTimeout(deadline);
+    clearInterval(bookmarkTimer);
+    ch.close();
+  };
+  const deadline = setTimeout(() => {
+    if (opts.bookmarks) bookmark();
+    end();
+  }, opts.timeoutMs);
+  ch.onClose(end);
+
+  const sink = {
+    event: (type: EventType, object: KubeObject) => {
+      if (ended) return;
+      ch.send(encodeEvent(type, object));
+      if (ch.backlog > MAX_BACKLOG) end();
+    },
+    end,
+  };
+  const bookmark = (initialEnd = false): void => {
+    if (ended) return;
+    const rv = Math.max(store.cache.revision, Number(opts.resourceVersion) || 0);
+    const metadata = { resourceVersion: String(rv), ...(initialEnd ? { annotations: { 'k8s.io/initial-events-end': 'true' } } : {}) };
+    ch.send(JSON.stringify({ type: 'BOOKMARK', object: { kind: store.strategy.info.kind, apiVersion: store.apiVersion, metadata } }));
+  };
+  try {
+    watcher = store.watch(namespace, opts, sink);
+  } catch (e) {
+    if (!(e instanceof ExpiredError)) throw e;
+    ch.send(JSON.stringify({ type: 'ERROR', object: statusOf(e) }));
+    return end();
+  }
+  if (opts.sendInitialEvents) bookmark(true);
+  if (opts.bookmarks) bookmarkTimer = setInterval(() => bookmark(), bookmarkMs);
+}
+
+/** Encoded events, kept per object and type: an event goes out once encoded, however many watchers get it. */
+const encoded = new WeakMap<KubeObject, Map<EventType, string>>();
+
+function encodeEvent(type: EventType, object: KubeObject): string {
+  let byType = encoded.get(object);
+  if (!byType) encoded.set(object, (byType = new Map()));
+  let s = byType.get(type);
+  if (s === undefined) byType.set(type, (s = JSON.stringify({ type, object })));
+  return s;
+}

@@ -1,0 +1,264 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the answers are JSON, read loosely */
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
+import { TestCluster } from '../test/cluster.js';
+import { startApiServer, type ApiServer } from './server.js';
+import { EtcdStore } from './storage/etcd.js';
+
+/** A watch stream's events, read line by line as they come. */
+class EventReader {
+  #buf = '';
+  #events: any[] = [];
+  #waiters: (() => void)[] = [];
+  ended = false;
+  constructor(body: ReadableStream<Uint8Array>) {
+    void (async () => {
+      const dec = new TextDecoder();
+      for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+        this.#buf += dec.decode(chunk, { stream: true });
+        let nl;
+        while ((nl = this.#buf.indexOf('\n')) >= 0) {
+          this.push(JSON.parse(this.#buf.slice(0, nl)));
+          this.#buf = this.#buf.slice(nl + 1);
+        }
+      }
+      this.ended = true;
+      this.#wake();
+    })().catch(() => {
+      this.ended = true;
+      this.#wake();
+    });
+  }
+  push(e: any): void {
+    this.#events.push(e);
+    this.#wake();
+  }
+  #wake(): void {
+    for (const w of this.#waiters.splice(0)) w();
+  }
+  /** The next n events (fails when the stream ends first). */
+  async take(n: number): Promise<any[]> {
+    while (this.#events.length < n) {
+      if (this.ended) throw new Error(`stream ended after ${JSON.stringify(this.#events)}`);
+      await new Promise<void>((r) => this.#waiters.push(r));
+    }
+    return this.#events.splice(0, n);
+  }
+  /** Every event until the stream ends. */
+  async rest(): Promise<any[]> {
+    while (!this.ended) await new Promise<void>((r) => this.#waiters.push(r));
+    return this.#events.splice(0);
+  }
+}
+
+describe('API server watches: chunked HTTP and WebSocket, from now or a resourceVersion, with selectors and bookmarks', () => {
+  let cluster: TestCluster;
+  let store: EtcdStore;
+  let api: ApiServer;
+  let base: string;
+  let dir: string;
+  const controllers: AbortController[] = [];
+  before(async () => {
+    cluster = await TestCluster.start('kubeling', 1);
+    store = new EtcdStore({ endpoints: [cluster.members[0]!.clientUrl] });
+    api = await startApiServer(store);
+    base = `http://127.0.0.1:${api.port}`;
+    dir = mkdtempSync(join(tmpdir(), 'kubeling-watch-'));
+  });
+  after(async () => {
+    for (const c of controllers) c.abort();
+    await api?.close();
+    store?.close();
+    await cluster?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const call = async (method: string, path: string, body?: unknown, type = 'application/json'): Promise<{ code: number; body: Record<string, any> }> => {
+    const r = await fetch(base + path, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': type } }) });
+    return { code: r.status, body: (await r.json()) as Record<string, any> };
+  };
+  const watch = async (path: string): Promise<EventReader> => {
+    const c = new AbortController();
+    controllers.push(c);
+    const r = await fetch(base + path, { signal: c.signal });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('content-type'), 'application/json');
+    return new EventReader(r.body!);
+  };
+  const cm = (name: string, labels: Record<string, string> = {}, data: Record<string, string> = {}) => ({ metadata: { name, labels }, data });
+  const summary = (evs: any[]) => evs.map((e) => [e.type, e.object.metadata?.name, e.object.data?.v]);
+
+  it('starts with the current objects as ADDED, then streams changes in order with their resourceVersions', async () => {
+    await call('POST', '/api/v1/namespaces/kube-public/configmaps', cm('w0', {}, { v: '0' }));
+    const w = await watch('/api/v1/namespaces/kube-public/configmaps?watch=true');
+    assert.deepEqual(summary(await w.take(1)), [['ADDED', 'w0', '0']]);
+    const c = await call('POST', '/api/v1/namespaces/kube-public/configmaps', cm('w1', {}, { v: '1' }));
+    const u = await call('PUT', '/api/v1/namespaces/kube-public/configmaps/w1', { ...c.body, data: { v: '2' } });
+    await call('DELETE', '/api/v1/namespaces/kube-public/configmaps/w1');
+    await call('POST', '/api/v1/namespaces/default/configmaps', cm('elsewhere'));
+    const evs = await w.take(3);
+    assert.deepEqual(summary(evs), [
+      ['ADDED', 'w1', '1'],
+      ['MODIFIED', 'w1', '2'],
+      ['DELETED', 'w1', '2'],
+    ]);
+    assert.equal(evs[0].object.kind, 'ConfigMap');
+    assert.equal(evs[0].object.apiVersion, 'v1');
+    assert.equal(evs[0].object.metadata.resourceVersion, c.body.metadata.resourceVersion);
+    assert.equal(evs[1].object.metadata.resourceVersion, u.body.metadata.resourceVersion);
+    assert.ok(Number(evs[2].object.metadata.resourceVersion) > Number(u.body.metadata.resourceVersion), 'a deletion carries its own revision');
+  });
+
+  it('resumes from a resourceVersion with the changes after it, and answers a too old one with a 410 ERROR event', async () => {
+    const first = await call('POST', '/api/v1/namespaces/default/configmaps', cm('r1', {}, { v: '1' }));
+    await call('POST', '/api/v1/namespaces/default/configmaps', cm('r2', {}, { v: '2' }));
+    const w = await watch(`/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${first.body.metadata.resourceVersion}`);
+    assert.deepEqual(summary(await w.take(1)), [['ADDED', 'r2', '2']]);
+
+    const old = await watch('/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=1');
+    const evs = await old.rest();
+    assert.equal(evs.length, 1);
+    assert.equal(evs[0].type, 'ERROR');
+    assert.equal(evs[0].object.kind, 'Status');
+    assert.equal(evs[0].object.code, 410);
+    assert.equal(evs[0].object.reason, 'Expired');
+    assert.match(evs[0].object.message, /^too old resource version: 1 \(\d+\)$/);
+  });
+
+  it('filters by label and field selectors: an object leaving the selection is DELETED, one entering is ADDED', async () => {
+    const ns = await call('POST', '/api/v1/namespaces', { metadata: { name: 'sel' } });
+    assert.equal(ns.code, 201);
+    const w = await watch('/api/v1/namespaces/sel/configmaps?watch=true&labelSelector=tier%20in%20(web),!canary');
+    const a = await call('POST', '/api/v1/namespaces/sel/configmaps', cm('a', { tier: 'web' }, { v: '1' }));
+    await call('POST', '/api/v1/namespaces/sel/configmaps', cm('b', { tier: 'db' }));
+    await call('PATCH', '/api/v1/namespaces/sel/configmaps/a', { metadata: { labels: { canary: 'yes' } } }, 'application/merge-patch+json');
+    await call('PATCH', '/api/v1/namespaces/sel/configmaps/b', { metadata: { labels: { tier: 'web' } } }, 'application/merge-patch+json');
+    const evs = await w.take(3);
+    assert.deepEqual(summary(evs), [
+      ['ADDED', 'a', '1'],
+      ['DELETED', 'a', '1'],
+      ['ADDED', 'b', undefined],
+    ]);
+    assert.equal(evs[1].object.metadata.labels.canary, undefined, 'DELETED shows the object as it last matched');
+    assert.ok(Number(evs[1].object.metadata.resourceVersion) > Number(a.body.metadata.resourceVersion), 'at the revision it left');
+
+    const byName = await watch('/api/v1/namespaces/sel/configmaps?watch=true&fieldSelector=metadata.name%3Db');
+    assert.deepEqual(summary(await byName.take(1)), [['ADDED', 'b', undefined]]);
+    const listed = await call('GET', '/api/v1/namespaces/sel/configmaps?labelSelector=tier%3Dweb&fieldSelector=metadata.name!%3Da');
+    assert.deepEqual(listed.body.items.map((i: any) => i.metadata.name), ['b']);
+    const bad = await call('GET', '/api/v1/namespaces/sel/configmaps?fieldSelector=spec.nodeName%3Dx');
+    assert.deepEqual([bad.code, bad.body.reason, bad.body.message], [400, 'BadRequest', 'field label not supported: spec.nodeName']);
+    const badLabel = await call('GET', '/api/v1/namespaces/sel/configmaps?labelSelector=a%20in%20b');
+    assert.deepEqual([badLabel.code, badLabel.body.message], [400, "unable to parse requirement: found 'b', expected: '('"]);
+  });
+
+  it('sends initial events, then a bookmark marking their end, and a bookmark before it times out', async () => {
+    await call('POST', '/api/v1/namespaces/kube-node-lease/configmaps', cm('i1'));
+    const w = await watch('/api/v1/namespaces/kube-node-lease/configmaps?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1');
+    const evs = await w.rest();
+    assert.deepEqual(
+      evs.map((e) => e.type),
+      ['ADDED', 'BOOKMARK', 'BOOKMARK'],
+    );
+    assert.deepEqual(evs[1].object.metadata.annotations, { 'k8s.io/initial-events-end': 'true' });
+    assert.equal(evs[1].object.kind, 'ConfigMap');
+    assert.ok(Number(evs[2].object.metadata.resourceVersion) >= Number(evs[0].object.metadata.resourceVersion));
+
+    const invalid = await call('GET', '/api/v1/namespaces/default/configmaps?watch=true&sendInitialEvents=true');
+    assert.equal(invalid.code, 422);
+    assert.deepEqual(
+      invalid.body.details.causes.map((c: any) => c.field),
+      ['resourceVersionMatch', 'allowWatchBookmarks'],
+    );
+  });
+
+  it('streams over a WebSocket, and refuses an upgrade that is not a watch with a Status', async () => {
+    await call('POST', '/api/v1/namespaces', { metadata: { name: 'ws' } });
+    await call('POST', '/api/v1/namespaces/ws/configmaps', cm('x', {}, { v: '1' }));
+    const ws = new WebSocket(`ws://127.0.0.1:${api.port}/api/v1/namespaces/ws/configmaps?watch=true`);
+    const got: any[] = [];
+    const two = new Promise<void>((res) => ws.on('message', (m) => got.push(JSON.parse(String(m))) === 2 && res()));
+    await new Promise((res) => ws.once('open', res));
+    await call('DELETE', '/api/v1/namespaces/ws/configmaps/x');
+    await two;
+    ws.close();
+    assert.deepEqual(summary(got), [
+      ['ADDED', 'x', '1'],
+      ['DELETED', 'x', '1'],
+    ]);
+
+    const b64 = new WebSocket(`ws://127.0.0.1:${api.port}/api/v1/namespaces/kube-public/configmaps?watch=true&fieldSelector=metadata.name%3Dw0`, ['base64.binary.k8s.io']);
+    const first = await new Promise<string>((res) => b64.once('message', (m) => res(String(m))));
+    b64.close();
+    assert.equal(JSON.parse(Buffer.from(first, 'base64').toString()).object.metadata.name, 'w0');
+
+    const refused = new WebSocket(`ws://127.0.0.1:${api.port}/api/v1/namespaces/ws/configmaps`);
+    const code = await new Promise<number>((res) => refused.once('unexpected-response', (_req, r) => res(r.statusCode!)));
+    assert.equal(code, 400);
+  });
+
+  it('deletes a collection by selector, and answers wrong methods with 405', async () => {
+    await call('POST', '/api/v1/namespaces', { metadata: { name: 'dc' } });
+    for (const [n, app] of [['d1', 'x'], ['d2', 'x'], ['d3', 'y']] as const) await call('POST', '/api/v1/namespaces/dc/configmaps', cm(n, { app }));
+    const del = await call('DELETE', '/api/v1/namespaces/dc/configmaps?labelSelector=app%3Dx');
+    assert.equal(del.code, 200);
+    assert.equal(del.body.kind, 'ConfigMapList');
+    assert.deepEqual(del.body.items.map((i: any) => i.metadata.name), ['d1', 'd2']);
+    const left = await call('GET', '/api/v1/namespaces/dc/configmaps');
+    assert.deepEqual(left.body.items.map((i: any) => i.metadata.name), ['d3']);
+    for (const [method, path] of [['POST', '/api/v1/namespaces/dc/configmaps/d3'], ['PUT', '/api/v1/namespaces/dc/configmaps'], ['PATCH', '/api/v1/namespaces/dc/configmaps']]) {
+      const r = await call(method!, path!, {});
+      assert.deepEqual([r.code, r.body.reason], [405, 'MethodNotAllowed'], `${method} ${path}`);
+    }
+  });
+
+  it('keeps a namespace status to /status: a write to the namespace leaves it, a write to /status changes only it', async () => {
+    const ns = await call('GET', '/api/v1/namespaces/sel');
+    const put = await call('PUT', '/api/v1/namespaces/sel', { ...ns.body, status: { phase: 'Terminating' } });
+    assert.equal(put.body.status.phase, 'Active');
+    assert.equal(put.body.metadata.resourceVersion, ns.body.metadata.resourceVersion, 'nothing changed: nothing written');
+    const st = await call('PUT', '/api/v1/namespaces/sel/status', { ...put.body, metadata: { ...put.body.metadata, labels: { sneaky: 'x' } }, status: { phase: 'Terminating' } });
+    assert.equal(st.code, 200);
+    assert.equal(st.body.status.phase, 'Terminating');
+    assert.equal(st.body.metadata.labels.sneaky, undefined);
+    const byPhase = await call('GET', '/api/v1/namespaces?fieldSelector=status.phase%3DTerminating');
+    assert.deepEqual(byPhase.body.items.map((i: any) => i.metadata.name), ['sel']);
+    const disc = await call('GET', '/api/v1');
+    assert.ok(disc.body.resources.some((r: any) => r.name === 'namespaces/status' && r.kind === 'Namespace'));
+  });
+
+  it('kubectl get -w prints changes as they happen until it is stopped', async () => {
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      `apiVersion: v1\nkind: Config\nclusters: [{name: k, cluster: {server: "${base}"}}]\ncontexts: [{name: k, context: {cluster: k, user: u}}]\ncurrent-context: k\nusers: [{name: u, user: {}}]\n`,
+    );
+    await call('POST', '/api/v1/namespaces', { metadata: { name: 'kw' } });
+    const child = spawn('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), 'get', 'cm', '-n', 'kw', '-w', '-o', 'name']);
+    let out = '';
+    const seen = (s: string) => new Promise<void>((res) => {
+      const check = () => out.includes(s) && res();
+      child.stdout.on('data', (d: Buffer) => {
+        out += String(d);
+        check();
+      });
+      check();
+    });
+    try {
+      await call('POST', '/api/v1/namespaces/kw/configmaps', cm('first'));
+      await seen('configmap/first');
+      await call('POST', '/api/v1/namespaces/kw/configmaps', cm('second'));
+      await seen('configmap/second');
+    } finally {
+      child.kill();
+    }
+    assert.deepEqual(out.trim().split('\n'), ['configmap/first', 'configmap/second']);
+    const got = await new Promise<string>((res) => execFile('kubectl', ['--kubeconfig', kubeconfig, 'get', 'cm', '-A', '-l', 'app=x', '-o', 'name'], (_e, so) => res(so)));
+    assert.equal(got.trim(), '');
+  });
+});
