@@ -1,38 +1,19 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- the answers are JSON, read loosely */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { TestCluster } from '../test/cluster.js';
-import { startApiServer, type ApiServer } from './server.js';
-import { EtcdStore } from './storage/etcd.js';
+import { TestApi } from '../test/apiserver.js';
 
 describe('API server over a kubeling store: CRUD, lists and Status errors', () => {
-  let cluster: TestCluster;
-  let store: EtcdStore;
-  let api: ApiServer;
-  let base: string;
-  let dir: string;
+  let t: TestApi;
   before(async () => {
-    cluster = await TestCluster.start('kubeling', 1);
-    store = new EtcdStore({ endpoints: [cluster.members[0]!.clientUrl] });
-    api = await startApiServer(store);
-    base = `http://127.0.0.1:${api.port}`;
-    dir = mkdtempSync(join(tmpdir(), 'kubeling-api-'));
+    t = await TestApi.start();
   });
   after(async () => {
-    await api?.close();
-    store?.close();
-    await cluster?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await t?.stop();
   });
-
-  const call = async (method: string, path: string, body?: unknown, type = 'application/json'): Promise<{ code: number; body: Record<string, any> }> => {
-    const r = await fetch(base + path, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': type } }) });
-    return { code: r.status, body: (await r.json()) as Record<string, any> };
-  };
+  const call = (...args: Parameters<TestApi['call']>) => t.call(...args);
 
   it('creates, reads, lists, updates with a resourceVersion guard, and deletes a ConfigMap', async () => {
     const c = await call('POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c1', labels: { app: 'x' } }, data: { a: '1' }, junk: 1 });
@@ -88,7 +69,7 @@ describe('API server over a kubeling store: CRUD, lists and Status errors', () =
     assert.equal(wrongNs.body.message, 'the namespace of the provided object does not match the namespace sent on the request');
     const proto = await call('POST', '/api/v1/namespaces/default/configmaps', {}, 'application/vnd.kubernetes.protobuf');
     assert.equal(proto.code, 415);
-    const notJson = await fetch(`${base}/api/v1/namespaces/default/configmaps`, { method: 'POST', body: '{"metadata":', headers: { 'content-type': 'application/json' } });
+    const notJson = await fetch(`${t.base}/api/v1/namespaces/default/configmaps`, { method: 'POST', body: '{"metadata":', headers: { 'content-type': 'application/json' } });
     assert.equal(notJson.status, 400);
     const unknown = await call('GET', '/api/v1/widgets');
     assert.equal(unknown.code, 404);
@@ -144,19 +125,38 @@ describe('API server over a kubeling store: CRUD, lists and Status errors', () =
     assert.equal(bad.code, 400);
   });
 
+  it('answers in a Table, or with metadata only, when the Accept header asks, as kubectl get does', async () => {
+    await call('POST', '/api/v1/namespaces/kube-system/configmaps', { metadata: { name: 't1', labels: { a: 'b' } }, data: { x: '1', y: '2' }, binaryData: { z: 'AA==' } });
+    const TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json';
+    const list = await call('GET', '/api/v1/namespaces/kube-system/configmaps', undefined, undefined, { accept: TABLE });
+    assert.equal(list.body.kind, 'Table');
+    assert.equal(list.body.apiVersion, 'meta.k8s.io/v1');
+    assert.deepEqual(list.body.columnDefinitions.map((c: any) => [c.name, c.type, c.priority]), [['Name', 'string', 0], ['Data', 'string', 0], ['Age', 'string', 0]]);
+    assert.deepEqual(list.body.rows[0].cells.slice(0, 2), ['t1', 3]);
+    assert.match(list.body.rows[0].cells[2], /^\d+s$/);
+    assert.deepEqual(list.body.rows[0].object, { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: list.body.rows[0].object.metadata });
+    assert.deepEqual(list.body.rows[0].object.metadata.labels, { a: 'b' });
+    assert.match(list.body.metadata.resourceVersion, /^\d+$/);
+    const withObject = await call('GET', '/api/v1/namespaces/kube-system/configmaps/t1?includeObject=Object', undefined, undefined, { accept: 'application/json;as=Table;v=v1beta1;g=meta.k8s.io' });
+    assert.equal(withObject.body.apiVersion, 'meta.k8s.io/v1beta1');
+    assert.deepEqual(withObject.body.rows[0].object.data, { x: '1', y: '2' });
+    assert.equal(withObject.body.rows[0].object.kind, 'ConfigMap');
+    const meta = await call('GET', '/api/v1/namespaces/kube-system/configmaps', undefined, undefined, { accept: 'application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io' });
+    assert.equal(meta.body.kind, 'PartialObjectMetadataList');
+    assert.equal(meta.body.items[0].metadata.name, 't1');
+    assert.equal(meta.body.items[0].data, undefined);
+    const refused = await call('GET', '/api/v1/namespaces', undefined, undefined, { accept: 'application/yaml' });
+    assert.deepEqual([refused.code, refused.body.reason], [406, 'NotAcceptable']);
+
+    const got = await t.kubectl('get', 'cm', '-n', 'kube-system', '--show-labels');
+    assert.equal(got.status, 0, got.stderr);
+    assert.match(got.stdout, /^NAME\s+DATA\s+AGE\s+LABELS\nt1\s+3\s+\d+s\s+a=b\n$/);
+    const ns = await t.kubectl('get', 'ns', '--sort-by=.metadata.name', '-l', 'kubernetes.io/metadata.name in (kube-system,default)');
+    assert.match(ns.stdout, /^NAME\s+STATUS\s+AGE\ndefault\s+Active\s+\S+\nkube-system\s+Active\s+\S+\n$/);
+  });
+
   it('the real kubectl discovers the resources, lists namespaces, reads objects, applies a file and explains a kind', async () => {
-    const kubeconfig = join(dir, 'kubeconfig');
-    writeFileSync(
-      kubeconfig,
-      `apiVersion: v1\nkind: Config\nclusters: [{name: k, cluster: {server: "${base}"}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: k, context: {cluster: k, user: u}}]\ncurrent-context: k\n`,
-    );
-    // asynchronously: the API server answers from this process's event loop
-    const kubectl = (...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> =>
-      new Promise((res) => {
-        execFile('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args], (err, stdout, stderr) => {
-          res({ status: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-        });
-      });
+    const kubectl = (...args: string[]) => t.kubectl(...args);
     const ns = await kubectl('get', 'ns', '-o', 'name');
     assert.equal(ns.status, 0, ns.stderr);
     assert.deepEqual(ns.stdout.trim().split('\n'), ['namespace/default', 'namespace/kube-node-lease', 'namespace/kube-public', 'namespace/kube-system']);
@@ -170,7 +170,7 @@ describe('API server over a kubeling store: CRUD, lists and Status errors', () =
     assert.equal(p1.stdout, 'p1');
 
     // apply: kubectl learns from OpenAPI v3 that the server validates fields, then creates; the same file again is unchanged
-    const file = join(dir, 'cm.yaml');
+    const file = join(t.dir, 'cm.yaml');
     writeFileSync(file, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  mode: fast\n');
     const created = await kubectl('apply', '-f', file);
     assert.equal(created.status, 0, created.stderr);

@@ -1,14 +1,10 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- the answers are JSON, read loosely */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
-import { TestCluster } from '../test/cluster.js';
-import { startApiServer, type ApiServer } from './server.js';
-import { EtcdStore } from './storage/etcd.js';
+import { TestApi } from '../test/apiserver.js';
 
 /** A watch stream's events, read line by line as they come. */
 class EventReader {
@@ -57,35 +53,20 @@ class EventReader {
 }
 
 describe('API server watches: chunked HTTP and WebSocket, from now or a resourceVersion, with selectors and bookmarks', () => {
-  let cluster: TestCluster;
-  let store: EtcdStore;
-  let api: ApiServer;
-  let base: string;
-  let dir: string;
+  let t: TestApi;
   const controllers: AbortController[] = [];
   before(async () => {
-    cluster = await TestCluster.start('kubeling', 1);
-    store = new EtcdStore({ endpoints: [cluster.members[0]!.clientUrl] });
-    api = await startApiServer(store);
-    base = `http://127.0.0.1:${api.port}`;
-    dir = mkdtempSync(join(tmpdir(), 'kubeling-watch-'));
+    t = await TestApi.start();
   });
   after(async () => {
     for (const c of controllers) c.abort();
-    await api?.close();
-    store?.close();
-    await cluster?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await t?.stop();
   });
-
-  const call = async (method: string, path: string, body?: unknown, type = 'application/json'): Promise<{ code: number; body: Record<string, any> }> => {
-    const r = await fetch(base + path, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': type } }) });
-    return { code: r.status, body: (await r.json()) as Record<string, any> };
-  };
+  const call = (...args: Parameters<TestApi['call']>) => t.call(...args);
   const watch = async (path: string): Promise<EventReader> => {
     const c = new AbortController();
     controllers.push(c);
-    const r = await fetch(base + path, { signal: c.signal });
+    const r = await fetch(t.base + path, { signal: c.signal });
     assert.equal(r.status, 200);
     assert.equal(r.headers.get('content-type'), 'application/json');
     return new EventReader(r.body!);
@@ -177,10 +158,25 @@ describe('API server watches: chunked HTTP and WebSocket, from now or a resource
     );
   });
 
+  it('streams Table events when asked: the columns with the first event only', async () => {
+    await call('POST', '/api/v1/namespaces', { metadata: { name: 'tw' } });
+    await call('POST', '/api/v1/namespaces/tw/configmaps', cm('t1', {}, { v: '1' }));
+    const c = new AbortController();
+    controllers.push(c);
+    const r = await fetch(`${t.base}/api/v1/namespaces/tw/configmaps?watch=true`, { signal: c.signal, headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' } });
+    const w = new EventReader(r.body!);
+    await call('POST', '/api/v1/namespaces/tw/configmaps', cm('t2'));
+    const [first, second] = await w.take(2);
+    assert.equal(first.object.kind, 'Table');
+    assert.deepEqual(first.object.columnDefinitions.map((d: any) => d.name), ['Name', 'Data', 'Age']);
+    assert.deepEqual(first.object.rows[0].cells.slice(0, 2), ['t1', 1]);
+    assert.deepEqual([second.type, second.object.columnDefinitions, second.object.rows[0].cells[0]], ['ADDED', [], 't2']);
+  });
+
   it('streams over a WebSocket, and refuses an upgrade that is not a watch with a Status', async () => {
     await call('POST', '/api/v1/namespaces', { metadata: { name: 'ws' } });
     await call('POST', '/api/v1/namespaces/ws/configmaps', cm('x', {}, { v: '1' }));
-    const ws = new WebSocket(`ws://127.0.0.1:${api.port}/api/v1/namespaces/ws/configmaps?watch=true`);
+    const ws = new WebSocket(`ws://127.0.0.1:${t.api.port}/api/v1/namespaces/ws/configmaps?watch=true`);
     const got: any[] = [];
     const two = new Promise<void>((res) => ws.on('message', (m) => got.push(JSON.parse(String(m))) === 2 && res()));
     await new Promise((res) => ws.once('open', res));
@@ -192,12 +188,12 @@ describe('API server watches: chunked HTTP and WebSocket, from now or a resource
       ['DELETED', 'x', '1'],
     ]);
 
-    const b64 = new WebSocket(`ws://127.0.0.1:${api.port}/api/v1/namespaces/kube-public/configmaps?watch=true&fieldSelector=metadata.name%3Dw0`, ['base64.binary.k8s.io']);
+    const b64 = new WebSocket(`ws://127.0.0.1:${t.api.port}/api/v1/namespaces/kube-public/configmaps?watch=true&fieldSelector=metadata.name%3Dw0`, ['base64.binary.k8s.io']);
     const first = await new Promise<string>((res) => b64.once('message', (m) => res(String(m))));
     b64.close();
     assert.equal(JSON.parse(Buffer.from(first, 'base64').toString()).object.metadata.name, 'w0');
 
-    const refused = new WebSocket(`ws://127.0.0.1:${api.port}/api/v1/namespaces/ws/configmaps`);
+    const refused = new WebSocket(`ws://127.0.0.1:${t.api.port}/api/v1/namespaces/ws/configmaps`);
     const code = await new Promise<number>((res) => refused.once('unexpected-response', (_req, r) => res(r.statusCode!)));
     assert.equal(code, 400);
   });
@@ -233,13 +229,8 @@ describe('API server watches: chunked HTTP and WebSocket, from now or a resource
   });
 
   it('kubectl get -w prints changes as they happen until it is stopped', async () => {
-    const kubeconfig = join(dir, 'kubeconfig');
-    writeFileSync(
-      kubeconfig,
-      `apiVersion: v1\nkind: Config\nclusters: [{name: k, cluster: {server: "${base}"}}]\ncontexts: [{name: k, context: {cluster: k, user: u}}]\ncurrent-context: k\nusers: [{name: u, user: {}}]\n`,
-    );
     await call('POST', '/api/v1/namespaces', { metadata: { name: 'kw' } });
-    const child = spawn('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), 'get', 'cm', '-n', 'kw', '-w', '-o', 'name']);
+    const child = spawn('kubectl', ['--kubeconfig', t.kubeconfig, '--cache-dir', join(t.dir, 'cache'), 'get', 'cm', '-n', 'kw', '-w', '-o', 'name']);
     let out = '';
     const seen = (s: string) => new Promise<void>((res) => {
       const check = () => out.includes(s) && res();
@@ -258,7 +249,7 @@ describe('API server watches: chunked HTTP and WebSocket, from now or a resource
       child.kill();
     }
     assert.deepEqual(out.trim().split('\n'), ['configmap/first', 'configmap/second']);
-    const got = await new Promise<string>((res) => execFile('kubectl', ['--kubeconfig', kubeconfig, 'get', 'cm', '-A', '-l', 'app=x', '-o', 'name'], (_e, so) => res(so)));
-    assert.equal(got.trim(), '');
+    const got = await t.kubectl('get', 'cm', '-A', '-l', 'app=x', '-o', 'name');
+    assert.equal(got.stdout.trim(), '');
   });
 });

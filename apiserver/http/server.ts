@@ -18,6 +18,7 @@ import { BadRequestError } from '../registry/errors.js';
 import type { GenericStore, ListOptions, ListResult, PatchType } from '../registry/generic.js';
 import { openapiV3 } from './openapi.js';
 import { StatusError, failure, statusOf, type Status } from './status.js';
+import { includeObject, listIn, negotiate, partial, table } from './table.js';
 import { streamWatch, watchOptions, type EventChannel } from './watch.js';
 
 /** What /version reports: the Kubernetes version whose API kubeling serves. */
@@ -215,9 +216,16 @@ async function handle(t: Target, req: Request, res: Response): Promise<void> {
   switch (`${req.method} ${name === undefined ? 'collection' : (subresource ?? 'object')}`) {
     case 'GET collection':
     case 'GET object': {
-      if (watching) return streamWatch(store, namespace, watchOptions(store, q, name), httpChannel(res));
-      if (name !== undefined) return void res.json(await store.get(namespace, name));
-      return void res.json(listBody(store, await store.list(namespace, listOptions(store, q))));
+      const form = negotiate(req.headers.accept, name === undefined || watching);
+      const include = includeObject(q.includeObject);
+      if (watching) return streamWatch(store, namespace, { ...watchOptions(store, q, name), form, include }, httpChannel(res));
+      if (name !== undefined) {
+        const obj = await store.get(namespace, name);
+        if (form.as === 'Table') return void res.json(table(store, [obj], { resourceVersion: obj.metadata.resourceVersion }, form.version, include));
+        return void res.json(form.as === 'PartialObjectMetadata' ? partial(obj, form.version) : obj);
+      }
+      const list = await store.list(namespace, listOptions(store, q));
+      return void res.json(listIn(store, list, form, include) ?? listBody(store, list));
     }
     case 'GET status':
       return void res.json(await store.get(namespace, name!));

@@ -11,6 +11,7 @@ import { BadRequestError, ExpiredError, InvalidError } from '../registry/errors.
 import type { GenericStore, WatchOptions } from '../registry/generic.js';
 import type { CacheWatcher, EventType } from '../watchcache/cache.js';
 import { statusOf } from './status.js';
+import { partial, table, type Form, type IncludeObject } from './table.js';
 
 /** Where a stream's encoded events go: an HTTP response or a WebSocket. */
 export interface EventChannel {
@@ -69,7 +70,13 @@ export function watchOptions(store: GenericStore, q: WatchQuery, name?: string):
 }
 
 /** Serves a watch of `namespace`'s objects on `ch` until it times out, the client leaves, or the watch ends. */
-export function streamWatch(store: GenericStore, namespace: string | undefined, opts: ReturnType<typeof watchOptions>, ch: EventChannel, bookmarkMs = BOOKMARK_INTERVAL_MS): void {
+export function streamWatch(
+  store: GenericStore,
+  namespace: string | undefined,
+  opts: ReturnType<typeof watchOptions> & { form?: Form; include?: IncludeObject },
+  ch: EventChannel,
+  bookmarkMs = BOOKMARK_INTERVAL_MS,
+): void {
   let watcher: CacheWatcher | undefined;
   let bookmarkTimer: NodeJS.Timeout | undefined;
   let ended = false;
@@ -87,10 +94,20 @@ export function streamWatch(store: GenericStore, namespace: string | undefined, 
   }, opts.timeoutMs);
   ch.onClose(end);
 
+  // a Table watch: each event a one-row Table, the first with the columns (as kube-apiserver sends them)
+  let headers = true;
+  const form = opts.form ?? { as: 'object' };
+  const transform = (object: KubeObject): unknown => {
+    if (form.as === 'PartialObjectMetadata') return partial(object, form.version);
+    if (form.as !== 'Table') return object;
+    const t = table(store, [object], { resourceVersion: object.metadata.resourceVersion }, form.version, opts.include ?? 'Metadata', !headers);
+    headers = false;
+    return t;
+  };
   const sink = {
     event: (type: EventType, object: KubeObject) => {
       if (ended) return;
-      ch.send(encodeEvent(type, object));
+      ch.send(form.as === 'object' ? encodeEvent(type, object) : JSON.stringify({ type, object: transform(object) }));
       if (ch.backlog > MAX_BACKLOG) end();
     },
     end,

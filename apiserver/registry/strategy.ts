@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { KubeObject } from '../api/meta.js';
 import type { FieldError } from './errors.js';
 import type { MergeKeys } from './patch.js';
+import type { Printer } from './printer.js';
 
 /** A resource's names and place in the API. */
 export interface ResourceInfo {
@@ -53,4 +54,6 @@ export interface Strategy {
    * pods' `spec.nodeName`, `status.phase`...
    */
   fields?(obj: KubeObject): Record<string, string>;
+  /** The columns `kubectl get` shows (Kubernetes' printers); without one, Name and Created At. */
+  readonly printer?: Printer;
 }

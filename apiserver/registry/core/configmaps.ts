@@ -2,6 +2,7 @@
 import { ConfigMap } from '../../api/core/v1.js';
 import { dns1123Subdomain, invalid, validateMeta, type KubeObject } from '../../api/meta.js';
 import type { FieldError } from '../errors.js';
+import { AGE, NAME, age, column } from '../printer.js';
 import type { Strategy } from '../strategy.js';
 
 const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
@@ -29,4 +30,8 @@ export const configmaps = {
   info: { group: '', version: 'v1', kind: 'ConfigMap', resource: 'configmaps', singular: 'configmap', namespaced: true, shortNames: ['cm'] },
   schema: ConfigMap,
   validate,
+  printer: {
+    columns: [NAME, column('Data', 'string', 'The number of keys in data and binaryData'), AGE],
+    cells: (obj, now) => [obj.metadata.name, Object.keys(obj.data ?? {}).length + Object.keys(obj.binaryData ?? {}).length, age(obj.metadata.creationTimestamp, now)],
+  },
 } satisfies Strategy;

@@ -1,6 +1,7 @@
 /** namespaces: cluster-scoped; a new one is Active with the kubernetes finalizer, as kube-apiserver makes it. */
 import { Namespace } from '../../api/core/v1.js';
 import { dns1123Label, validateMeta, type KubeObject } from '../../api/meta.js';
+import { AGE, NAME, age, column } from '../printer.js';
 import type { Strategy } from '../strategy.js';
 
 export const namespaces = {
@@ -18,5 +19,9 @@ export const namespaces = {
   returnDeletedObject: true,
   // a new namespace starts Active (defaults); its phase is /status's to change
   status: { onCreate: 'clear' },
+  printer: {
+    columns: [NAME, column('Status', 'string', 'The status of the namespace'), AGE],
+    cells: (obj, now) => [obj.metadata.name, ((obj.status ?? {}) as { phase?: string }).phase ?? '', age(obj.metadata.creationTimestamp, now)],
+  },
   fields: (obj) => ({ 'status.phase': ((obj.status ?? {}) as { phase?: string }).phase ?? '' }),
 } satisfies Strategy;
