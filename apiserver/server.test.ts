@@ -106,10 +106,9 @@ describe('API server over a kubeling store: CRUD, lists and Status errors', () =
     assert.equal(marked.code, 200);
     assert.match(marked.body.metadata.deletionTimestamp, /Z$/);
     assert.equal((await call('GET', path)).code, 200);
-    await call('PATCH', path, { metadata: { finalizers: null } }, 'application/merge-patch+json');
-    const gone = await call('DELETE', path);
-    assert.equal(gone.body.status, 'Success');
-    assert.equal((await call('GET', path)).code, 404);
+    const released = await call('PATCH', path, { metadata: { finalizers: null } }, 'application/merge-patch+json');
+    assert.equal(released.code, 200);
+    assert.equal((await call('GET', path)).code, 404, 'the last finalizer gone, so is the object');
   });
 
   it('lists in pages with continue tokens at one resourceVersion', async () => {
@@ -123,6 +122,49 @@ describe('API server over a kubeling store: CRUD, lists and Status errors', () =
     assert.equal(second.body.metadata.continue, undefined);
     const bad = await call('GET', '/api/v1/namespaces/kube-public/configmaps?limit=2&continue=garbage');
     assert.equal(bad.code, 400);
+  });
+
+  it('deletes with propagation policies as the garbage collector\'s finalizers, and an object goes when its last finalizer does', async () => {
+    const ns = 'kube-node-lease';
+    const mk = async (name: string) => (await call('POST', `/api/v1/namespaces/${ns}/configmaps`, { metadata: { name } })).body;
+    const o = await mk('orphaned');
+    const marked = await call('DELETE', `/api/v1/namespaces/${ns}/configmaps/orphaned`, { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Orphan' });
+    assert.equal(marked.code, 200);
+    assert.deepEqual(marked.body.metadata.finalizers, ['orphan']);
+    assert.match(marked.body.metadata.deletionTimestamp, /Z$/);
+    assert.equal(marked.body.metadata.deletionGracePeriodSeconds, 0);
+    assert.equal(marked.body.metadata.uid, o.metadata.uid);
+    const again = await call('DELETE', `/api/v1/namespaces/${ns}/configmaps/orphaned?propagationPolicy=Foreground`);
+    assert.deepEqual(again.body.metadata.finalizers, ['foregroundDeletion'], 'a later delete changes the policy');
+    assert.equal(again.body.metadata.deletionTimestamp, marked.body.metadata.deletionTimestamp);
+    const blocked = await call('PATCH', `/api/v1/namespaces/${ns}/configmaps/orphaned`, { metadata: { finalizers: ['example.com/hold'] } }, 'application/merge-patch+json');
+    assert.deepEqual(blocked.body.metadata.finalizers, ['example.com/hold']);
+    const released = await call('PATCH', `/api/v1/namespaces/${ns}/configmaps/orphaned`, { metadata: { finalizers: null } }, 'application/merge-patch+json');
+    assert.equal(released.code, 200);
+    assert.equal((await call('GET', `/api/v1/namespaces/${ns}/configmaps/orphaned`)).code, 404, 'the last finalizer removed, the object is gone');
+
+    await mk('kept');
+    const dry = await call('DELETE', `/api/v1/namespaces/${ns}/configmaps/kept?dryRun=All`);
+    assert.equal(dry.code, 200);
+    assert.equal((await call('GET', `/api/v1/namespaces/${ns}/configmaps/kept`)).code, 200, 'a dry run deletes nothing');
+    const bad = await call('DELETE', `/api/v1/namespaces/${ns}/configmaps/kept`, { propagationPolicy: 'Sideways' });
+    assert.equal(bad.code, 422);
+    assert.equal(bad.body.message, 'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "Sideways": supported values: "Foreground", "Background", "Orphan"');
+    const pre = await call('DELETE', `/api/v1/namespaces/${ns}/configmaps/kept`, { preconditions: { uid: 'not-it' } });
+    assert.equal(pre.code, 409);
+    assert.match(pre.body.message, /Precondition failed: UID in precondition: not-it/);
+  });
+
+  it('refuses creates in a namespace that does not exist or is being deleted (NamespaceLifecycle)', async () => {
+    const missing = await call('POST', '/api/v1/namespaces/nope/configmaps', { metadata: { name: 'x' } });
+    assert.deepEqual([missing.code, missing.body.reason, missing.body.message], [404, 'NotFound', 'namespaces "nope" not found']);
+    const ns = await call('POST', '/api/v1/namespaces', { metadata: { name: 'ending' } });
+    await call('PATCH', '/api/v1/namespaces/ending/status', { status: { phase: 'Terminating' } }, 'application/merge-patch+json');
+    const refused = await call('POST', '/api/v1/namespaces/ending/configmaps', { metadata: { name: 'x' } });
+    assert.deepEqual([refused.code, refused.body.reason], [403, 'Forbidden']);
+    assert.equal(refused.body.message, 'configmaps "x" is forbidden: unable to create new content in namespace ending because it is being terminated');
+    assert.equal(ns.code, 201);
+    assert.equal((await call('DELETE', '/api/v1/namespaces/ending')).code, 200);
   });
 
   it('answers in a Table, or with metadata only, when the Accept header asks, as kubectl get does', async () => {

@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, createUpgrade } from './http/server.js';
+import { namespaceLifecycle } from './registry/admission.js';
 import { configmaps } from './registry/core/configmaps.js';
 import { namespaces } from './registry/core/namespaces.js';
 import { AlreadyExistsError } from './registry/errors.js';
@@ -29,6 +30,7 @@ export interface ApiServer {
 export async function startApiServer(store: StoreClient, listen: { host?: string; port?: number } = {}): Promise<ApiServer> {
   const stores = STRATEGIES.map((s) => new GenericStore(store, s));
   const ns = stores.find((s) => s.strategy === namespaces)!;
+  for (const s of stores) s.admission.push(namespaceLifecycle(ns));
   for (const name of SYSTEM_NAMESPACES) {
     await ns.create(undefined, { metadata: { name } }).catch((e: unknown) => {
       if (!(e instanceof AlreadyExistsError)) throw e;

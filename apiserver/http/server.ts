@@ -13,9 +13,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { WebSocketServer } from 'ws';
-import type { KubeObject } from '../api/meta.js';
-import { BadRequestError } from '../registry/errors.js';
-import type { GenericStore, ListOptions, ListResult, PatchType } from '../registry/generic.js';
+import { invalid, type KubeObject } from '../api/meta.js';
+import { BadRequestError, InvalidError, type FieldError } from '../registry/errors.js';
+import type { DeleteOptions, GenericStore, ListOptions, ListResult, PatchType, Preconditions } from '../registry/generic.js';
 import { openapiV3 } from './openapi.js';
 import { StatusError, failure, statusOf, type Status } from './status.js';
 import { includeObject, listIn, negotiate, partial, table } from './table.js';
@@ -246,7 +246,7 @@ async function handle(t: Target, req: Request, res: Response): Promise<void> {
     case 'PATCH scale':
       return void res.json(await store.writeScale(namespace, name!, { type: patchType(req), patch: json(req.body as Buffer) }, { dryRun }));
     case 'DELETE object': {
-      const r = await store.delete(namespace, name!, deleteOptions(req).preconditions ?? {}, { dryRun });
+      const r = await store.delete(namespace, name!, deleteOptions(req, q));
       if (store.strategy.returnDeletedObject || !r.deleted) return void res.json(r.object);
       return void res.json({
         kind: 'Status',
@@ -257,9 +257,8 @@ async function handle(t: Target, req: Request, res: Response): Promise<void> {
       });
     }
     case 'DELETE collection': {
-      deleteOptions(req);
       const { filter } = listOptions(store, q);
-      return void res.json(listBody(store, await store.deleteCollection(namespace, filter, { dryRun })));
+      return void res.json(listBody(store, await store.deleteCollection(namespace, filter, deleteOptions(req, q))));
     }
     default:
       return send(res, failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {}));
@@ -288,9 +287,35 @@ function listBody(store: GenericStore, list: ListResult): Record<string, unknown
   return { kind: `${store.strategy.info.kind}List`, apiVersion: store.apiVersion, metadata, items: list.items };
 }
 
-/** A DELETE's body (DeleteOptions), when it has one. */
-function deleteOptions(req: Request): { preconditions?: { uid?: string; resourceVersion?: string } } {
-  return req.body instanceof Buffer && req.body.length > 0 ? (json(req.body) as { preconditions?: { uid?: string; resourceVersion?: string } }) : {};
+/** A DELETE's DeleteOptions, from its body and its query; Invalid for a policy Kubernetes does not have. */
+function deleteOptions(req: Request, q: Record<string, string | undefined>): DeleteOptions {
+  const body = (json(req.body as Buffer | undefined) ?? {}) as {
+    gracePeriodSeconds?: number | null;
+    propagationPolicy?: string | null;
+    orphanDependents?: boolean | null;
+    preconditions?: Preconditions | null;
+    dryRun?: string[] | null;
+  };
+  if (typeof body !== 'object' || Array.isArray(body)) throw new BadRequestError('the body of a DELETE must be DeleteOptions');
+  const grace = q.gracePeriodSeconds !== undefined ? Number(q.gracePeriodSeconds) : body.gracePeriodSeconds;
+  if (grace !== undefined && grace !== null && !Number.isInteger(grace)) throw new BadRequestError(`invalid gracePeriodSeconds: ${String(grace)}`);
+  let policy = q.propagationPolicy ?? body.propagationPolicy ?? undefined;
+  const orphan = q.orphanDependents !== undefined ? q.orphanDependents === 'true' : body.orphanDependents;
+  const causes: FieldError[] = [];
+  if (orphan !== undefined && orphan !== null) {
+    if (policy) causes.push(invalid('propagationPolicy', policy, 'orphanDependents and deletionPropagation cannot be both set'));
+    policy = orphan ? 'Orphan' : 'Background';
+  }
+  if (policy && policy !== 'Orphan' && policy !== 'Background' && policy !== 'Foreground') {
+    causes.push({ field: 'propagationPolicy', type: 'FieldValueNotSupported', message: `propagationPolicy: Unsupported value: ${JSON.stringify(policy)}: supported values: "Foreground", "Background", "Orphan"` });
+  }
+  if (causes.length) throw new InvalidError('DeleteOptions.meta.k8s.io', '', causes);
+  return {
+    ...(body.preconditions ? { preconditions: body.preconditions } : {}),
+    ...(grace !== undefined && grace !== null ? { gracePeriodSeconds: Math.max(grace, 0) } : {}),
+    ...(policy ? { propagationPolicy: policy as 'Orphan' | 'Background' | 'Foreground' } : {}),
+    dryRun: q.dryRun === 'All' || (body.dryRun ?? []).includes('All'),
+  };
 }
 
 /** The patch type of a PATCH's Content-Type; 415 for another. */

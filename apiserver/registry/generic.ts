@@ -84,8 +84,17 @@ export interface DeleteResult {
 
 /** Preconditions of a delete (DeleteOptions.preconditions). */
 export interface Preconditions {
-  readonly uid?: string;
-  readonly resourceVersion?: string;
+  readonly uid?: string | null;
+  readonly resourceVersion?: string | null;
+}
+
+/** meta/v1 DeleteOptions, as a DELETE's body or query gives them. */
+export interface DeleteOptions {
+  readonly preconditions?: Preconditions | null;
+  /** Seconds before the object goes (kinds that delete gracefully: pods); 0: at once. */
+  readonly gracePeriodSeconds?: number | null;
+  readonly propagationPolicy?: 'Orphan' | 'Background' | 'Foreground' | null;
+  readonly dryRun?: boolean;
 }
 
 /** The patch formats of PATCH: application/json-patch+json, merge-patch+json, strategic-merge-patch+json. */
@@ -109,6 +118,12 @@ export class GenericStore {
   #cacheReady = false;
   #fieldNames: ReadonlySet<string>;
 
+  /**
+   * Checks run on every create, after defaults and validation (Kubernetes'
+   * validating admission, such as NamespaceLifecycle); each throws to refuse.
+   */
+  readonly admission: ((obj: KubeObject, store: GenericStore) => Promise<void>)[] = [];
+
   constructor(
     readonly store: StoreClient,
     readonly strategy: Strategy,
@@ -116,6 +131,14 @@ export class GenericStore {
   ) {
     this.cache = new WatchCache(store, this.prefix(), (v) => this.#decode(v));
     this.#fieldNames = new Set(Object.keys(this.#fields({ metadata: {} })));
+  }
+
+  /** The object named `name`, from the watch cache if it has it, else from the store (undefined when it does not exist). */
+  async cached(namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
+    const hit = this.#cacheReady ? this.cache.get(this.key(namespace, name)) : undefined;
+    if (hit) return hit;
+    const { value } = await this.#store(() => this.store.get(this.key(namespace, name)));
+    return value ? this.#decode(value) : undefined;
   }
 
   /** Fills the watch cache and follows the store. */
@@ -248,6 +271,7 @@ export class GenericStore {
     for (let attempt = 0; ; attempt++) {
       if (generated) obj.metadata.name = obj.metadata.generateName! + randomSuffix();
       this.#validate(obj);
+      for (const admit of this.admission) await admit(obj, this);
       if (opts.dryRun) return obj;
       try {
         const v = await this.#store(() => this.store.create(this.key(namespace, obj.metadata.name!), this.#encode(obj)));
@@ -370,55 +394,83 @@ export class GenericStore {
       obj.metadata.resourceVersion = String(current.modRevision);
       return obj; // nothing changed: no write, no new resourceVersion (kubectl apply's "unchanged")
     }
+    const m = obj.metadata;
+    if (m.deletionTimestamp && !m.finalizers?.length && !m.deletionGracePeriodSeconds) {
+      // the last finalizer is gone from an object being deleted: it goes now
+      await this.#store(() => this.store.delete(this.key(namespace, name), current.modRevision));
+      m.resourceVersion = String(current.modRevision);
+      return obj;
+    }
     const v = await this.#store(() => this.store.update(this.key(namespace, name), bytes, current.modRevision));
     obj.metadata.resourceVersion = String(v.modRevision);
     return obj;
   }
 
-  /** Deletes the object, or marks it when finalizers keep it. */
-  async delete(namespace: string | undefined, name: string, pre: Preconditions = {}, opts: { dryRun?: boolean } = {}): Promise<DeleteResult> {
+  /**
+   * Deletes the object, or marks it (deletionTimestamp) when finalizers keep
+   * it or its kind deletes gracefully (a pod on a node): Kubernetes'
+   * graceful deletion. The propagation policy sets the garbage collector's
+   * finalizers: `orphan` for Orphan, `foregroundDeletion` for Foreground.
+   */
+  async delete(namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
+    const pre = opts.preconditions ?? {};
     for (;;) {
-      const { value } = await this.#store(() => this.store.get(this.key(namespace, name)));
-      if (!value) throw new NotFoundError(this.qualifiedResource, name);
-      const obj = this.#decode(value);
-      if (pre.uid !== undefined && pre.uid !== obj.metadata.uid) {
+      const current = await this.#current(namespace, name);
+      const obj = this.#decode(current);
+      if (pre.uid !== undefined && pre.uid !== null && pre.uid !== obj.metadata.uid) {
         throw new ConflictError(this.qualifiedResource, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${obj.metadata.uid ?? ''}`);
       }
-      if (pre.resourceVersion !== undefined && pre.resourceVersion !== obj.metadata.resourceVersion) {
+      if (pre.resourceVersion !== undefined && pre.resourceVersion !== null && pre.resourceVersion !== obj.metadata.resourceVersion) {
         throw new ConflictError(
           this.qualifiedResource,
           name,
           `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${obj.metadata.resourceVersion ?? ''}`,
         );
       }
-      if (opts.dryRun) return { object: obj, deleted: !obj.metadata.finalizers?.length };
+      const m = obj.metadata;
+      let finalizers = m.finalizers ?? [];
+      if (opts.propagationPolicy) {
+        finalizers = finalizers.filter((f) => f !== 'orphan' && f !== 'foregroundDeletion');
+        if (opts.propagationPolicy === 'Orphan') finalizers.push('orphan');
+        if (opts.propagationPolicy === 'Foreground') finalizers.push('foregroundDeletion');
+      }
+      let grace = this.strategy.gracePeriod?.(obj, opts.gracePeriodSeconds ?? undefined) ?? 0;
+      // an object already going may only have its grace period shortened
+      if (m.deletionTimestamp && m.deletionGracePeriodSeconds !== undefined && m.deletionGracePeriodSeconds !== null) grace = Math.min(grace, m.deletionGracePeriodSeconds);
       try {
-        if (obj.metadata.finalizers?.length) {
-          if (obj.metadata.deletionTimestamp) return { object: obj, deleted: false };
-          const marked = structuredClone(obj);
-          marked.metadata.deletionTimestamp = timestamp(this.now());
-          marked.metadata.deletionGracePeriodSeconds = 0;
-          delete marked.metadata.resourceVersion;
-          const v = await this.#store(() => this.store.update(this.key(namespace, name), this.#encode(marked), value.modRevision));
-          marked.metadata.resourceVersion = String(v.modRevision);
-          return { object: marked, deleted: false };
+        if (finalizers.length === 0 && grace === 0) {
+          if (!opts.dryRun) await this.#store(() => this.store.delete(this.key(namespace, name), current.modRevision));
+          return { object: obj, deleted: true };
         }
-        await this.#store(() => this.store.delete(this.key(namespace, name), value.modRevision));
-        return { object: obj, deleted: true };
+        const marked = structuredClone(obj);
+        const mm = marked.metadata;
+        if (!mm.deletionTimestamp || grace < (mm.deletionGracePeriodSeconds ?? 0)) {
+          mm.deletionTimestamp = timestamp(new Date(this.now().getTime() + grace * 1000));
+          mm.deletionGracePeriodSeconds = grace;
+        }
+        if (finalizers.length) mm.finalizers = finalizers;
+        else delete mm.finalizers;
+        delete mm.resourceVersion;
+        const unmarked = structuredClone(obj);
+        delete unmarked.metadata.resourceVersion;
+        if (opts.dryRun || isDeepStrictEqual(marked, unmarked)) return { object: obj, deleted: false };
+        const v = await this.#store(() => this.store.update(this.key(namespace, name), this.#encode(marked), current.modRevision));
+        mm.resourceVersion = String(v.modRevision);
+        return { object: marked, deleted: false };
       } catch (e) {
-        if (e instanceof ConflictError && pre.resourceVersion === undefined) continue;
+        if (e instanceof ConflictError && (pre.resourceVersion === undefined || pre.resourceVersion === null)) continue;
         throw e;
       }
     }
   }
 
   /** Deletes every object of `namespace` that `filter` keeps (DELETE of the collection); answers with them, as deleted or marked. */
-  async deleteCollection(namespace: string | undefined, filter: ((obj: KubeObject) => boolean) | undefined, opts: { dryRun?: boolean } = {}): Promise<ListResult> {
+  async deleteCollection(namespace: string | undefined, filter: ((obj: KubeObject) => boolean) | undefined, opts: DeleteOptions = {}): Promise<ListResult> {
     const list = await this.list(namespace, filter ? { filter } : {});
     const items: KubeObject[] = [];
     for (const o of list.items) {
       try {
-        items.push(withoutType((await this.delete(o.metadata.namespace, o.metadata.name!, {}, opts)).object));
+        items.push(withoutType((await this.delete(o.metadata.namespace, o.metadata.name!, { ...opts, preconditions: {} })).object));
       } catch (e) {
         if (!(e instanceof NotFoundError)) throw e; // deleted meanwhile
       }

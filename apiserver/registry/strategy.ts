@@ -54,6 +54,12 @@ export interface Strategy {
    * pods' `spec.nodeName`, `status.phase`...
    */
   fields?(obj: KubeObject): Record<string, string>;
+  /**
+   * The grace period of a deletion of `obj` (Kubernetes' graceful deletion:
+   * pods), given the one the request asks for; 0 deletes at once. Without
+   * it, every deletion is immediate.
+   */
+  gracePeriod?(obj: KubeObject, requested: number | undefined): number;
   /** The columns `kubectl get` shows (Kubernetes' printers); without one, Name and Created At. */
   readonly printer?: Printer;
 }

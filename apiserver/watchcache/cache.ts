@@ -120,6 +120,11 @@ export class WatchCache {
     return { stop: () => void this.#watchers.delete(w) };
   }
 
+  /** The object at `key` as the cache holds it (read, never change it). */
+  get(key: string): KubeObject | undefined {
+    return this.#objects.get(key);
+  }
+
   /** The objects under `prefix` now, in key order, and the revision they are at. */
   snapshot(prefix: string): { items: KubeObject[]; revision: number } {
     const keys = [...this.#objects.keys()].filter((k) => k.startsWith(prefix)).sort();
