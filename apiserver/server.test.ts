@@ -167,6 +167,30 @@ describe('API server over a kubeling store: CRUD, lists and Status errors', () =
     assert.equal((await call('DELETE', '/api/v1/namespaces/ending')).code, 200);
   });
 
+  it('serves aggregated discovery (v2, v2beta1) when asked, legacy discovery otherwise', async () => {
+    const accept = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json';
+    const r = await fetch(`${t.base}/api`, { headers: { accept } });
+    assert.equal(r.headers.get('content-type'), 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList');
+    const core = (await r.json()) as any;
+    assert.equal(core.kind, 'APIGroupDiscoveryList');
+    assert.equal(core.items[0].metadata.name, '');
+    const cm = core.items[0].versions[0].resources.find((x: any) => x.resource === 'configmaps');
+    assert.deepEqual(cm, {
+      resource: 'configmaps',
+      responseKind: { group: '', version: 'v1', kind: 'ConfigMap' },
+      scope: 'Namespaced',
+      singularResource: 'configmap',
+      verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+      shortNames: ['cm'],
+    });
+    const ns = core.items[0].versions[0].resources.find((x: any) => x.resource === 'namespaces');
+    assert.deepEqual(ns.subresources, [{ subresource: 'status', responseKind: { group: '', version: 'v1', kind: 'Namespace' }, verbs: ['get', 'patch', 'update'] }]);
+    const beta = await fetch(`${t.base}/apis`, { headers: { accept: 'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList' } });
+    assert.equal(((await beta.json()) as any).apiVersion, 'apidiscovery.k8s.io/v2beta1');
+    const legacy = await call('GET', '/api');
+    assert.deepEqual(legacy.body.versions, ['v1']);
+  });
+
   it('answers in a Table, or with metadata only, when the Accept header asks, as kubectl get does', async () => {
     await call('POST', '/api/v1/namespaces/kube-system/configmaps', { metadata: { name: 't1', labels: { a: 'b' } }, data: { x: '1', y: '2' }, binaryData: { z: 'AA==' } });
     const TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json';

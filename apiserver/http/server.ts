@@ -16,6 +16,7 @@ import { WebSocketServer } from 'ws';
 import { invalid, type KubeObject } from '../api/meta.js';
 import { BadRequestError, InvalidError, type FieldError } from '../registry/errors.js';
 import type { DeleteOptions, GenericStore, ListOptions, ListResult, PatchType, Preconditions } from '../registry/generic.js';
+import { discoveryRoutes } from './discovery.js';
 import { openapiV3 } from './openapi.js';
 import { StatusError, failure, statusOf, type Status } from './status.js';
 import { includeObject, listIn, negotiate, partial, table } from './table.js';
@@ -46,9 +47,6 @@ interface Target {
   readonly subresource: string | undefined;
 }
 
-/** The verbs of a resource, as discovery lists them. */
-const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
-
 /** The express app serving `stores` (one per kind). */
 export function createApp(stores: readonly GenericStore[]): express.Express {
   const byGroupVersion = groupVersions(stores);
@@ -59,20 +57,7 @@ export function createApp(stores: readonly GenericStore[]): express.Express {
 
   for (const p of ['/healthz', '/livez', '/readyz']) app.get(p, (_req, res) => void res.type('text/plain').send('ok'));
   app.get('/version', (_req, res) => void res.json(VERSION));
-  app.get('/api', (req, res) => {
-    res.json({ kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: req.socket.localAddress + ':' + req.socket.localPort }] });
-  });
-  app.get('/apis', (_req, res) => {
-    const groups = [...byGroupVersion.keys()].filter((gv) => gv.includes('/'));
-    res.json({
-      kind: 'APIGroupList',
-      apiVersion: 'v1',
-      groups: groups.map((gv) => {
-        const [group, version] = gv.split('/') as [string, string];
-        return { name: group, versions: [{ groupVersion: gv, version }], preferredVersion: { groupVersion: gv, version } };
-      }),
-    });
-  });
+  discoveryRoutes(app, byGroupVersion);
 
   const openapi = openapiV3(stores);
   app.get('/openapi/v3', (_req, res) => void res.json(openapi.root));
@@ -85,35 +70,6 @@ export function createApp(stores: readonly GenericStore[]): express.Express {
   });
 
   const body = express.raw({ type: () => true, limit: MAX_BODY });
-  const resourceList = (gv: string, res: Response): void => {
-    const kinds = byGroupVersion.get(gv);
-    if (!kinds) return void send(res, notFound());
-    res.json({
-      kind: 'APIResourceList',
-      apiVersion: 'v1',
-      groupVersion: gv,
-      resources: [...kinds.values()].flatMap((s) => {
-        const i = s.strategy.info;
-        const sub = (name: string, kind: string, extra: Record<string, unknown> = {}) => ({ name: `${i.resource}/${name}`, singularName: '', namespaced: i.namespaced, ...extra, kind, verbs: ['get', 'patch', 'update'] });
-        return [
-          {
-            name: i.resource,
-            singularName: i.singular,
-            namespaced: i.namespaced,
-            kind: i.kind,
-            verbs: VERBS,
-            ...(i.shortNames ? { shortNames: i.shortNames } : {}),
-            ...(i.categories ? { categories: i.categories } : {}),
-          },
-          ...(s.strategy.scale ? [sub('scale', 'Scale', { group: 'autoscaling', version: 'v1' })] : []),
-          ...(s.strategy.status ? [sub('status', i.kind)] : []),
-        ];
-      }),
-    });
-  };
-  app.get('/api/v1', (_req, res) => resourceList('v1', res));
-  app.get('/apis/:group/:version', (req, res) => resourceList(`${req.params.group}/${req.params.version}`, res));
-
   const serve = (gv: string) => async (req: Request, res: Response) => {
     try {
       const rest = (req.params as { rest?: string[] }).rest ?? [];
