@@ -68,7 +68,12 @@ describe('API server over a kubeling store: CRUD, lists and Status errors', () =
     assert.equal(wrongNs.code, 400);
     assert.equal(wrongNs.body.message, 'the namespace of the provided object does not match the namespace sent on the request');
     const proto = await call('POST', '/api/v1/namespaces/default/configmaps', {}, 'application/vnd.kubernetes.protobuf');
-    assert.equal(proto.code, 415);
+    assert.deepEqual([proto.code, proto.body.reason], [400, 'BadRequest'], 'a protobuf body without its k8s magic number');
+    const yaml = await fetch(`${t.base}/api/v1/namespaces/default/configmaps`, { method: 'POST', body: 'metadata:\n  name: from-yaml\ndata:\n  k: v\n', headers: { 'content-type': 'application/yaml' } });
+    assert.equal(yaml.status, 201);
+    assert.deepEqual(((await yaml.json()) as any).data, { k: 'v' });
+    const text = await call('POST', '/api/v1/namespaces/default/configmaps', {}, 'text/plain');
+    assert.equal(text.code, 415);
     const notJson = await fetch(`${t.base}/api/v1/namespaces/default/configmaps`, { method: 'POST', body: '{"metadata":', headers: { 'content-type': 'application/json' } });
     assert.equal(notJson.status, 400);
     const unknown = await call('GET', '/api/v1/widgets');

@@ -6,15 +6,23 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, createUpgrade } from './http/server.js';
 import { namespaceLifecycle } from './registry/admission.js';
+import { daemonsets } from './registry/apps/daemonsets.js';
+import { deployments } from './registry/apps/deployments.js';
+import { replicasets } from './registry/apps/replicasets.js';
+import { jobs } from './registry/batch/jobs.js';
+import { leases } from './registry/coordination/leases.js';
 import { configmaps } from './registry/core/configmaps.js';
 import { namespaces } from './registry/core/namespaces.js';
+import { pods } from './registry/core/pods.js';
+import { SYSTEM_PRIORITY_CLASSES, priorityclasses } from './registry/scheduling/priorityclasses.js';
 import { AlreadyExistsError } from './registry/errors.js';
 import { GenericStore } from './registry/generic.js';
 import type { Strategy } from './registry/strategy.js';
 import type { StoreClient } from './storage/interface.js';
+import type { KubeObject } from './api/meta.js';
 
 /** Every kind served, in discovery order. */
-export const STRATEGIES: readonly Strategy[] = [namespaces, configmaps];
+export const STRATEGIES: readonly Strategy[] = [namespaces, configmaps, pods, deployments, replicasets, daemonsets, jobs, leases, priorityclasses];
 
 /** The namespaces that exist from the start. */
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
@@ -31,11 +39,13 @@ export async function startApiServer(store: StoreClient, listen: { host?: string
   const stores = STRATEGIES.map((s) => new GenericStore(store, s));
   const ns = stores.find((s) => s.strategy === namespaces)!;
   for (const s of stores) s.admission.push(namespaceLifecycle(ns));
-  for (const name of SYSTEM_NAMESPACES) {
-    await ns.create(undefined, { metadata: { name } }).catch((e: unknown) => {
+  const pcs = stores.find((s) => s.strategy === priorityclasses)!;
+  const ensure = (store: GenericStore, obj: KubeObject) =>
+    store.create(undefined, obj).catch((e: unknown) => {
       if (!(e instanceof AlreadyExistsError)) throw e;
     });
-  }
+  for (const name of SYSTEM_NAMESPACES) await ensure(ns, { metadata: { name } });
+  for (const pc of SYSTEM_PRIORITY_CLASSES) await ensure(pcs, pc);
   await Promise.all(stores.map((s) => s.start()));
   const server = createServer(createApp(stores));
   server.on('upgrade', createUpgrade(stores));

@@ -31,7 +31,8 @@ export function subresourcesOf(store: GenericStore): Subresource[] {
   const out: Subresource[] = [];
   if (store.strategy.scale) out.push({ name: 'scale', kind: { group: 'autoscaling', version: 'v1', kind: 'Scale' }, verbs: ['get', 'patch', 'update'] });
   if (store.strategy.status) out.push({ name: 'status', kind: { group, version, kind }, verbs: ['get', 'patch', 'update'] });
-  return out;
+  for (const [name, action] of Object.entries(store.strategy.actions ?? {})) out.push({ name, kind: action.kind, verbs: ['create'] });
+  return out.sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
 /** The aggregated discovery versions a client may ask for, newest first. */

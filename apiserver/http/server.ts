@@ -13,11 +13,13 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { WebSocketServer } from 'ws';
+import { parse as parseYaml } from 'yaml';
 import { invalid, type KubeObject } from '../api/meta.js';
 import { BadRequestError, InvalidError, type FieldError } from '../registry/errors.js';
 import type { DeleteOptions, GenericStore, ListOptions, ListResult, PatchType, Preconditions } from '../registry/generic.js';
 import { discoveryRoutes } from './discovery.js';
 import { openapiV3 } from './openapi.js';
+import { KubeProtobufError, decodeKubeProtobuf } from './protobuf.js';
 import { StatusError, failure, statusOf, type Status } from './status.js';
 import { includeObject, listIn, negotiate, partial, table } from './table.js';
 import { streamWatch, watchOptions, type EventChannel } from './watch.js';
@@ -155,7 +157,9 @@ function resolve(kinds: Map<string, GenericStore> | undefined, seg: string[]): T
   const [resource, name, subresource, ...more] = seg;
   const store = resource === undefined ? undefined : kinds.get(resource);
   if (!store || more.length > 0 || name === '') return undefined;
-  if (subresource !== undefined && !(subresource === 'status' && store.strategy.status) && !(subresource === 'scale' && store.strategy.scale)) return undefined;
+  if (subresource !== undefined && !(subresource === 'status' && store.strategy.status) && !(subresource === 'scale' && store.strategy.scale) && !store.strategy.actions?.[subresource]) {
+    return undefined;
+  }
   return { store, namespace, name, subresource };
 }
 
@@ -169,6 +173,11 @@ async function handle(t: Target, req: Request, res: Response): Promise<void> {
   }
   const opts = { dryRun, ...(subresource === 'status' ? { subresource: 'status' as const } : {}) };
   const watching = q.watch === 'true' || q.watch === '1';
+  const action = subresource === undefined ? undefined : store.strategy.actions?.[subresource];
+  if (action) {
+    if (req.method !== 'POST') return send(res, failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {}));
+    return void res.status(201).json(await action.post(store, namespace, name!, decodeBody(req), { dryRun }));
+  }
   switch (`${req.method} ${name === undefined ? 'collection' : (subresource ?? 'object')}`) {
     case 'GET collection':
     case 'GET object': {
@@ -312,11 +321,35 @@ function json(b: Buffer | undefined): unknown {
 
 /** The request's body as an object of the store's kind. */
 function parseBody(store: GenericStore, req: Request): KubeObject {
+  return store.parse(decodeBody(req));
+}
+
+/** A JSON or Kubernetes protobuf body as JSON; 415 for another format, 400 for one that does not decode. */
+function decodeBody(req: Request): unknown {
   const type = mediaType(req);
-  if (type !== 'application/json') {
-    throw new StatusError(failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json`));
+  if (type === 'application/json') return json(req.body as Buffer | undefined);
+  if (type === 'application/yaml') {
+    try {
+      return parseYaml(String(req.body as Buffer));
+    } catch (e) {
+      throw new BadRequestError(`the body of the request was in an unknown format: ${(e as Error).message}`);
+    }
   }
-  return store.parse(json(req.body as Buffer | undefined));
+  if (type !== PROTOBUF) throw unsupportedBody();
+  try {
+    return decodeKubeProtobuf(req.body as Buffer);
+  } catch (e) {
+    if (!(e instanceof KubeProtobufError)) throw e;
+    if (e.unsupported) throw new StatusError(failure(415, 'UnsupportedMediaType', e.message));
+    throw new BadRequestError(e.message);
+  }
+}
+
+const PROTOBUF = 'application/vnd.kubernetes.protobuf';
+
+/** The 415 of a body in a format the server does not read. */
+function unsupportedBody(): StatusError {
+  return new StatusError(failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, ${PROTOBUF}`));
 }
 
 const PATCH_TYPES: Record<string, PatchType> = {

@@ -266,10 +266,12 @@ export class GenericStore {
 
   /** Creates `body` in `namespace`: names it (generateName), sets uid, timestamps and defaults, validates, stores. */
   async create(namespace: string | undefined, body: KubeObject, opts: { dryRun?: boolean } = {}): Promise<KubeObject> {
-    const obj = this.#prepareCreate(namespace, body);
+    this.#checkBody(namespace, body);
     const generated = !body.metadata.name && !!body.metadata.generateName;
     for (let attempt = 0; ; attempt++) {
-      if (generated) obj.metadata.name = obj.metadata.generateName! + randomSuffix();
+      // the name first: defaults may use it (a Job's job-name label)
+      const named = generated ? { ...body, metadata: { ...body.metadata, name: body.metadata.generateName! + randomSuffix() } } : body;
+      const obj = this.#prepareCreate(namespace, named);
       this.#validate(obj);
       for (const admit of this.admission) await admit(obj, this);
       if (opts.dryRun) return obj;
@@ -326,6 +328,31 @@ export class GenericStore {
     }
   }
 
+  /**
+   * Changes the object named `name` with `change` (which gets a copy of the
+   * stored object and returns the new one, or throws to refuse), validated
+   * and written guarded by the revision it read; retried when a write came
+   * between. Unlike update, it may change spec and status together: for
+   * actions such as a pod's binding.
+   */
+  async mutate(namespace: string | undefined, name: string, change: (obj: KubeObject) => KubeObject, opts: { dryRun?: boolean } = {}): Promise<KubeObject> {
+    for (;;) {
+      const current = await this.#current(namespace, name);
+      const old = this.#decode(current);
+      const obj = change(structuredClone(old));
+      delete obj.metadata.resourceVersion;
+      this.#validate(obj); // as a whole object: the kind's update rules are for clients' writes, not the action's
+      if (opts.dryRun) return { ...obj, metadata: { ...obj.metadata, resourceVersion: old.metadata.resourceVersion! } };
+      try {
+        const v = await this.#store(() => this.store.update(this.key(namespace, name), this.#encode(obj), current.modRevision));
+        obj.metadata.resourceVersion = String(v.modRevision);
+        return obj;
+      } catch (e) {
+        if (!(e instanceof ConflictError)) throw e;
+      }
+    }
+  }
+
   /** The object's autoscaling/v1 Scale (its `/scale` subresource). */
   async getScale(namespace: string | undefined, name: string): Promise<KubeObject> {
     return this.#scaleOf(await this.get(namespace, name));
@@ -371,7 +398,8 @@ export class GenericStore {
   /** A request body (or a patched object) as an object of this kind: the schema drops unknown fields; BadRequest when it does not fit. */
   parse(raw: unknown): KubeObject {
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new BadRequestError('the body of the request must be a JSON object');
-    const parsed = this.strategy.schema.safeParse(raw);
+    // a null field is an unset one, as Kubernetes' decoding into its types makes it
+    const parsed = this.strategy.schema.safeParse(dropNulls(raw));
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       throw new BadRequestError(`error decoding the ${this.strategy.info.kind}: ${issue.path.join('.')}: ${issue.message}`);
@@ -479,7 +507,6 @@ export class GenericStore {
   }
 
   #prepareCreate(namespace: string | undefined, body: KubeObject): KubeObject {
-    this.#checkBody(namespace, body);
     const obj = structuredClone(body);
     const m = obj.metadata;
     if (this.strategy.info.namespaced) m.namespace = namespace;
@@ -503,6 +530,7 @@ export class GenericStore {
     else obj.status = structuredClone(body.status);
     delete obj.metadata.resourceVersion;
     this.strategy.defaults?.(obj);
+    this.strategy.prepareStatusUpdate?.(obj, old);
     return obj;
   }
 
@@ -517,18 +545,19 @@ export class GenericStore {
     m.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
     if (m.deletionGracePeriodSeconds === undefined) delete m.deletionGracePeriodSeconds;
     delete m.resourceVersion;
-    if (this.strategy.hasGeneration) {
-      const changed = JSON.stringify(withoutMeta(obj)) !== JSON.stringify(withoutMeta(old));
-      m.generation = (old.metadata.generation ?? 1) + (changed ? 1 : 0);
-    } else {
-      delete m.generation;
-    }
     if (this.strategy.status) {
       // the status is /status's to change
       if (old.status === undefined) delete obj.status;
       else obj.status = structuredClone(old.status);
     }
     this.strategy.defaults?.(obj);
+    if (this.strategy.hasGeneration) {
+      // a change to anything but metadata and status is a new generation (compared after defaults, in any key order)
+      m.generation = (old.metadata.generation ?? 1) + (isDeepStrictEqual(withoutMeta(obj), withoutMeta(old)) ? 0 : 1);
+    } else {
+      delete m.generation;
+    }
+    this.strategy.prepareUpdate?.(obj, old);
     return obj;
   }
 
@@ -660,6 +689,15 @@ export function decodeContinue(token: string): { rv: number; start: string } {
     // falls through to the error
   }
   throw new BadRequestError('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+}
+
+/** `v` without the null fields of its objects, at any depth (list elements stay). */
+function dropNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(dropNulls);
+  if (v === null || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = dropNulls(x);
+  return out;
 }
 
 /** A listed object without apiVersion and kind (as list items are), leaving `o` as it is. */

@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import type { KubeObject } from '../api/meta.js';
 import type { FieldError } from './errors.js';
+import type { GenericStore } from './generic.js';
 import type { MergeKeys } from './patch.js';
 import type { Printer } from './printer.js';
 
@@ -23,6 +24,16 @@ export interface ResourceInfo {
   readonly categories?: readonly string[];
 }
 
+/**
+ * A subresource that takes a POST of another kind and acts on the object
+ * (pods/binding, pods/eviction). It answers 201 with what post() returns.
+ */
+export interface Action {
+  /** The kind its body is (and discovery names). */
+  readonly kind: { readonly group: string; readonly version: string; readonly kind: string };
+  post(store: GenericStore, namespace: string | undefined, name: string, body: unknown, opts: { dryRun?: boolean }): Promise<unknown>;
+}
+
 /** One kind's behaviour; see the file comment. */
 export interface Strategy {
   readonly info: ResourceInfo;
@@ -30,6 +41,15 @@ export interface Strategy {
   readonly schema: z.ZodType<KubeObject>;
   /** Sets a new object's defaults (before validation). */
   defaults?(obj: KubeObject): void;
+  /**
+   * Adjusts an update after defaults and the generic bookkeeping (uid,
+   * timestamps, generation, the status kept): what a kind changes beyond
+   * that (a DaemonSet's template generation, a generation bumped by an
+   * annotation). Not called for writes to /status.
+   */
+  prepareUpdate?(obj: KubeObject, old: KubeObject): void;
+  /** Adjusts a write to /status after it took the new status (a pod keeps its qosClass). */
+  prepareStatusUpdate?(obj: KubeObject, old: KubeObject): void;
   /** The object's errors (old: the stored object, for an update). */
   validate(obj: KubeObject, old?: KubeObject): FieldError[];
   /** Whether metadata.generation counts spec changes (kinds with a spec). */
@@ -60,6 +80,8 @@ export interface Strategy {
    * it, every deletion is immediate.
    */
   gracePeriod?(obj: KubeObject, requested: number | undefined): number;
+  /** Subresources that take a POST, by name (`binding`, `eviction`). */
+  readonly actions?: Readonly<Record<string, Action>>;
   /** The columns `kubectl get` shows (Kubernetes' printers); without one, Name and Created At. */
   readonly printer?: Printer;
 }

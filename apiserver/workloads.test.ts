@@ -1,0 +1,122 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- the answers are JSON, read loosely */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { TestApi } from '../test/apiserver.js';
+
+describe('API server workloads: pods with binding and eviction, deployments with scale and status, jobs, priority classes', () => {
+  let t: TestApi;
+  before(async () => {
+    t = await TestApi.start();
+  });
+  after(async () => {
+    await t?.stop();
+  });
+  const call = (...args: Parameters<TestApi['call']>) => t.call(...args);
+  const pod = (name: string, extra: Record<string, unknown> = {}) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'c', image: 'busybox' }], ...extra } });
+
+  it('creates a pod Pending with Kubernetes\' defaults, binds it to a node once, and lists it by node', async () => {
+    const c = await call('POST', '/api/v1/namespaces/default/pods', { ...pod('p1'), status: { phase: 'Running' } });
+    assert.equal(c.code, 201, JSON.stringify(c.body));
+    assert.deepEqual(c.body.status, { phase: 'Pending', qosClass: 'BestEffort' }, 'a create starts from no status');
+    assert.deepEqual(
+      [c.body.spec.restartPolicy, c.body.spec.dnsPolicy, c.body.spec.schedulerName, c.body.spec.terminationGracePeriodSeconds, c.body.spec.containers[0].imagePullPolicy],
+      ['Always', 'ClusterFirst', 'default-scheduler', 30, 'Always'],
+    );
+    const bind = await call('POST', '/api/v1/namespaces/default/pods/p1/binding', { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'p1' }, target: { kind: 'Node', name: 'node-1' } });
+    assert.deepEqual([bind.code, bind.body.status], [201, 'Success']);
+    const bound = await call('GET', '/api/v1/namespaces/default/pods/p1');
+    assert.equal(bound.body.spec.nodeName, 'node-1');
+    assert.deepEqual(
+      bound.body.status.conditions.map((x: any) => [x.type, x.status]),
+      [['PodScheduled', 'True']],
+    );
+    const again = await call('POST', '/api/v1/namespaces/default/pods/p1/binding', { metadata: { name: 'p1' }, target: { name: 'node-2' } });
+    assert.deepEqual([again.code, again.body.message], [409, 'Operation cannot be fulfilled on pods "p1": pod p1 is already assigned to node "node-1"']);
+    const mismatch = await call('POST', '/api/v1/namespaces/default/pods/p1/binding', { metadata: { name: 'other' }, target: { name: 'node-2' } });
+    assert.equal(mismatch.code, 400);
+
+    await call('POST', '/api/v1/namespaces/default/pods', pod('p2'));
+    const onNode = await call('GET', '/api/v1/namespaces/default/pods?fieldSelector=spec.nodeName%3Dnode-1');
+    assert.deepEqual(onNode.body.items.map((p: any) => p.metadata.name), ['p1']);
+    const unscheduled = await call('GET', '/api/v1/pods?fieldSelector=spec.nodeName%3D,status.phase%3DPending');
+    assert.deepEqual(unscheduled.body.items.map((p: any) => p.metadata.name), ['p2']);
+
+    const specChange = await call('PATCH', '/api/v1/namespaces/default/pods/p1', { spec: { restartPolicy: 'Never' } }, 'application/merge-patch+json');
+    assert.equal(specChange.code, 422);
+    assert.match(specChange.body.message, /^Pod "p1" is invalid: spec: Forbidden: pod updates may not change fields other than/);
+    const status = await call('PATCH', '/api/v1/namespaces/default/pods/p1/status', { status: { phase: 'Running', podIP: '10.0.0.5' } }, 'application/merge-patch+json');
+    assert.deepEqual([status.code, status.body.status.phase, status.body.status.qosClass], [200, 'Running', 'BestEffort']);
+  });
+
+  it('evicts: an unscheduled pod goes at once, one on a node is deleted gracefully (deletionTimestamp, then gone with grace 0)', async () => {
+    const ev = await call('POST', '/api/v1/namespaces/default/pods/p2/eviction', { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'p2' } });
+    assert.deepEqual([ev.code, ev.body.status], [201, 'Success']);
+    assert.equal((await call('GET', '/api/v1/namespaces/default/pods/p2')).code, 404);
+
+    const graceful = await call('POST', '/api/v1/namespaces/default/pods/p1/eviction', { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'p1' }, deleteOptions: { gracePeriodSeconds: 10 } });
+    assert.equal(graceful.code, 201);
+    const going = await call('GET', '/api/v1/namespaces/default/pods/p1');
+    assert.equal(going.body.metadata.deletionGracePeriodSeconds, 10);
+    assert.ok(Date.parse(going.body.metadata.deletionTimestamp) > Date.now(), 'the deletion is due when the grace period ends');
+    const table = await call('GET', '/api/v1/namespaces/default/pods/p1', undefined, undefined, { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' });
+    assert.equal(table.code, 200);
+    const now = await call('DELETE', '/api/v1/namespaces/default/pods/p1?gracePeriodSeconds=0');
+    assert.equal(now.code, 200);
+    assert.equal((await call('GET', '/api/v1/namespaces/default/pods/p1')).code, 404, 'the kubelet\'s delete with grace 0 removes it');
+    const missing = await call('POST', '/api/v1/namespaces/default/pods/p1/eviction', { metadata: { name: 'p1' } });
+    assert.equal(missing.code, 404);
+  });
+
+  it('kubectl creates a deployment (a protobuf body), scales it through /scale, and status writes stay apart from spec writes', async () => {
+    const created = await t.kubectl('create', 'deployment', 'web', '--image=nginx:1.27', '--replicas=2', '--port=80');
+    assert.equal(created.status, 0, created.stderr);
+    assert.equal(created.stdout.trim(), 'deployment.apps/web created');
+    const d = await call('GET', '/apis/apps/v1/namespaces/default/deployments/web');
+    assert.deepEqual(d.body.spec.strategy, { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } });
+    assert.deepEqual([d.body.spec.revisionHistoryLimit, d.body.spec.progressDeadlineSeconds, d.body.metadata.generation], [10, 600, 1]);
+    assert.deepEqual(d.body.spec.template.spec.containers[0].ports, [{ containerPort: 80, protocol: 'TCP' }]);
+
+    const scaled = await t.kubectl('scale', 'deployment', 'web', '--replicas=5');
+    assert.equal(scaled.status, 0, scaled.stderr);
+    const scale = await call('GET', '/apis/apps/v1/namespaces/default/deployments/web/scale');
+    assert.deepEqual([scale.body.kind, scale.body.apiVersion, scale.body.spec.replicas, scale.body.status.selector], ['Scale', 'autoscaling/v1', 5, 'app=web']);
+    const negative = await call('PUT', '/apis/apps/v1/namespaces/default/deployments/web/scale', { ...scale.body, spec: { replicas: -1 } });
+    assert.deepEqual([negative.code, negative.body.message], [422, 'Scale.autoscaling "web" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0']);
+
+    const st = await call('PUT', '/apis/apps/v1/namespaces/default/deployments/web/status', { ...d.body, spec: { ...d.body.spec, replicas: 9 }, status: { replicas: 5, readyReplicas: 3, observedGeneration: 2 } });
+    assert.equal(st.code, 409, 'the status write carries the stale resourceVersion of before the scale');
+    const fresh = await call('GET', '/apis/apps/v1/namespaces/default/deployments/web');
+    const st2 = await call('PUT', '/apis/apps/v1/namespaces/default/deployments/web/status', { ...fresh.body, spec: { ...fresh.body.spec, replicas: 9 }, status: { replicas: 5, readyReplicas: 3, observedGeneration: 2 } });
+    assert.deepEqual([st2.code, st2.body.spec.replicas, st2.body.status.readyReplicas, st2.body.metadata.generation], [200, 5, 3, 2], 'spec and generation untouched');
+    const specWrite = await call('PUT', '/apis/apps/v1/namespaces/default/deployments/web', { ...st2.body, status: {} });
+    assert.deepEqual([specWrite.body.status.readyReplicas, specWrite.body.metadata.resourceVersion], [3, st2.body.metadata.resourceVersion], 'a spec write keeps the status: nothing changed');
+    const badSelector = await call('PATCH', '/apis/apps/v1/namespaces/default/deployments/web', { spec: { selector: { matchLabels: { app: 'other' } }, template: { metadata: { labels: { app: 'other' } } } } }, 'application/strategic-merge-patch+json');
+    assert.equal(badSelector.code, 422);
+    assert.match(badSelector.body.message, /spec.selector: Invalid value: .*field is immutable/);
+    assert.equal(badSelector.body.details.group, 'apps');
+    assert.equal(badSelector.body.details.kind, 'Deployment');
+
+    const list = await t.kubectl('get', 'deploy', '-o', 'name');
+    assert.equal(list.stdout.trim(), 'deployment.apps/web');
+  });
+
+  it('kubectl creates a job with a generated selector, a priority class and a namespace, all as protobuf', async () => {
+    const job = await t.kubectl('create', 'job', 'hello', '--image=busybox', '--', 'echo', 'hi');
+    assert.equal(job.status, 0, job.stderr);
+    const j = await call('GET', '/apis/batch/v1/namespaces/default/jobs/hello');
+    const uid = j.body.metadata.uid as string;
+    assert.deepEqual(j.body.spec.selector, { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } });
+    assert.equal(j.body.spec.template.metadata.labels['job-name'], 'hello');
+    assert.deepEqual([j.body.spec.backoffLimit, j.body.spec.completions, j.body.spec.template.spec.restartPolicy], [6, 1, 'Never']);
+    const pc = await t.kubectl('create', 'priorityclass', 'high', '--value=1000', '--description=important');
+    assert.equal(pc.status, 0, pc.stderr);
+    const reserved = await call('POST', '/apis/scheduling.k8s.io/v1/priorityclasses', { metadata: { name: 'system-mine' }, value: 5 });
+    assert.equal(reserved.code, 422);
+    const builtIn = await call('GET', '/apis/scheduling.k8s.io/v1/priorityclasses/system-node-critical');
+    assert.equal(builtIn.body.value, 2000001000);
+    const ns = await t.kubectl('create', 'namespace', 'made-by-kubectl');
+    assert.equal(ns.status, 0, ns.stderr);
+    const lease = await call('POST', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', { metadata: { name: 'node-1' }, spec: { holderIdentity: 'node-1', leaseDurationSeconds: 40, renewTime: '2026-01-01T00:00:00.000000Z' } });
+    assert.equal(lease.code, 201, JSON.stringify(lease.body));
+  });
+});
