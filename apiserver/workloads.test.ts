@@ -119,4 +119,33 @@ describe('API server workloads: pods with binding and eviction, deployments with
     const lease = await call('POST', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', { metadata: { name: 'node-1' }, spec: { holderIdentity: 'node-1', leaseDurationSeconds: 40, renewTime: '2026-01-01T00:00:00.000000Z' } });
     assert.equal(lease.code, 201, JSON.stringify(lease.body));
   });
+
+  it('kubectl creates secrets, services and service accounts (protobuf), and cordons and drains a node through evictions', async () => {
+    for (const args of [['secret', 'generic', 's1', '--from-literal=a=b'], ['service', 'nodeport', 'svc1', '--tcp=80:8080'], ['serviceaccount', 'robot']]) {
+      const r = await t.kubectl('create', ...args);
+      assert.equal(r.status, 0, r.stderr);
+    }
+    const secret = await call('GET', '/api/v1/namespaces/default/secrets/s1');
+    assert.deepEqual([secret.body.type, secret.body.data], ['Opaque', { a: 'Yg==' }]);
+    const svc = await call('GET', '/api/v1/namespaces/default/services/svc1');
+    assert.equal(svc.body.spec.type, 'NodePort');
+    assert.match(svc.body.spec.clusterIP, /^10\.(9[6-9]|1[01]\d)\.\d+\.\d+$/);
+    assert.ok(svc.body.spec.ports[0].nodePort >= 30000 && svc.body.spec.ports[0].nodePort <= 32767);
+    assert.equal(svc.body.spec.ports[0].targetPort, 8080);
+    const k8s = await call('GET', '/api/v1/namespaces/default/services/kubernetes');
+    assert.equal(k8s.body.spec.clusterIP, '10.96.0.1');
+
+    const node = await call('POST', '/api/v1/nodes', { metadata: { name: 'node-9' }, status: { capacity: { cpu: '4', memory: '8Gi', pods: '110' }, conditions: [{ type: 'Ready', status: 'True' }] } });
+    assert.equal(node.code, 201, JSON.stringify(node.body));
+    assert.deepEqual(node.body.status.allocatable, { cpu: '4', memory: '8Gi', pods: '110' }, 'a node keeps the status it registers with');
+    await call('POST', '/api/v1/namespaces/default/pods', pod('on9', { nodeName: 'node-9' }));
+    const cordon = await t.kubectl('cordon', 'node-9');
+    assert.equal(cordon.stdout.trim(), 'node/node-9 cordoned');
+    const cordoned = await call('GET', '/api/v1/nodes?fieldSelector=spec.unschedulable%3Dtrue');
+    assert.deepEqual(cordoned.body.items.map((n: any) => n.metadata.name), ['node-9']);
+    const drain = await t.kubectl('drain', 'node-9', '--force', '--grace-period=0', '--timeout=20s');
+    assert.equal(drain.status, 0, drain.stderr);
+    assert.match(drain.stdout, /pod\/on9 evicted\nnode\/node-9 drained/);
+    assert.equal((await call('GET', '/api/v1/namespaces/default/pods/on9')).code, 404);
+  });
 });
