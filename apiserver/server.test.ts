@@ -196,6 +196,28 @@ describe('API server over a kubeling store: CRUD, lists and Status errors', () =
     assert.deepEqual(legacy.body.versions, ['v1']);
   });
 
+  it('validates fields as fieldValidation asks: Strict refuses unknown ones, Warn (the default) warns, Ignore drops them', async () => {
+    const body = { metadata: { name: 'fv', labelz: { a: 'b' } }, data: { a: '1' }, extra: true };
+    const strict = await call('POST', '/api/v1/namespaces/default/configmaps?fieldValidation=Strict', body);
+    assert.deepEqual([strict.code, strict.body.reason], [400, 'BadRequest']);
+    assert.equal(strict.body.message, 'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "metadata.labelz", unknown field "extra"');
+    const warned = await fetch(`${t.base}/api/v1/namespaces/default/configmaps`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    assert.equal(warned.status, 201);
+    assert.equal(warned.headers.get('warning'), '299 - "unknown field \\"metadata.labelz\\"", 299 - "unknown field \\"extra\\""');
+    const ignored = await fetch(`${t.base}/api/v1/namespaces/default/configmaps/fv?fieldValidation=Ignore`, { method: 'PUT', body: JSON.stringify({ ...body, data: { a: '2' } }), headers: { 'content-type': 'application/json' } });
+    assert.deepEqual([ignored.status, ignored.headers.get('warning')], [200, null]);
+    const patched = await call('PATCH', '/api/v1/namespaces/default/configmaps/fv?fieldValidation=Strict', { spec: { x: 1 } }, 'application/merge-patch+json');
+    assert.equal(patched.code, 400);
+    const bad = await call('POST', '/api/v1/namespaces/default/configmaps?fieldValidation=Loose', body);
+    assert.equal(bad.code, 400);
+
+    const file = join(t.dir, 'typo.yaml');
+    writeFileSync(file, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: typo\ndatta:\n  a: "1"\n');
+    const applied = await t.kubectl('apply', '-f', file);
+    assert.notEqual(applied.status, 0);
+    assert.match(applied.stderr, /strict decoding error: unknown field "datta"/);
+  });
+
   it('answers in a Table, or with metadata only, when the Accept header asks, as kubectl get does', async () => {
     await call('POST', '/api/v1/namespaces/kube-system/configmaps', { metadata: { name: 't1', labels: { a: 'b' } }, data: { x: '1', y: '2' }, binaryData: { z: 'AA==' } });
     const TABLE = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json';

@@ -16,7 +16,7 @@ import { WebSocketServer } from 'ws';
 import { parse as parseYaml } from 'yaml';
 import { invalid, type KubeObject } from '../api/meta.js';
 import { BadRequestError, InvalidError, type FieldError } from '../registry/errors.js';
-import type { DeleteOptions, GenericStore, ListOptions, ListResult, PatchType, Preconditions } from '../registry/generic.js';
+import type { DeleteOptions, FieldValidation, GenericStore, ListOptions, ListResult, PatchType, Preconditions } from '../registry/generic.js';
 import { discoveryRoutes } from './discovery.js';
 import { openapiV3 } from './openapi.js';
 import { KubeProtobufError, decodeKubeProtobuf } from './protobuf.js';
@@ -171,7 +171,13 @@ async function handle(t: Target, req: Request, res: Response): Promise<void> {
   if (namespace === undefined && info.namespaced && (name !== undefined || req.method !== 'GET')) {
     throw new BadRequestError('the server could not find the requested resource (a namespaced resource needs a namespace)');
   }
-  const opts = { dryRun, ...(subresource === 'status' ? { subresource: 'status' as const } : {}) };
+  const warnings: string[] = [];
+  // unknown fields: Kubernetes' default is to warn (a protobuf body cannot carry any: its decoder drops them)
+  const fieldValidation = mediaType(req) === PROTOBUF ? 'Ignore' : fieldValidationOf(q.fieldValidation);
+  const opts = { dryRun, fieldValidation, warnings, ...(subresource === 'status' ? { subresource: 'status' as const } : {}) };
+  const sendWarnings = (): void => {
+    if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+  };
   const watching = q.watch === 'true' || q.watch === '1';
   const action = subresource === undefined ? undefined : store.strategy.actions?.[subresource];
   if (action) {
@@ -197,17 +203,24 @@ async function handle(t: Target, req: Request, res: Response): Promise<void> {
     case 'GET scale':
       return void res.json(await store.getScale(namespace, name!));
     case 'POST collection': {
-      const obj = await store.create(namespace, parseBody(store, req), { dryRun });
+      const obj = await store.create(namespace, parseBody(store, req, opts), { dryRun });
+      sendWarnings();
       return void res.status(201).json(obj);
     }
     case 'PUT object':
-    case 'PUT status':
-      return void res.json(await store.update(namespace, name!, parseBody(store, req), opts));
+    case 'PUT status': {
+      const obj = await store.update(namespace, name!, parseBody(store, req, opts), opts);
+      sendWarnings();
+      return void res.json(obj);
+    }
     case 'PUT scale':
       return void res.json(await store.writeScale(namespace, name!, { body: json(req.body as Buffer) }, { dryRun }));
     case 'PATCH object':
-    case 'PATCH status':
-      return void res.json(await store.patch(namespace, name!, patchType(req), json(req.body as Buffer), opts));
+    case 'PATCH status': {
+      const obj = await store.patch(namespace, name!, patchType(req), json(req.body as Buffer), opts);
+      sendWarnings();
+      return void res.json(obj);
+    }
     case 'PATCH scale':
       return void res.json(await store.writeScale(namespace, name!, { type: patchType(req), patch: json(req.body as Buffer) }, { dryRun }));
     case 'DELETE object': {
@@ -320,8 +333,15 @@ function json(b: Buffer | undefined): unknown {
 }
 
 /** The request's body as an object of the store's kind. */
-function parseBody(store: GenericStore, req: Request): KubeObject {
-  return store.parse(decodeBody(req));
+function parseBody(store: GenericStore, req: Request, check: FieldValidation): KubeObject {
+  return store.parse(decodeBody(req), check);
+}
+
+/** The fieldValidation parameter (Warn when unset, as Kubernetes defaults it); BadRequest for another value. */
+function fieldValidationOf(v: string | undefined): 'Ignore' | 'Warn' | 'Strict' {
+  if (v === undefined || v === '') return 'Warn';
+  if (v === 'Ignore' || v === 'Warn' || v === 'Strict') return v;
+  throw new BadRequestError(`fieldValidation must be one of "Ignore", "Warn" or "Strict", got ${JSON.stringify(v)}`);
 }
 
 /** A JSON or Kubernetes protobuf body as JSON; 415 for another format, 400 for one that does not decode. */

@@ -56,11 +56,19 @@ export interface WatchOptions {
   readonly filter?: (obj: KubeObject) => boolean;
 }
 
+/** How a write treats fields its kind does not have (the fieldValidation parameter). */
+export interface FieldValidation {
+  /** Ignore (and unset): drop them; Warn: drop them with a warning each; Strict: refuse the write. */
+  readonly fieldValidation?: 'Ignore' | 'Warn' | 'Strict';
+  /** Where Warn's warnings go. */
+  readonly warnings?: string[];
+}
+
 /** The subresources a write may name: the object itself, or only its status. */
 export type Subresource = 'status' | undefined;
 
 /** What update and patch take besides the body. */
-export interface WriteOptions {
+export interface WriteOptions extends FieldValidation {
   readonly dryRun?: boolean;
   /** 'status': the write changes only the status (the kind must have the status subresource). */
   readonly subresource?: Subresource;
@@ -311,7 +319,7 @@ export class GenericStore {
     for (;;) {
       const current = await this.#current(namespace, name);
       const old = this.#decode(current);
-      const body = this.parse(applyPatch(old, type, patch, { ...META_MERGE_KEYS, ...this.strategy.mergeKeys }));
+      const body = this.parse(applyPatch(old, type, patch, { ...META_MERGE_KEYS, ...this.strategy.mergeKeys }), opts);
       if (body.metadata.name !== name) throw new InvalidError(this.qualifiedKind, name, [invalid('metadata.name', body.metadata.name ?? '', 'field is immutable')]);
       // a patch that names a resourceVersion other than the one it applied to
       // is guarded by it; on a retry, one that named the old one now differs
@@ -395,14 +403,28 @@ export class GenericStore {
     };
   }
 
-  /** A request body (or a patched object) as an object of this kind: the schema drops unknown fields; BadRequest when it does not fit. */
-  parse(raw: unknown): KubeObject {
+  /**
+   * A request body (or a patched object) as an object of this kind: the
+   * schema drops unknown fields; BadRequest when it does not fit. With
+   * `fieldValidation` Strict, an unknown field is a BadRequest (Kubernetes'
+   * strict decoding error); with Warn, each is a warning pushed to `warnings`.
+   */
+  parse(raw: unknown, check: FieldValidation = {}): KubeObject {
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new BadRequestError('the body of the request must be a JSON object');
     // a null field is an unset one, as Kubernetes' decoding into its types makes it
-    const parsed = this.strategy.schema.safeParse(dropNulls(raw));
+    const given = dropNulls(raw);
+    const parsed = this.strategy.schema.safeParse(given);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       throw new BadRequestError(`error decoding the ${this.strategy.info.kind}: ${issue.path.join('.')}: ${issue.message}`);
+    }
+    if (check.fieldValidation === 'Strict' || check.fieldValidation === 'Warn') {
+      const unknown = unknownFields(given, parsed.data, '');
+      if (unknown.length && check.fieldValidation === 'Strict') {
+        const { kind, version } = this.strategy.info;
+        throw new BadRequestError(`${kind} in version "${version}" cannot be handled as a ${kind}: strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
+      }
+      for (const f of unknown) check.warnings?.push(`unknown field "${f}"`);
     }
     return parsed.data;
   }
@@ -689,6 +711,19 @@ export function decodeContinue(token: string): { rv: number; start: string } {
     // falls through to the error
   }
   throw new BadRequestError('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+}
+
+/** The paths of fields in `given` that `parsed` (the schema's output) dropped: `spec.containers[0].imagee`. */
+function unknownFields(given: unknown, parsed: unknown, path: string): string[] {
+  if (Array.isArray(given) && Array.isArray(parsed)) return given.flatMap((g, i) => unknownFields(g, parsed[i], `${path}[${i}]`));
+  if (given === null || typeof given !== 'object' || Array.isArray(given) || parsed === null || typeof parsed !== 'object') return [];
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(given)) {
+    const p = path ? `${path}.${k}` : k;
+    if (!Object.hasOwn(parsed, k)) out.push(p);
+    else out.push(...unknownFields(v, (parsed as Record<string, unknown>)[k], p));
+  }
+  return out;
 }
 
 /** `v` without the null fields of its objects, at any depth (list elements stay). */
