@@ -232,14 +232,14 @@ describe('API server watches: chunked HTTP and WebSocket, from now or a resource
     await call('POST', '/api/v1/namespaces', { metadata: { name: 'kw' } });
     const child = spawn('kubectl', ['--kubeconfig', t.kubeconfig, '--cache-dir', join(t.dir, 'cache'), 'get', 'cm', '-n', 'kw', '-w', '-o', 'name']);
     let out = '';
-    const seen = (s: string) => new Promise<void>((res) => {
-      const check = () => out.includes(s) && res();
-      child.stdout.on('data', (d: Buffer) => {
-        out += String(d);
-        check();
-      });
-      check();
+    let waiting: (() => void) | undefined;
+    child.stdout.on('data', (d: Buffer) => {
+      out += String(d);
+      waiting?.();
     });
+    const seen = async (s: string): Promise<void> => {
+      while (!out.includes(s)) await new Promise<void>((res) => (waiting = res));
+    };
     try {
       await call('POST', '/api/v1/namespaces/kw/configmaps', cm('first'));
       await seen('configmap/first');

@@ -2,10 +2,7 @@
  * `kubeling <command>`: the one executable (DESIGN.md). Commands arrive with
  * the issues that build them; each lives in its own file here.
  */
-import { apiserver } from './apiserver.js';
-import { pki } from './pki.js';
-import { store } from './store.js';
-import { up } from './up.js';
+// each command's module is loaded when it runs: a store member does not load the API server's kinds
 
 const USAGE = `usage: kubeling <command> [flags]
 
@@ -37,20 +34,20 @@ try {
 async function run(cmd: string | undefined, args: string[]): Promise<void> {
   switch (cmd) {
     case 'up':
-      await up(args);
+      await (await import('./up.js')).up(args);
       break;
     case 'sim':
       process.argv = [process.argv[0] ?? 'node', 'sim', ...args];
       await import('../store/sim/cli.js');
       break;
     case 'apiserver':
-      await apiserver(args);
+      await (await import('./apiserver.js')).apiserver(args);
       break;
     case 'pki':
-      await pki(args);
+      await (await import('./pki.js')).pki(args);
       break;
     case 'store':
-      await store(args);
+      await (await import('./store.js')).store(args);
       break;
     case undefined:
     case 'help':

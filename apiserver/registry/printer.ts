@@ -47,7 +47,7 @@ export function age(ts: string | null | undefined, now: Date): string {
 
 /** A duration in milliseconds, rounded down to the unit pair that reads best (Kubernetes' HumanDuration thresholds). */
 export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
+  const seconds = Math.trunc(ms / 1000); // towards zero, as Go truncates durations
   if (seconds < -1) return '<invalid>';
   if (seconds < 0) return '0s';
   if (seconds < 120) return `${seconds}s`;

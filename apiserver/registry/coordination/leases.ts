@@ -8,6 +8,7 @@ import { dns1123Subdomain, invalid, qualifiedName, validateMeta, type KubeObject
 import { forbidden, notSupported } from '../apps/workload.js';
 import type { FieldError } from '../errors.js';
 import type { Strategy } from '../strategy.js';
+import { leasePrinter } from '../printers/misc.js';
 
 /** The strategies Kubernetes defines (others must be `<domain>/<name>`). */
 const STRATEGIES = ['OldestEmulationVersion'];
@@ -37,4 +38,5 @@ export const leases = {
   info: { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', resource: 'leases', singular: 'lease', namespaced: true },
   schema: Lease,
   validate,
+  printer: leasePrinter,
 } satisfies Strategy;

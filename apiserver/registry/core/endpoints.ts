@@ -14,6 +14,7 @@ import type { FieldError } from '../errors.js';
 import type { Strategy } from '../strategy.js';
 import { notSupported, rangeError } from './fielderrors.js';
 import { nonSpecialIP, validIP } from './network.js';
+import { endpointsPrinter } from '../printers/services.js';
 
 const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
 
@@ -125,4 +126,5 @@ export const endpoints = {
   schema: Endpoints,
   defaults: defaultEndpoints,
   validate: (obj) => validateEndpoints(obj),
+  printer: endpointsPrinter,
 } satisfies Strategy;

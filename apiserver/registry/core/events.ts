@@ -11,6 +11,7 @@ import { Event } from '../../api/core/event.js';
 import { dns1123Subdomain, invalid, qualifiedName, required, validateMeta, type KubeObject } from '../../api/meta.js';
 import type { FieldError } from '../errors.js';
 import type { Strategy } from '../strategy.js';
+import { eventPrinter } from '../printers/misc.js';
 
 const LIMITS = { reportingInstance: 128, action: 128, reason: 128, message: 1024 } as const;
 
@@ -79,4 +80,5 @@ export const events = {
       type: e.type ?? '',
     };
   },
+  printer: eventPrinter,
 } satisfies Strategy;

@@ -15,6 +15,7 @@ import type { FieldError } from '../errors.js';
 import type { Strategy } from '../strategy.js';
 import { duplicate, forbidden, invalidShown, notSupported, validateLabelName } from './fielderrors.js';
 import { cidrFamily, goSlice, validCIDR } from './network.js';
+import { nodePrinter } from '../printers/nodes.js';
 
 const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 const NODE_INFO_FIELDS = [
@@ -136,4 +137,5 @@ export const nodes = {
   mergeKeys: { 'spec.podCIDRs': '', 'status.conditions': 'type', 'status.addresses': 'type' },
   status: { onCreate: 'keep' },
   fields: (obj) => ({ 'spec.unschedulable': String(((obj.spec ?? {}) as NodeSpec).unschedulable ?? false) }),
+  printer: nodePrinter,
 } satisfies Strategy;

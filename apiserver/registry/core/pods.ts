@@ -12,6 +12,7 @@ import type { Strategy } from '../strategy.js';
 import { forbidden, goStringMap, invalidShown, invalidValue, isSet, rangeError, rec, recs, str } from './fielderrors.js';
 import { podActions } from './podactions.js';
 import { defaultPodSpec, podSpecMergeKeys, validatePodSpec, validateTolerations } from './podspec.js';
+import { podPrinter } from '../printers/pods.js';
 
 type Obj = Record<string, unknown>;
 
@@ -274,4 +275,5 @@ export const pods = {
     st.qosClass ??= (old.status as { qosClass?: string } | undefined)?.qosClass;
     if (st.qosClass === undefined) delete st.qosClass;
   },
+  printer: podPrinter,
 } satisfies Strategy;

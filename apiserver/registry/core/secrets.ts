@@ -10,6 +10,7 @@ import { dns1123Subdomain, invalid, required, validateMeta, type KubeObject } fr
 import type { FieldError } from '../errors.js';
 import type { Strategy } from '../strategy.js';
 import { forbidden, invalidShown } from './fielderrors.js';
+import { secretPrinter } from '../printers/misc.js';
 
 /** The most data a secret (or config map) may hold, in bytes (core.MaxSecretSize). */
 export const MAX_SECRET_SIZE = 1024 * 1024;
@@ -115,4 +116,5 @@ export const secrets = {
   defaults: defaultSecret,
   validate: validateSecret,
   fields: (obj) => ({ type: typeof obj.type === 'string' ? obj.type : '' }),
+  printer: secretPrinter,
 } satisfies Strategy;

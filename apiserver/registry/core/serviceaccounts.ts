@@ -2,6 +2,7 @@
 import { ServiceAccount } from '../../api/core/secret.js';
 import { dns1123Subdomain, validateMeta } from '../../api/meta.js';
 import type { Strategy } from '../strategy.js';
+import { serviceAccountPrinter } from '../printers/misc.js';
 
 /** The serviceaccounts strategy. */
 export const serviceaccounts = {
@@ -9,4 +10,5 @@ export const serviceaccounts = {
   schema: ServiceAccount,
   validate: (obj) => validateMeta(obj.metadata, dns1123Subdomain),
   mergeKeys: { secrets: 'name' },
+  printer: serviceAccountPrinter,
 } satisfies Strategy;

@@ -20,6 +20,7 @@ import type { KubeObject } from '../../api/meta.js';
 import type { Strategy } from '../strategy.js';
 import { allocateNodePort, allocateServiceIP, ipFamily } from './network.js';
 import { externallyAccessible, needsHealthCheck, validateService } from './service-validation.js';
+import { servicePrinter } from '../printers/services.js';
 
 /** The default of sessionAffinityConfig.clientIP.timeoutSeconds (3 hours). */
 export const DEFAULT_AFFINITY_SECONDS = 10800;
@@ -207,4 +208,5 @@ export const services = {
     const spec = (obj.spec ?? {}) as ServiceSpec;
     return { 'spec.clusterIP': spec.clusterIP ?? '', 'spec.type': spec.type ?? '' };
   },
+  printer: servicePrinter,
 } satisfies Strategy;
