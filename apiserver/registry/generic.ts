@@ -680,6 +680,8 @@ function withoutMeta(o: KubeObject): Record<string, unknown> {
   const rest: Record<string, unknown> = { ...o };
   delete rest.metadata;
   delete rest.status;
+  delete rest.apiVersion;
+  delete rest.kind;
   return rest;
 }
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import type { KubeObject } from '../../api/meta.js';
 import { defaultPodSpec } from '../core/podspec.js';
-import { daemonsets } from './daemonsets.js';
+import { TEMPLATE_GENERATION_ANNOTATION, daemonsets } from './daemonsets.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test fixtures are untyped JSON
 type Json = any;
@@ -25,6 +25,27 @@ function defaulted(change?: (spec: Json) => void): KubeObject {
 }
 
 const messages = (obj: KubeObject, old?: KubeObject) => daemonsets.validate(obj, old).map((e) => e.message);
+
+/** A create as the store makes it: generation 1, then defaults. */
+function created(annotations?: Record<string, string>): KubeObject {
+  const obj = minimal();
+  if (annotations) obj.metadata.annotations = annotations;
+  obj.metadata.generation = 1;
+  daemonsets.defaults(obj);
+  return obj;
+}
+
+/** An update as the store makes it: the stored object changed by `change` as the body, defaults, then prepareUpdate. */
+function updated(old: KubeObject, change: (obj: Json) => void): KubeObject {
+  const obj = structuredClone(old);
+  change(obj);
+  daemonsets.defaults(obj);
+  daemonsets.prepareUpdate(obj, old);
+  return obj;
+}
+
+const templateGeneration = (obj: KubeObject) => [obj.metadata.generation, obj.metadata.annotations?.[TEMPLATE_GENERATION_ANNOTATION]];
+const newImage = (o: Json) => (o.spec.template.spec.containers[0].image = 'fluent/fluent-bit:3.1');
 
 describe('daemonsets: defaults', () => {
   it('fills a RollingUpdate of 1 unavailable and no surge, history, the template, the generation annotation and the status counters', () => {
@@ -106,6 +127,43 @@ describe('daemonsets: updates', () => {
       'spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{"app":"logs", "node":"all"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable',
       'status.collisionCount: Invalid value: 1: cannot be decremented',
     ]);
+  });
+});
+
+describe('daemonsets: the template generation', () => {
+  it('starts at 1, or at the value a new DaemonSet is given (read as Go parses an integer)', () => {
+    const cases: [Record<string, string> | undefined, string][] = [
+      [undefined, '1'],
+      [{ [TEMPLATE_GENERATION_ANNOTATION]: '4' }, '4'],
+      [{ [TEMPLATE_GENERATION_ANNOTATION]: '+3' }, '3'],
+      [{ [TEMPLATE_GENERATION_ANNOTATION]: '0' }, '1'],
+      [{ [TEMPLATE_GENERATION_ANNOTATION]: 'two' }, '1'],
+    ];
+    for (const [annotations, want] of cases) assert.deepEqual(templateGeneration(created(annotations)), [1, want], JSON.stringify(annotations));
+  });
+
+  it('rises by one with each update that changes the template, with the generation', () => {
+    const once = updated(created(), newImage);
+    assert.deepEqual(templateGeneration(once), [2, '2']);
+    const twice = updated(once, (o) => (o.spec.template.metadata.labels.version = 'b'));
+    assert.deepEqual(templateGeneration(twice), [3, '3']);
+  });
+
+  it('keeps the stored value when a PUT drops the annotation or writes another', () => {
+    const old = updated(created(), newImage);
+    const dropped = updated(old, (o) => delete o.metadata.annotations);
+    assert.deepEqual(templateGeneration(dropped), [2, '2']);
+    assert.deepEqual(templateGeneration(updated(old, (o) => (o.metadata.annotations = { team: 'infra', [TEMPLATE_GENERATION_ANNOTATION]: '9' }))), [2, '2']);
+    const withTemplate = updated(old, (o) => {
+      o.metadata.annotations = { team: 'infra' };
+      o.spec.template.spec.containers[0].image = 'fluent/fluent-bit:3.2';
+    });
+    assert.deepEqual(withTemplate.metadata.annotations, { team: 'infra', [TEMPLATE_GENERATION_ANNOTATION]: '3' });
+  });
+
+  it('stays when only the rest of the spec changes (the generation does not)', () => {
+    assert.deepEqual(templateGeneration(updated(created(), (o) => (o.spec.minReadySeconds = 5))), [2, '1']);
+    assert.deepEqual(templateGeneration(updated(created(), (o) => (o.metadata.labels = { team: 'infra' }))), [1, '1']);
   });
 });
 

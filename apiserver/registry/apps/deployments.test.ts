@@ -184,6 +184,38 @@ describe('deployments: updates', () => {
   });
 });
 
+describe('deployments: generation', () => {
+  /** A stored Deployment (the store's generation 1, defaults) with annotations. */
+  function stored(): KubeObject {
+    const obj = minimal();
+    obj.metadata.generation = 1;
+    obj.metadata.annotations = { 'deployment.kubernetes.io/revision': '1' };
+    deployments.defaults(obj);
+    return obj;
+  }
+  /** An update as the store makes it: the stored object changed by `change` as the body, defaults, then prepareUpdate. */
+  function generationAfter(change: (obj: Json) => void): number | undefined {
+    const old = stored();
+    const obj = structuredClone(old);
+    change(obj);
+    deployments.defaults(obj);
+    deployments.prepareUpdate(obj, old);
+    return obj.metadata.generation;
+  }
+
+  const cases: [string, (obj: Json) => void, number][] = [
+    ['a new annotation', (o) => (o.metadata.annotations['kubernetes.io/change-cause'] = 'image 1.28'), 2],
+    ['a changed annotation', (o) => (o.metadata.annotations['deployment.kubernetes.io/revision'] = '2'), 2],
+    ['annotations removed', (o) => delete o.metadata.annotations, 2],
+    ['a rollback annotation', (o) => (o.metadata.annotations['deprecated.deployment.rollback.to'] = '1'), 2],
+    ['a spec and an annotation change together (one generation)', (o) => ((o.metadata.annotations.note = 'x'), (o.spec.replicas = 3)), 2],
+    ['a label change', (o) => (o.metadata.labels = { team: 'web' }), 1],
+    ['annotations written in another order', (o) => (o.metadata.annotations = { ...o.metadata.annotations }), 1],
+    ['empty lists and maps where there were none (Semantic.DeepEqual)', (o) => Object.assign(o.spec.template.spec, { tolerations: [], nodeSelector: {} }), 1],
+  ];
+  for (const [name, change, want] of cases) it(`${name}: generation ${want}`, () => assert.equal(generationAfter(change), want));
+});
+
 describe('deployments: schema', () => {
   it('keeps every field of a realistic manifest', () => {
     const manifest = parseYaml(`

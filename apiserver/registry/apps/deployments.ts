@@ -2,45 +2,37 @@
  * deployments (apps/v1): defaults as SetDefaults_Deployment (1 replica, a
  * RollingUpdate of 25%/25%, 10 revisions kept, a 600s progress deadline,
  * the pod template's defaults), validation as ValidateDeployment with
- * Kubernetes' messages, and a selector that may not change.
+ * Kubernetes' messages, a selector that may not change, and a generation
+ * that a change of annotations bumps too (Kubernetes copies them to the
+ * ReplicaSets).
  */
 import { Deployment } from '../../api/apps/v1.js';
-import { dns1123Subdomain, invalid, required, validateMeta, type KubeObject } from '../../api/meta.js';
+import { invalid, required, type KubeObject } from '../../api/meta.js';
+import { forbidden, invalidShown, nonNegative } from '../core/fielderrors.js';
 import type { FieldError } from '../errors.js';
-import type { Strategy } from '../strategy.js';
+import { deploymentPrinter } from '../printers/workloads.js';
 import {
   collisionCountDecremented,
+  defaultRollingUpdate,
   defaultTemplate,
-  forbidden,
   goIntOrString,
   intOrPercentValue,
-  invalidAs,
-  nonNegative,
+  nonNegativeStatus,
   notAbove,
   notMoreThan100Percent,
-  notSupported,
-  selectorImmutable,
-  validateIntOrPercent,
+  semanticEqual,
+  unsupportedStrategy,
   validateReplicaSelectorAndTemplate,
-  workloadMergeKeys,
+  validateRollingValues,
+  workloadInfo,
+  workloadStrategy,
+  type UpdateStrategyValue,
   type WorkloadSpecValue,
 } from './workload.js';
 
-type IntOrPercent = string | number | null | undefined;
-
-interface RollingUpdate {
-  maxUnavailable?: IntOrPercent;
-  maxSurge?: IntOrPercent;
-}
-
-interface DeploymentStrategy {
-  type?: string | null;
-  rollingUpdate?: RollingUpdate | null;
-}
-
 interface DeploymentSpec extends WorkloadSpecValue {
   replicas?: number | null;
-  strategy?: DeploymentStrategy | null;
+  strategy?: UpdateStrategyValue | null;
   minReadySeconds?: number | null;
   revisionHistoryLimit?: number | null;
   progressDeadlineSeconds?: number | null;
@@ -50,26 +42,14 @@ interface DeploymentSpec extends WorkloadSpecValue {
 export function defaultDeployment(obj: KubeObject): void {
   const spec = (obj.spec ??= {}) as DeploymentSpec;
   spec.replicas ??= 1;
-  const strategy = (spec.strategy ??= {});
-  if (!strategy.type) strategy.type = 'RollingUpdate';
-  if (strategy.type === 'RollingUpdate') {
-    const ru = (strategy.rollingUpdate ??= {});
-    ru.maxUnavailable ??= '25%';
-    ru.maxSurge ??= '25%';
-  }
+  defaultRollingUpdate((spec.strategy ??= {}), '25%', '25%');
   spec.revisionHistoryLimit ??= 10;
   spec.progressDeadlineSeconds ??= 600;
   defaultTemplate(spec);
   obj.status ??= {};
 }
 
-/** The strategy's Go rendering in an Unsupported value message. */
-function goStrategy(s: DeploymentStrategy | null | undefined): string {
-  const ru = s?.rollingUpdate == null ? '(*apps.RollingUpdateDeployment)(nil)' : '(*apps.RollingUpdateDeployment)(0xc000000000)';
-  return `apps.DeploymentStrategy{Type:${JSON.stringify(s?.type ?? '')}, RollingUpdate:${ru}}`;
-}
-
-function validateStrategy(s: DeploymentStrategy | null | undefined): FieldError[] {
+function validateStrategy(s: UpdateStrategyValue | null | undefined): FieldError[] {
   const path = 'spec.strategy';
   switch (s?.type) {
     case 'Recreate':
@@ -78,57 +58,54 @@ function validateStrategy(s: DeploymentStrategy | null | undefined): FieldError[
       const ru = s.rollingUpdate;
       if (ru == null) return [required(`${path}.rollingUpdate`, 'this should be defaulted and never be nil')];
       const p = `${path}.rollingUpdate`;
-      const errs = [...validateIntOrPercent(ru.maxUnavailable, `${p}.maxUnavailable`), ...validateIntOrPercent(ru.maxSurge, `${p}.maxSurge`)];
+      const errs = validateRollingValues(ru, p);
       if (intOrPercentValue(ru.maxUnavailable) === 0 && intOrPercentValue(ru.maxSurge) === 0) {
-        errs.push(invalidAs(`${p}.maxUnavailable`, goIntOrString(ru.maxUnavailable), 'may not be 0 when `maxSurge` is 0'));
+        errs.push(invalidShown(`${p}.maxUnavailable`, goIntOrString(ru.maxUnavailable), 'may not be 0 when `maxSurge` is 0'));
       }
       errs.push(...notMoreThan100Percent(ru.maxUnavailable, `${p}.maxUnavailable`));
       return errs;
     }
     default:
-      return [notSupported(path, goStrategy(s), ['Recreate', 'RollingUpdate'])];
+      return [unsupportedStrategy(path, s, 'DeploymentStrategy', 'RollingUpdateDeployment', ['Recreate', 'RollingUpdate'])];
   }
 }
 
-/** The status checks of ValidateDeploymentStatus (a status write's; a spec write keeps the stored status). */
-function validateStatus(status: Record<string, unknown>, old?: Record<string, unknown>): FieldError[] {
-  const errs: FieldError[] = [];
-  for (const f of ['observedGeneration', 'replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas', 'unavailableReplicas', 'collisionCount']) {
-    errs.push(...nonNegative(status[f] as number | null | undefined, `status.${f}`));
-  }
-  errs.push(...notAbove(status, ['updatedReplicas', 'readyReplicas', 'availableReplicas'], 'replicas'));
-  errs.push(...notAbove(status, ['availableReplicas'], 'readyReplicas', 'cannot be greater than readyReplicas'));
-  if (old) errs.push(...collisionCountDecremented(status, old));
-  return errs;
-}
-
-function validate(obj: KubeObject, old?: KubeObject): FieldError[] {
+/** ValidateDeploymentSpec's checks. */
+function validateSpec(obj: KubeObject): FieldError[] {
   const spec = (obj.spec ?? {}) as DeploymentSpec;
-  const errs = validateMeta(obj.metadata, dns1123Subdomain);
-  errs.push(...nonNegative(spec.replicas, 'spec.replicas'));
+  const errs = nonNegative('spec.replicas', spec.replicas);
   errs.push(...validateReplicaSelectorAndTemplate(spec, 'deployment'));
   errs.push(...validateStrategy(spec.strategy));
-  errs.push(...nonNegative(spec.minReadySeconds, 'spec.minReadySeconds'));
-  errs.push(...nonNegative(spec.revisionHistoryLimit, 'spec.revisionHistoryLimit'));
+  errs.push(...nonNegative('spec.minReadySeconds', spec.minReadySeconds));
+  errs.push(...nonNegative('spec.revisionHistoryLimit', spec.revisionHistoryLimit));
   if (spec.progressDeadlineSeconds != null) {
-    errs.push(...nonNegative(spec.progressDeadlineSeconds, 'spec.progressDeadlineSeconds'));
+    errs.push(...nonNegative('spec.progressDeadlineSeconds', spec.progressDeadlineSeconds));
     if (spec.progressDeadlineSeconds <= (spec.minReadySeconds ?? 0)) {
       errs.push(invalid('spec.progressDeadlineSeconds', spec.progressDeadlineSeconds, 'must be greater than minReadySeconds'));
     }
   }
-  if (old) errs.push(...selectorImmutable(spec, (old.spec ?? {}) as DeploymentSpec));
-  errs.push(...validateStatus((obj.status ?? {}) as Record<string, unknown>, old && ((old.status ?? {}) as Record<string, unknown>)));
   return errs;
 }
 
+/** The status checks of ValidateDeploymentStatus (a status write's; a spec write keeps the stored status). */
+function validateStatus(status: Readonly<Record<string, unknown>>, old?: Readonly<Record<string, unknown>>): FieldError[] {
+  return [
+    ...nonNegativeStatus(status, ['observedGeneration', 'replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas', 'unavailableReplicas', 'collisionCount']),
+    ...notAbove(status, ['updatedReplicas', 'readyReplicas', 'availableReplicas'], 'replicas'),
+    ...notAbove(status, ['availableReplicas'], 'readyReplicas', 'cannot be greater than readyReplicas'),
+    ...collisionCountDecremented(status, old),
+  ];
+}
+
 /** apps/v1 deployments: namespaced, `deploy`, in `all`, with /status and /scale. */
-export const deployments = {
-  info: { group: 'apps', version: 'v1', kind: 'Deployment', resource: 'deployments', singular: 'deployment', namespaced: true, shortNames: ['deploy'], categories: ['all'] },
+export const deployments = workloadStrategy({
+  info: workloadInfo('apps', 'Deployment', ['deploy']),
   schema: Deployment,
   defaults: defaultDeployment,
-  validate,
-  hasGeneration: true,
-  status: { onCreate: 'clear' },
+  validateSpec,
+  validateStatus,
+  // every annotation counts, deprecated.deployment.rollback.to as well (Kubernetes keeps it in the spec)
+  newGeneration: (obj, old) => !semanticEqual(obj.metadata.annotations, old.metadata.annotations),
   scale: true,
-  mergeKeys: workloadMergeKeys(),
-} satisfies Strategy;
+  printer: deploymentPrinter,
+});

@@ -5,10 +5,11 @@
  * a selector that may not change.
  */
 import { ReplicaSet } from '../../api/apps/v1.js';
-import { dns1123Subdomain, validateMeta, type KubeObject } from '../../api/meta.js';
+import type { KubeObject } from '../../api/meta.js';
+import { nonNegative } from '../core/fielderrors.js';
 import type { FieldError } from '../errors.js';
-import type { Strategy } from '../strategy.js';
-import { defaultTemplate, nonNegative, notAbove, selectorImmutable, validateReplicaSelectorAndTemplate, workloadMergeKeys, type WorkloadSpecValue } from './workload.js';
+import { replicaSetPrinter } from '../printers/workloads.js';
+import { defaultTemplate, nonNegativeStatus, notAbove, validateReplicaSelectorAndTemplate, workloadInfo, workloadStrategy, type WorkloadSpecValue } from './workload.js';
 
 interface ReplicaSetSpec extends WorkloadSpecValue {
   replicas?: number | null;
@@ -25,37 +26,28 @@ export function defaultReplicaSet(obj: KubeObject): void {
   status.replicas ??= 0;
 }
 
+/** ValidateReplicaSetSpec's checks. */
+function validateSpec(obj: KubeObject): FieldError[] {
+  const spec = (obj.spec ?? {}) as ReplicaSetSpec;
+  return [...nonNegative('spec.replicas', spec.replicas), ...nonNegative('spec.minReadySeconds', spec.minReadySeconds), ...validateReplicaSelectorAndTemplate(spec, 'deployment')];
+}
+
 /** The status checks of ValidateReplicaSetStatus. */
-function validateStatus(status: Record<string, unknown>): FieldError[] {
-  const errs: FieldError[] = [];
-  for (const f of ['replicas', 'fullyLabeledReplicas', 'readyReplicas', 'availableReplicas', 'observedGeneration']) {
-    errs.push(...nonNegative(status[f] as number | null | undefined, `status.${f}`));
-  }
+function validateStatus(status: Readonly<Record<string, unknown>>): FieldError[] {
+  const errs = nonNegativeStatus(status, ['replicas', 'fullyLabeledReplicas', 'readyReplicas', 'availableReplicas', 'observedGeneration']);
   errs.push(...notAbove(status, ['fullyLabeledReplicas', 'readyReplicas', 'availableReplicas'], 'replicas'));
   errs.push(...notAbove(status, ['availableReplicas'], 'readyReplicas', 'cannot be greater than readyReplicas'));
   return errs;
 }
 
-function validate(obj: KubeObject, old?: KubeObject): FieldError[] {
-  const spec = (obj.spec ?? {}) as ReplicaSetSpec;
-  const errs = validateMeta(obj.metadata, dns1123Subdomain);
-  errs.push(...nonNegative(spec.replicas, 'spec.replicas'));
-  errs.push(...nonNegative(spec.minReadySeconds, 'spec.minReadySeconds'));
-  errs.push(...validateReplicaSelectorAndTemplate(spec, 'deployment'));
-  if (old) errs.push(...selectorImmutable(spec, (old.spec ?? {}) as ReplicaSetSpec));
-  errs.push(...validateStatus((obj.status ?? {}) as Record<string, unknown>));
-  return errs;
-}
-
 /** apps/v1 replicasets: namespaced, `rs`, in `all`, with /status and /scale; `status.replicas` selectable. */
-export const replicasets = {
-  info: { group: 'apps', version: 'v1', kind: 'ReplicaSet', resource: 'replicasets', singular: 'replicaset', namespaced: true, shortNames: ['rs'], categories: ['all'] },
+export const replicasets = workloadStrategy({
+  info: workloadInfo('apps', 'ReplicaSet', ['rs']),
   schema: ReplicaSet,
   defaults: defaultReplicaSet,
-  validate,
-  hasGeneration: true,
-  status: { onCreate: 'clear' },
+  validateSpec,
+  validateStatus,
   scale: true,
-  fields: (obj: KubeObject) => ({ 'status.replicas': String((obj.status as { replicas?: number | null } | undefined)?.replicas ?? 0) }),
-  mergeKeys: workloadMergeKeys(),
-} satisfies Strategy;
+  fields: (obj) => ({ 'status.replicas': String((obj.status as { replicas?: number | null } | undefined)?.replicas ?? 0) }),
+  printer: replicaSetPrinter,
+});

@@ -189,6 +189,23 @@ describe('jobs: updates', () => {
   });
 });
 
+describe('jobs: generation', () => {
+  it('counts changes of the spec only, compared as Semantic.DeepEqual compares them', () => {
+    const old = defaulted((s) => (s.suspend = true));
+    old.metadata.generation = 1;
+    const after = (change: (obj: Json) => void) => {
+      const obj = structuredClone(old);
+      change(obj);
+      jobs.defaults(obj);
+      jobs.prepareUpdate(obj, old);
+      return obj.metadata.generation;
+    };
+    assert.equal(after((o) => (o.spec.suspend = false)), 2);
+    assert.equal(after((o) => (o.metadata.annotations = { owner: 'batch' })), 1);
+    assert.equal(after((o) => (o.spec.template.spec.volumes = [])), 1);
+  });
+});
+
 describe('jobs: schema, fields and info', () => {
   it('keeps every field of a realistic manifest', () => {
     const manifest = parseYaml(`

@@ -9,24 +9,12 @@
  * (but the scheduling directives of a suspended job that never started).
  */
 import { Job } from '../../api/batch/v1.js';
-import { dns1123Label, dns1123Subdomain, invalid, required, validateMeta, type KubeObject } from '../../api/meta.js';
-import {
-  IMMUTABLE,
-  duplicate,
-  goLabelSelector,
-  goStringMap,
-  invalidAs,
-  labelsMismatch,
-  nonNegative,
-  selectorImmutable,
-  selects,
-  semanticEqual,
-  workloadMergeKeys,
-  type TemplateValue,
-} from '../apps/workload.js';
+import { dns1123Label, invalid, required, type KubeObject } from '../../api/meta.js';
+import { goLabelSelector, labelsMismatch, nonNegativeStatus, selectorImmutable, selects, semanticEqual, workloadInfo, workloadStrategy, type TemplateValue } from '../apps/workload.js';
+import { IMMUTABLE, duplicate, goStringMap, invalidShown } from '../core/fielderrors.js';
 import { defaultPodSpec, validateLabelSelector } from '../core/podspec.js';
 import type { FieldError } from '../errors.js';
-import type { Strategy } from '../strategy.js';
+import { jobPrinter } from '../printers/workloads.js';
 import { validateJobSpec, type JobSpecValue } from './jobspec.js';
 
 /** The labels that tie a Job's pods to it: the generated selector selects the uid's. */
@@ -89,7 +77,7 @@ function hasLabel(template: TemplateValue | null | undefined, key: string, want:
   const labels = template?.metadata?.labels;
   const field = `spec.template.metadata.labels[${key}]`;
   if (labels?.[key] === undefined) return [required(field, `must be '${want}'`)];
-  return labels[key] === want ? [] : [invalidAs(field, goStringMap(labels), `must be '${want}'`)];
+  return labels[key] === want ? [] : [invalidShown(field, goStringMap(labels), `must be '${want}'`)];
 }
 
 /** validateGeneratedSelector: a generated selector's labels are on the template and select this job's. */
@@ -107,7 +95,7 @@ function validateGeneratedSelector(obj: KubeObject, spec: JobSpecValue, prefixed
     expected[JOB_LABELS.jobName] = name;
   }
   if (validateLabelSelector(spec.selector, 'spec.selector').length === 0 && !selects(spec.selector, expected)) {
-    errs.push(invalidAs('spec.selector', goLabelSelector(spec.selector), '`selector` not auto-generated'));
+    errs.push(invalidShown('spec.selector', goLabelSelector(spec.selector), '`selector` not auto-generated'));
   }
   return errs;
 }
@@ -123,7 +111,8 @@ function comparableTemplate(template: TemplateValue | null | undefined, mutableS
 }
 
 /** ValidateJobSpecUpdate's immutability checks. */
-function validateUpdate(spec: JobSpecValue, old: KubeObject): FieldError[] {
+function validateUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
+  const spec = (obj.spec ?? {}) as JobSpecValue;
   const oldSpec = (old.spec ?? {}) as JobSpecValue;
   const errs: FieldError[] = [];
   if (!semanticEqual(spec.completions, oldSpec.completions)) {
@@ -146,9 +135,8 @@ function validateUpdate(spec: JobSpecValue, old: KubeObject): FieldError[] {
 }
 
 /** The basic checks of validateJobStatus. */
-function validateStatus(status: Record<string, unknown>): FieldError[] {
-  const errs: FieldError[] = [];
-  for (const f of ['active', 'succeeded', 'failed', 'ready', 'terminating']) errs.push(...nonNegative(status[f] as number | null | undefined, `status.${f}`));
+function validateStatus(status: Readonly<Record<string, unknown>>): FieldError[] {
+  const errs = nonNegativeStatus(status, ['active', 'succeeded', 'failed', 'ready', 'terminating']);
   const uncounted = status.uncountedTerminatedPods as { succeeded?: string[] | null; failed?: string[] | null } | null | undefined;
   const seen = new Set<string>();
   for (const k of ['succeeded', 'failed'] as const) {
@@ -162,13 +150,13 @@ function validateStatus(status: Record<string, unknown>): FieldError[] {
   return errs;
 }
 
-function validate(obj: KubeObject, old?: KubeObject): FieldError[] {
+/** ValidateJob's checks beyond the metadata (old: an update's stored job, for the labels it requires). */
+function validateSpec(obj: KubeObject, old?: KubeObject): FieldError[] {
   const spec = (obj.spec ?? {}) as JobSpecValue;
-  const errs = validateMeta(obj.metadata, dns1123Subdomain);
   // an update checks the prefixed labels only when the old template had both (jobs from before they existed)
   const oldLabels = ((old?.spec ?? {}) as JobSpecValue).template?.metadata?.labels ?? {};
   const prefixed = !old || (JOB_LABELS.jobName in oldLabels && JOB_LABELS.controllerUid in oldLabels);
-  errs.push(...validateGeneratedSelector(obj, spec, prefixed));
+  const errs = validateGeneratedSelector(obj, spec, prefixed);
   errs.push(...validateJobSpec(spec));
   let parses = true;
   if (spec.selector == null) {
@@ -184,19 +172,17 @@ function validate(obj: KubeObject, old?: KubeObject): FieldError[] {
     const hostname = `${obj.metadata.name ?? ''}-${spec.completions - 1}`;
     if (dns1123Label(hostname).length > 0) errs.push(invalid('metadata.name', obj.metadata.name ?? '', `will not able to create pod with invalid DNS label: ${hostname}`));
   }
-  if (old) errs.push(...validateUpdate(spec, old));
-  errs.push(...validateStatus((obj.status ?? {}) as Record<string, unknown>));
   return errs;
 }
 
 /** batch/v1 jobs: namespaced, in `all`, with /status; `status.successful` selectable. */
-export const jobs = {
-  info: { group: 'batch', version: 'v1', kind: 'Job', resource: 'jobs', singular: 'job', namespaced: true, categories: ['all'] },
+export const jobs = workloadStrategy({
+  info: workloadInfo('batch', 'Job'),
   schema: Job,
   defaults: defaultJob,
-  validate,
-  hasGeneration: true,
-  status: { onCreate: 'clear' },
-  fields: (obj: KubeObject) => ({ 'status.successful': String((obj.status as JobStatusValue | undefined)?.succeeded ?? 0) }),
-  mergeKeys: workloadMergeKeys(),
-} satisfies Strategy;
+  validateSpec,
+  validateUpdate,
+  validateStatus,
+  fields: (obj) => ({ 'status.successful': String((obj.status as JobStatusValue | undefined)?.succeeded ?? 0) }),
+  printer: jobPrinter,
+});

@@ -5,7 +5,8 @@
  * must restart OnFailure or Never. The selector and update checks are in jobs.ts.
  */
 import { dns1123Subdomain, invalid, qualifiedName, required } from '../../api/meta.js';
-import { duplicate, nonNegative, notSupported, type LabelSelectorValue, type TemplateValue } from '../apps/workload.js';
+import type { LabelSelectorValue, TemplateValue } from '../apps/workload.js';
+import { duplicate, invalidShown, nonNegative, notSupported } from '../core/fielderrors.js';
 import { validatePodTemplate } from '../core/podspec.js';
 import type { FieldError } from '../errors.js';
 
@@ -51,10 +52,10 @@ const goQuoted = (values: readonly string[]): string => `[${values.map((v) => JS
 export function validateJobSpec(spec: JobSpecValue): FieldError[] {
   const errs: FieldError[] = [];
   for (const f of ['parallelism', 'completions', 'activeDeadlineSeconds', 'backoffLimit', 'ttlSecondsAfterFinished', 'backoffLimitPerIndex'] as const) {
-    errs.push(...nonNegative(spec[f], `spec.${f}`));
+    errs.push(...nonNegative(`spec.${f}`, spec[f]));
   }
   if (spec.maxFailedIndexes != null) {
-    errs.push(...nonNegative(spec.maxFailedIndexes, 'spec.maxFailedIndexes'));
+    errs.push(...nonNegative('spec.maxFailedIndexes', spec.maxFailedIndexes));
     if (spec.backoffLimitPerIndex == null) errs.push(required('spec.backoffLimitPerIndex', 'when maxFailedIndexes is specified'));
   }
   if (spec.managedBy != null) errs.push(...validateManagedBy(spec.managedBy));
@@ -66,13 +67,13 @@ export function validateJobSpec(spec: JobSpecValue): FieldError[] {
   }
   if (spec.podReplacementPolicy != null) {
     const supported = spec.podFailurePolicy != null ? ['Failed'] : ['Failed', 'TerminatingOrFailed'];
-    if (!supported.includes(spec.podReplacementPolicy)) errs.push(notSupported('spec.podReplacementPolicy', JSON.stringify(spec.podReplacementPolicy), supported));
+    if (!supported.includes(spec.podReplacementPolicy)) errs.push(notSupported('spec.podReplacementPolicy', spec.podReplacementPolicy, supported));
   }
   errs.push(...validatePodTemplate(spec.template ?? {}, 'spec.template'));
   const policy = spec.template?.spec?.restartPolicy ?? '';
   const path = 'spec.template.spec.restartPolicy';
   if (policy === 'Always' || policy === '') errs.push(required(path, 'valid values: "OnFailure", "Never"'));
-  else if (policy !== 'OnFailure' && policy !== 'Never') errs.push(notSupported(path, JSON.stringify(policy), ['OnFailure', 'Never']));
+  else if (policy !== 'OnFailure' && policy !== 'Never') errs.push(notSupported(path, policy, ['OnFailure', 'Never']));
   else if (spec.podFailurePolicy != null && policy !== 'Never') errs.push(invalid(path, policy, 'only "Never" is supported when podFailurePolicy is specified'));
   return errs;
 }
@@ -101,7 +102,7 @@ function validateCompletionMode(spec: JobSpecValue): FieldError[] {
   const errs: FieldError[] = [];
   const mode = spec.completionMode;
   if (mode != null && mode !== 'NonIndexed' && mode !== 'Indexed') {
-    errs.push(notSupported('spec.completionMode', JSON.stringify(mode), ['NonIndexed', 'Indexed']));
+    errs.push(notSupported('spec.completionMode', mode, ['NonIndexed', 'Indexed']));
   }
   if (mode === 'Indexed') {
     const { completions, parallelism, maxFailedIndexes, backoffLimitPerIndex } = spec;
@@ -147,7 +148,7 @@ function validatePodFailurePolicy(spec: JobSpecValue): FieldError[] {
     if (!rule.action) errs.push(required(`${p}.action`, `valid values: ${goQuoted(ACTIONS)}`));
     else if (rule.action === 'FailIndex') {
       if (spec.backoffLimitPerIndex == null) errs.push(invalid(`${p}.action`, rule.action, 'requires the backoffLimitPerIndex to be set'));
-    } else if (!ACTIONS.includes(rule.action)) errs.push(notSupported(`${p}.action`, JSON.stringify(rule.action), ACTIONS));
+    } else if (!ACTIONS.includes(rule.action)) errs.push(notSupported(`${p}.action`, rule.action, ACTIONS));
     const codes = rule.onExitCodes;
     if (codes != null) errs.push(...validateOnExitCodes(codes, `${p}.onExitCodes`, names));
     const conditions = rule.onPodConditions ?? [];
@@ -155,7 +156,7 @@ function validatePodFailurePolicy(spec: JobSpecValue): FieldError[] {
       const cp = `${p}.onPodConditions[${j}]`;
       for (const e of qualifiedName(c.type ?? '')) errs.push(invalid(`${cp}.type`, c.type ?? '', e));
       if (!c.status) errs.push(required(`${cp}.status`, `valid values: ${goQuoted(CONDITION_STATUSES)}`));
-      else if (!CONDITION_STATUSES.includes(c.status)) errs.push(notSupported(`${cp}.status`, JSON.stringify(c.status), CONDITION_STATUSES));
+      else if (!CONDITION_STATUSES.includes(c.status)) errs.push(notSupported(`${cp}.status`, c.status, CONDITION_STATUSES));
     });
     if (codes != null && conditions.length > 0) errs.push(invalidOmitted(p, 'specifying both OnExitCodes and OnPodConditions is not supported'));
     if (codes == null && conditions.length === 0) errs.push(invalidOmitted(p, 'specifying one of OnExitCodes and OnPodConditions is required'));
@@ -166,12 +167,12 @@ function validatePodFailurePolicy(spec: JobSpecValue): FieldError[] {
 function validateOnExitCodes(codes: NonNullable<PodFailurePolicyRule['onExitCodes']>, path: string, containers: ReadonlySet<string>): FieldError[] {
   const errs: FieldError[] = [];
   if (!codes.operator) errs.push(required(`${path}.operator`, `valid values: ${goQuoted(['In', 'NotIn'])}`));
-  else if (codes.operator !== 'In' && codes.operator !== 'NotIn') errs.push(notSupported(`${path}.operator`, JSON.stringify(codes.operator), ['In', 'NotIn']));
+  else if (codes.operator !== 'In' && codes.operator !== 'NotIn') errs.push(notSupported(`${path}.operator`, codes.operator, ['In', 'NotIn']));
   if (codes.containerName != null && !containers.has(codes.containerName)) {
     errs.push(invalid(`${path}.containerName`, codes.containerName, 'must be one of the container or initContainer names in the pod template'));
   }
   const values = codes.values ?? [];
-  if (values.length === 0) errs.push({ field: `${path}.values`, type: 'FieldValueInvalid', message: `${path}.values: Invalid value: []int32(nil): at least one value is required` });
+  if (values.length === 0) errs.push(invalidShown(`${path}.values`, '[]int32(nil)', 'at least one value is required'));
   const seen = new Set<number>();
   let ordered = true;
   values.forEach((v, j) => {
@@ -180,6 +181,6 @@ function validateOnExitCodes(codes: NonNullable<PodFailurePolicyRule['onExitCode
     seen.add(v);
     if (j > 0 && values[j - 1]! > v) ordered = false;
   });
-  if (!ordered) errs.push({ field: `${path}.values`, type: 'FieldValueInvalid', message: `${path}.values: Invalid value: []int32{${values.join(', ')}}: must be ordered` });
+  if (!ordered) errs.push(invalidShown(`${path}.values`, `[]int32{${values.join(', ')}}`, 'must be ordered'));
   return errs;
 }

@@ -5,7 +5,7 @@
  */
 import { Lease, type LeaseSpec } from '../../api/coordination/v1.js';
 import { dns1123Subdomain, invalid, qualifiedName, validateMeta, type KubeObject } from '../../api/meta.js';
-import { forbidden, notSupported } from '../apps/workload.js';
+import { forbidden, notSupportedShown as notSupported } from '../core/fielderrors.js';
 import type { FieldError } from '../errors.js';
 import type { Strategy } from '../strategy.js';
 import { leasePrinter } from '../printers/misc.js';

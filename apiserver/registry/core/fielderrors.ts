@@ -1,7 +1,8 @@
 /**
  * The field errors meta.ts does not have (Unsupported value, Duplicate value,
  * Forbidden, Not found), Kubernetes' value printing, and small readers of
- * untyped JSON that the pod spec validation walks.
+ * untyped JSON that the pod spec validation walks; every kind's validation
+ * (core, apps, batch, scheduling) takes its messages from here.
  */
 import { dns1123Subdomain, invalid, labelValue, qualifiedName } from '../../api/meta.js';
 import type { FieldError } from '../errors.js';
@@ -53,8 +54,13 @@ export function invalidValue(field: string, value: unknown, detail: string): Fie
 
 /** `field: Unsupported value: "x": supported values: "A", "B"`. */
 export function notSupported(field: string, value: unknown, supported: readonly string[]): FieldError {
+  return notSupportedShown(field, shown(value), supported);
+}
+
+/** `field: Unsupported value: <shown>: supported values: "A", "B"`, with the value already printed (a Go struct's `%#v`). */
+export function notSupportedShown(field: string, value: string, supported: readonly string[]): FieldError {
   const values = supported.map((s) => JSON.stringify(s)).join(', ');
-  return { field, type: 'FieldValueNotSupported', message: `${field}: Unsupported value: ${shown(value)}: supported values: ${values}` };
+  return { field, type: 'FieldValueNotSupported', message: `${field}: Unsupported value: ${value}: supported values: ${values}` };
 }
 
 /** `field: Duplicate value: "x"`. */
@@ -71,6 +77,9 @@ export function forbidden(field: string, detail: string): FieldError {
 export function notFound(field: string, value: unknown): FieldError {
   return { field, type: 'FieldValueNotFound', message: `${field}: Not found: ${shown(value)}` };
 }
+
+/** Kubernetes' detail for a value that may not change (ValidateImmutableField). */
+export const IMMUTABLE = 'field is immutable';
 
 /** `must be between lo and hi, inclusive` (validation.InclusiveRangeError). */
 export function rangeError(lo: number, hi: number): string {

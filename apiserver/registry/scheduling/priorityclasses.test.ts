@@ -62,6 +62,17 @@ describe('priorityclasses: updates', () => {
   });
 });
 
+describe('priorityclasses: generation', () => {
+  it('stays as created when an update changes the description (Kubernetes counts no changes)', () => {
+    const old = pc('high', { value: 1000 });
+    old.metadata.generation = 1; // the store's on create
+    const obj = pc('high', { value: 1000, description: 'now documented' });
+    obj.metadata.generation = 2; // the store counts the change before the kind's hook
+    priorityclasses.prepareUpdate(obj, old);
+    assert.equal(obj.metadata.generation, 1);
+  });
+});
+
 describe('priorityclasses: schema and info', () => {
   it('keeps every field of a realistic manifest', () => {
     const manifest = parseYaml(`

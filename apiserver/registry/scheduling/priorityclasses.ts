@@ -3,13 +3,15 @@
  * PreemptLowerPriority by default (and value 0 when missing, as Go decodes
  * it); validation as ValidatePriorityClass with Kubernetes' messages: the
  * `system-` prefix is reserved for the two built-in classes, a user's value
- * is at most 1000000000, and value and preemptionPolicy do not change.
+ * is at most 1000000000, and value and preemptionPolicy do not change;
+ * its generation stays 1, whatever an update changes.
  */
 import { PriorityClass } from '../../api/scheduling/v1.js';
 import { dns1123Subdomain, invalid, required, validateMeta, type KubeObject } from '../../api/meta.js';
-import { IMMUTABLE, forbidden, notSupported } from '../apps/workload.js';
+import { IMMUTABLE, forbidden, notSupported } from '../core/fielderrors.js';
 import type { FieldError } from '../errors.js';
 import type { Strategy } from '../strategy.js';
+import { priorityClassPrinter } from '../printers/misc.js';
 
 /** The prefix reserved to the built-in classes. */
 export const SYSTEM_PRIORITY_CLASS_PREFIX = 'system-';
@@ -68,7 +70,7 @@ function validate(obj: KubeObject, old?: KubeObject): FieldError[] {
   }
   if (pc.preemptionPolicy != null) {
     if (pc.preemptionPolicy === '') errs.push(required('preemptionPolicy'));
-    else if (!PREEMPTION_POLICIES.includes(pc.preemptionPolicy)) errs.push(notSupported('preemptionPolicy', JSON.stringify(pc.preemptionPolicy), PREEMPTION_POLICIES));
+    else if (!PREEMPTION_POLICIES.includes(pc.preemptionPolicy)) errs.push(notSupported('preemptionPolicy', pc.preemptionPolicy, PREEMPTION_POLICIES));
   }
   if (old) {
     const was = old as KubeObject & PriorityClassValue;
@@ -88,6 +90,12 @@ export const priorityclasses = {
     pc.preemptionPolicy ??= 'PreemptLowerPriority';
   },
   validate,
-  // Kubernetes sets generation 1 on create and never bumps it: here a description change bumps it
+  /** Kubernetes' PrepareForUpdate of a class changes nothing: its generation stays the one it was created with. */
+  prepareUpdate(obj: KubeObject, old: KubeObject): void {
+    if (old.metadata.generation === undefined) delete obj.metadata.generation;
+    else obj.metadata.generation = old.metadata.generation;
+  },
+  // generation 1 on create (Kubernetes' PrepareForCreate); prepareUpdate keeps it
   hasGeneration: true,
+  printer: priorityClassPrinter,
 } satisfies Strategy;
