@@ -324,7 +324,7 @@ function httpChannel(res: Response): EventChannel {
 }
 
 function json(b: Buffer | undefined): unknown {
-  if (!(b instanceof Buffer)) return undefined;
+  if (!(b instanceof Buffer) || b.length === 0) return undefined; // no body
   try {
     return JSON.parse(b.toString('utf8'));
   } catch (e) {
