@@ -13,7 +13,8 @@
  */
 import type { Express, Request, Response } from 'express';
 import type { GenericStore } from '../registry/generic.js';
-import { failure } from './status.js';
+import { mediaRanges } from './accept.js';
+import { notFound } from './status.js';
 
 /** The verbs of a resource, as discovery lists them. */
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -40,10 +41,8 @@ const AGGREGATED = ['v2', 'v2beta1'];
 
 /** The aggregated discovery version the Accept header asks for, if any. */
 function aggregatedVersion(req: Request): string | undefined {
-  for (const clause of (req.headers.accept ?? '').split(',')) {
-    const [type, ...params] = clause.split(';').map((p) => p.trim());
-    if (type === 'application/json' && params.length === 0) return undefined; // the legacy form comes first
-    const p = Object.fromEntries(params.map((kv) => kv.split('=').map((x) => x.trim()) as [string, string]));
+  for (const { type, params: p } of mediaRanges(req.headers.accept)) {
+    if (type === 'application/json' && Object.keys(p).length === 0) return undefined; // the legacy form comes first
     if (type === 'application/json' && p.g === 'apidiscovery.k8s.io' && p.as === 'APIGroupDiscoveryList' && AGGREGATED.includes(p.v ?? '')) return p.v;
   }
   return undefined;
@@ -93,7 +92,7 @@ export function discoveryRoutes(app: Express, byGroupVersion: Map<string, Map<st
   });
   const resourceList = (gv: string, res: Response): void => {
     const kinds = byGroupVersion.get(gv);
-    if (!kinds) return void res.status(404).json(failure(404, 'NotFound', 'the server could not find the requested resource'));
+    if (!kinds) return void res.status(404).json(notFound());
     res.json({ kind: 'APIResourceList', apiVersion: 'v1', groupVersion: gv, resources: [...kinds.values()].flatMap(legacyResources) });
   };
   app.get('/api/v1', (_req, res) => resourceList('v1', res));

@@ -20,7 +20,7 @@ import type { DeleteOptions, FieldValidation, GenericStore, ListOptions, ListRes
 import { discoveryRoutes } from './discovery.js';
 import { openapiV3 } from './openapi.js';
 import { KubeProtobufError, decodeKubeProtobuf } from './protobuf.js';
-import { StatusError, failure, statusOf, type Status } from './status.js';
+import { StatusError, failure, notFound, statusOf, type Status } from './status.js';
 import { includeObject, listIn, negotiate, partial, table } from './table.js';
 import { streamWatch, watchOptions, type EventChannel } from './watch.js';
 
@@ -382,10 +382,6 @@ function mediaType(req: Request): string {
   return (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase();
 }
 
-/** The Status of a path that names nothing the server serves. */
-function notFound(): Status {
-  return failure(404, 'NotFound', 'the server could not find the requested resource');
-}
 
 function send(res: Response, s: Status): void {
   res.status(s.code).json(s);

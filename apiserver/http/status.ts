@@ -38,6 +38,11 @@ export function failure(code: number, reason: string, message: string, details?:
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code };
 }
 
+/** The Status of a path that names nothing the server serves. */
+export function notFound(): Status {
+  return failure(404, 'NotFound', 'the server could not find the requested resource');
+}
+
 /** `configmaps` → { kind: 'configmaps' }, `deployments.apps` → { group: 'apps', kind: 'deployments' } (and kinds alike: `Deployment.apps`) */
 function resourceDetails(qualified: string, name: string): Status['details'] {
   const dot = qualified.indexOf('.');

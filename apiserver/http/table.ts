@@ -7,6 +7,7 @@
 import type { KubeObject } from '../api/meta.js';
 import type { GenericStore, ListResult } from '../registry/generic.js';
 import { DEFAULT_PRINTER } from '../registry/printer.js';
+import { mediaRanges } from './accept.js';
 import { StatusError, failure } from './status.js';
 
 /** A response form: the object, a Table, or metadata only; `version` is meta.k8s.io's (v1 or v1beta1). */
@@ -15,9 +16,7 @@ export type Form = { readonly as: 'object' } | { readonly as: 'Table' | 'Partial
 /** The form the Accept header asks for (`list`: whether the request is a list); 406 when it names only forms the server cannot give. */
 export function negotiate(accept: string | undefined, list: boolean): Form {
   if (!accept) return { as: 'object' };
-  for (const clause of accept.split(',')) {
-    const [type, ...params] = clause.split(';').map((p) => p.trim());
-    const p = Object.fromEntries(params.map((kv) => kv.split('=').map((x) => x.trim()) as [string, string]));
+  for (const { type, params: p } of mediaRanges(accept)) {
     if (type !== 'application/json' && type !== '*/*' && type !== 'application/*') continue;
     if (p.as === undefined) return { as: 'object' };
     if (p.g !== 'meta.k8s.io' || (p.v !== 'v1' && p.v !== 'v1beta1')) continue;

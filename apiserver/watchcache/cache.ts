@@ -107,11 +107,7 @@ export class WatchCache {
   watch(opts: WatcherOptions, sink: WatchSink): CacheWatcher {
     const w: Watcher = { ...opts, from: opts.from ?? this.revision, sink };
     if (opts.from === undefined) {
-      const keys = [...this.#objects.keys()].filter((k) => k.startsWith(opts.prefix)).sort();
-      for (const k of keys) {
-        const o = this.#objects.get(k)!;
-        if (!opts.filter || opts.filter(o)) sink.event('ADDED', o);
-      }
+      for (const o of this.snapshot(opts.prefix).items) if (!opts.filter || opts.filter(o)) sink.event('ADDED', o);
     } else {
       if (opts.from < this.horizon) throw new ExpiredError(`too old resource version: ${opts.from} (${this.horizon})`);
       for (const e of this.#events) if (e.revision > w.from) this.#deliver(w, e);

@@ -5,6 +5,7 @@
  */
 import { dns1123Label, invalid, labelValue, required } from '../../api/meta.js';
 import type { FieldError } from '../errors.js';
+import { fromLabelSelector, matches, type LabelSelectorObject } from '../selector.js';
 import { duplicate, forbidden, invalidValue, isSet, notSupported, rec, recs, str, validateLabelName, validateLabels, validateSubdomain } from './fielderrors.js';
 
 const EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
@@ -67,33 +68,14 @@ export function validateLabelSelector(selector: unknown, path: string): FieldErr
  */
 export function labelSelectorMatches(selector: unknown, labels: unknown): boolean | undefined {
   if (!isSet(selector)) return false;
-  const sel = rec(selector);
-  const have = rec(labels);
-  const has = (k: string): boolean => typeof have[k] === 'string';
-  for (const [k, v] of Object.entries(rec(sel.matchLabels))) if (have[k] !== v) return false;
-  let matches = true;
-  for (const req of recs(sel.matchExpressions)) {
-    const key = str(req.key);
-    const values = Array.isArray(req.values) ? req.values.map(str) : [];
-    switch (req.operator) {
-      case 'In':
-        matches &&= has(key) && values.includes(str(have[key]));
-        break;
-      case 'NotIn':
-        matches &&= !has(key) || !values.includes(str(have[key]));
-        break;
-      case 'Exists':
-        matches &&= has(key);
-        break;
-      case 'DoesNotExist':
-        matches &&= !has(key);
-        break;
-      default:
-        return undefined;
-    }
-  }
-  return matches;
+  const sel = rec(selector) as LabelSelectorObject;
+  const have = rec(labels) as Record<string, string>;
+  if (!matches(fromLabelSelector({ matchLabels: sel.matchLabels ?? null }), have)) return false;
+  if (recs(sel.matchExpressions).some((r) => !SELECTOR_OPERATORS.has(str(r.operator)))) return undefined;
+  return matches(fromLabelSelector(sel), have);
 }
+
+const SELECTOR_OPERATORS = new Set(['In', 'NotIn', 'Exists', 'DoesNotExist']);
 
 function validateNodeSelectorTerm(term: Record<string, unknown>, p: string, checkValues: boolean): FieldError[] {
   const errs: FieldError[] = [];
