@@ -4,8 +4,10 @@
  * key's mod_revision (optimistic concurrency); reads are linearizable Ranges;
  * a watch is a Watch stream with prev_kv.
  *
- * Endpoints: one gRPC channel per endpoint; calls go to the current one, and
- * a call that finds it unavailable moves on to the next. A read is retried
+ * Endpoints: one channel per endpoint (channel.ts: gRPC to a member's client
+ * URL, or in-process to a member's handler table in the all-in-one mode);
+ * calls go to the current one, and a call that finds it unavailable moves on
+ * to the next. A read is retried
  * there once per endpoint; a write is not (it may have been applied): it
  * rejects with StoreUnavailableError and the next call uses the next endpoint.
  *
@@ -14,9 +16,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Client, credentials, status as GrpcStatus, type ChannelCredentials, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
+import { Code, isChannelError, type ChannelError, type ChannelStream, type EtcdChannel } from './channel.js';
 import { CompactedError, FutureRevisionError, KeyExistsError, KeyNotFoundError, RevisionConflictError, StoreError, StoreUnavailableError } from './errors.js';
+import { GrpcChannel, type ChannelTls } from './grpc-channel.js';
 import { prefixEnd, type ListPage, type StoreClient, type StoreEvent, type StoreWatch, type StoredValue, type WatchHandler } from './interface.js';
 
 const PROTO_DIR = fileURLToPath(new URL('../../store/server/grpc/proto/', import.meta.url));
@@ -32,12 +35,14 @@ const CompareResult = { EQUAL: 0 } as const;
 const CompareTarget = { MOD: 2 } as const;
 const EventType = { PUT: 0, DELETE: 1 } as const;
 
-/** Where the store is and how to reach it. */
+/** Where the store is and how to reach it: `endpoints` or `channels`, one of the two. */
 export interface EtcdOptions {
-  /** Client URLs: http://host:port or https://host:port. */
-  readonly endpoints: readonly string[];
+  /** Client URLs: http://host:port or https://host:port (a GrpcChannel each). */
+  readonly endpoints?: readonly string[];
   /** PEM: the CA that signed the members' certificates, and this client's certificate and key. */
-  readonly tls?: { readonly ca?: Buffer; readonly cert?: Buffer; readonly key?: Buffer };
+  readonly tls?: ChannelTls;
+  /** Ready channels, one per member (e.g. an in-process one); the store owns them and closes them. */
+  readonly channels?: readonly EtcdChannel[];
   /** Deadline of each call (default 10 s). */
   readonly timeoutMs?: number;
 }
@@ -58,27 +63,18 @@ interface Kv {
 
 /** The StoreClient of an etcd v3 cluster; see the file comment. */
 export class EtcdStore implements StoreClient {
-  readonly #clients: Client[];
+  readonly #channels: EtcdChannel[];
   readonly #timeoutMs: number;
-  /** invariant: 0 <= #current < #clients.length */
+  /** invariant: 0 <= #current < #channels.length */
   #current = 0;
   #closed = false;
-  readonly #watches = new Set<ClientDuplexStream<Msg, Msg>>();
+  readonly #watches = new Set<ChannelStream>();
 
   constructor(opts: EtcdOptions) {
-    if (opts.endpoints.length === 0) throw new Error('no etcd endpoints');
+    if (opts.endpoints && opts.channels) throw new Error('EtcdStore: endpoints or channels, not both');
     this.#timeoutMs = opts.timeoutMs ?? 10_000;
-    this.#clients = opts.endpoints.map((e) => {
-      const u = new URL(e);
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`etcd endpoint ${e}: the scheme must be http or https`);
-      let creds: ChannelCredentials = credentials.createInsecure();
-      if (u.protocol === 'https:') creds = credentials.createSsl(opts.tls?.ca ?? null, opts.tls?.key ?? null, opts.tls?.cert ?? null);
-      return new Client(`${u.hostname}:${u.port || (u.protocol === 'https:' ? 443 : 80)}`, creds, {
-        'grpc.initial_reconnect_backoff_ms': 100,
-        'grpc.max_reconnect_backoff_ms': 1000,
-        'grpc.max_receive_message_length': 256 << 20,
-      });
-    });
+    this.#channels = opts.channels ? [...opts.channels] : (opts.endpoints ?? []).map((e) => new GrpcChannel(e, opts.tls));
+    if (this.#channels.length === 0) throw new Error('no etcd endpoints');
   }
 
   async get(key: string): Promise<{ value: StoredValue | undefined; revision: number }> {
@@ -139,12 +135,6 @@ export class EtcdStore implements StoreClient {
   }
 
   watch(prefix: string, afterRevision: number, handler: WatchHandler): StoreWatch {
-    const call = this.#clients[this.#current]!.makeBidiStreamRequest<Msg, Msg>(
-      '/etcdserverpb.Watch/Watch',
-      encoder(root.lookupType('etcdserverpb.WatchRequest')),
-      decoder(root.lookupType('etcdserverpb.WatchResponse')),
-    );
-    this.#watches.add(call);
     let done = false;
     const end = (err: Error): void => {
       if (done) return;
@@ -153,8 +143,9 @@ export class EtcdStore implements StoreClient {
       call.cancel();
       handler.ended(err);
     };
-    call.on('data', (r: Msg) => {
+    const onData = (bytes: Uint8Array): void => {
       if (done) return;
+      const r = decodeWatchResponse(bytes);
       const compactRevision = Number(r.compact_revision);
       if (r.canceled) {
         end(compactRevision > 0 ? new CompactedError(compactRevision) : new StoreError(`watch canceled: ${String(r.cancel_reason)}`));
@@ -164,15 +155,21 @@ export class EtcdStore implements StoreClient {
         (e): StoreEvent => ({ type: e.type === EventType.DELETE ? 'delete' : 'put', kv: stored(e.kv), prev: e.prev_kv && stored(e.prev_kv) }),
       );
       if (events.length > 0) handler.events(events);
+    };
+    const call = this.#channels[this.#current]!.bidi('/etcdserverpb.Watch/Watch', {
+      data: onData,
+      error: (e: ChannelError) => {
+        if (e.code !== Code.CANCELLED) this.#rotate();
+        end(new StoreUnavailableError(`watch: ${e.details || e.message}`));
+      },
+      end: () => end(new StoreUnavailableError('watch: the stream ended')),
     });
-    call.on('error', (e: ServiceError) => {
-      if (e.code !== GrpcStatus.CANCELLED) this.#rotate();
-      end(new StoreUnavailableError(`watch: ${e.details || e.message}`));
-    });
-    call.on('end', () => end(new StoreUnavailableError('watch: the stream ended')));
-    call.write({
-      create_request: { key: Buffer.from(prefix), range_end: prefixEnd(prefix), start_revision: afterRevision + 1, prev_kv: true },
-    });
+    this.#watches.add(call);
+    call.write(
+      encodeWatchRequest({
+        create_request: { key: Buffer.from(prefix), range_end: prefixEnd(prefix), start_revision: afterRevision + 1, prev_kv: true },
+      }),
+    );
     return {
       cancel: () => {
         done = true;
@@ -189,7 +186,7 @@ export class EtcdStore implements StoreClient {
   close(): void {
     this.#closed = true;
     for (const w of this.#watches) w.cancel();
-    for (const c of this.#clients) c.close();
+    for (const c of this.#channels) c.close();
   }
 
   /** The error of a guarded write whose compare failed: the failure branch read the key. */
@@ -204,7 +201,7 @@ export class EtcdStore implements StoreClient {
       try {
         return await this.#call(path, req);
       } catch (e) {
-        if (!(e instanceof StoreUnavailableError) || tries >= this.#clients.length || this.#closed) throw e;
+        if (!(e instanceof StoreUnavailableError) || tries >= this.#channels.length || this.#closed) throw e;
       }
     }
   }
@@ -214,29 +211,23 @@ export class EtcdStore implements StoreClient {
     return this.#call(path, req);
   }
 
-  #call(path: string, req: Msg): Promise<Msg> {
-    if (this.#closed) return Promise.reject(new StoreUnavailableError('the store client is closed'));
+  async #call(path: string, req: Msg): Promise<Msg> {
+    if (this.#closed) throw new StoreUnavailableError('the store client is closed');
     const { encode, decode } = method(path);
-    const client = this.#clients[this.#current]!;
-    return new Promise((resolve, reject) => {
-      client.makeUnaryRequest<Msg, Msg>(
-        path,
-        encode,
-        decode,
-        req,
-        { deadline: Date.now() + this.#timeoutMs },
-        (err: ServiceError | null, res?: Msg) => {
-          if (!err && res) return resolve(res);
-          const e = fromGrpc(err);
-          if (e instanceof StoreUnavailableError && client === this.#clients[this.#current]) this.#rotate();
-          reject(e);
-        },
-      );
-    });
+    const channel = this.#channels[this.#current]!;
+    let res: Uint8Array;
+    try {
+      res = await channel.unary(path, encode(req), Date.now() + this.#timeoutMs);
+    } catch (err) {
+      const e = fromGrpc(err);
+      if (e instanceof StoreUnavailableError && channel === this.#channels[this.#current]) this.#rotate();
+      throw e;
+    }
+    return decode(res);
   }
 
   #rotate(): void {
-    this.#current = (this.#current + 1) % this.#clients.length;
+    this.#current = (this.#current + 1) % this.#channels.length;
   }
 }
 
@@ -257,9 +248,12 @@ function headerRevision(r: Msg): number {
   return Number((r.header as { revision?: number } | undefined)?.revision ?? 0);
 }
 
+const encodeWatchRequest = encoder(root.lookupType('etcdserverpb.WatchRequest'));
+const decodeWatchResponse = decoder(root.lookupType('etcdserverpb.WatchResponse'));
+
 /** A unary method's request encoder and response decoder, looked up once per path. */
-const methods = new Map<string, { encode: (v: Msg) => Buffer; decode: (b: Buffer) => Msg }>();
-function method(path: string): { encode: (v: Msg) => Buffer; decode: (b: Buffer) => Msg } {
+const methods = new Map<string, { encode: (v: Msg) => Uint8Array; decode: (b: Uint8Array) => Msg }>();
+function method(path: string): { encode: (v: Msg) => Uint8Array; decode: (b: Uint8Array) => Msg } {
   let m = methods.get(path);
   if (!m) {
     const [, service, name] = /^\/(.+)\/(\w+)$/.exec(path)!;
@@ -270,24 +264,25 @@ function method(path: string): { encode: (v: Msg) => Buffer; decode: (b: Buffer)
   return m;
 }
 
-function encoder(t: protobuf.Type): (v: Msg) => Buffer {
-  return (v) => Buffer.from(t.encode(t.fromObject(v)).finish());
+function encoder(t: protobuf.Type): (v: Msg) => Uint8Array {
+  return (v) => t.encode(t.fromObject(v)).finish();
 }
 
-function decoder(t: protobuf.Type): (b: Buffer) => Msg {
+function decoder(t: protobuf.Type): (b: Uint8Array) => Msg {
   // 64-bit fields as numbers: revisions stay far below 2^53 (member ids do not, and are not read here)
   return (b) => t.toObject(t.decode(b), { longs: Number, bytes: Buffer, defaults: true, arrays: true }) as Msg;
 }
 
-/** A gRPC failure as a store error, by etcd's codes and messages. */
-function fromGrpc(err: ServiceError | null): StoreError {
-  const details = err?.details || err?.message || 'no response';
+/** A channel's failure as a store error, by etcd's codes and messages. */
+function fromGrpc(thrown: unknown): StoreError {
+  const err: Partial<ChannelError> | undefined = isChannelError(thrown) ? thrown : undefined;
+  const details = err?.details || err?.message || (thrown instanceof Error ? thrown.message : 'no response');
   switch (err?.code) {
-    case GrpcStatus.UNAVAILABLE:
-    case GrpcStatus.DEADLINE_EXCEEDED:
-    case GrpcStatus.CANCELLED:
+    case Code.UNAVAILABLE:
+    case Code.DEADLINE_EXCEEDED:
+    case Code.CANCELLED:
       return new StoreUnavailableError(`etcd: ${details}`);
-    case GrpcStatus.OUT_OF_RANGE:
+    case Code.OUT_OF_RANGE:
       if (details.includes('compacted')) return new CompactedError(0);
       if (details.includes('future revision')) return new FutureRevisionError();
       return new StoreError(`etcd: ${details}`);

@@ -46,6 +46,12 @@ function requestBytes(v: unknown): number {
 /** A running member. */
 export interface Store extends StoreParts {
   readonly store: MvccStore;
+  /**
+   * The etcd v3 services' handler table, as the client listeners serve it:
+   * for in-process callers (grpc/inproc.ts). Calls made through it after
+   * stop() fail; the caller ends its streams before stopping the member.
+   */
+  readonly handlers: Handlers;
   /** The bound client addresses (port 0 in the flags is resolved here). */
   readonly clientAddresses: { host: string; port: number }[];
   /** Stops serving, then closes the files. Safe to call twice. */
@@ -197,5 +203,5 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void =
   };
   driver.on('removed', () => void stop());
   log(`member ${identity.memberId.toString(16)} of cluster ${identity.clusterId} serving clients on ${clientAddresses.map((a) => `${a.host}:${a.port}`).join(', ')}`);
-  return { ...parts, store, clientAddresses, stop };
+  return { ...parts, store, handlers: h, clientAddresses, stop };
 }

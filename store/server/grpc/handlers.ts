@@ -44,8 +44,8 @@ export interface CallContext {
   /** When the client gives up (epoch ms), from grpc-timeout; undefined for none. */
   readonly deadline: number | undefined;
   readonly peer: PeerInfo;
-  /** Which edge the call came through. */
-  readonly transport: 'grpc' | 'gateway';
+  /** Which edge the call came through (in-process: inproc.ts, the all-in-one mode's API server). */
+  readonly transport: 'grpc' | 'gateway' | 'in-process';
 }
 
 /** A streaming call: the context plus the way out. */
