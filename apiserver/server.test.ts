@@ -102,7 +102,7 @@ describe('API server over a kubeling store: CRUD, lists and Status errors', () =
     const rename = await call('PATCH', path, { metadata: { name: 'other' } }, 'application/merge-patch+json');
     assert.equal(rename.code, 422);
     const apply = await call('PATCH', path, {}, 'application/apply-patch+yaml');
-    assert.equal(apply.code, 415);
+    assert.equal(apply.code, 422, 'server-side apply needs a fieldManager (apply.test.ts tests apply)');
     const missing = await call('PATCH', '/api/v1/namespaces/default/configmaps/nope', {}, 'application/merge-patch+json');
     assert.equal(missing.code, 404);
 

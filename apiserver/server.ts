@@ -1,11 +1,20 @@
 /**
  * An API server: the registry's stores over one StoreClient, served by the
  * HTTP layer, with the namespaces Kubernetes creates at start.
+ *
+ * Over TLS it authenticates every request (client certificates verified
+ * against the client CA, bearer tokens) as kube-apiserver's secure port
+ * does; over plain HTTP (tests, and the --insecure-port kube-apiserver had
+ * until 1.24) it asks nobody.
  */
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { createApp, createUpgrade } from './http/server.js';
-import { namespaceLifecycle } from './registry/admission.js';
+import { tokens, union, x509, type Authenticator } from './auth/authenticate.js';
+import type { ObjectLookup, ServiceAccountTokens } from './auth/serviceaccount.js';
+import type { UserInfo } from './auth/user.js';
+import { createApp, createUpgrade, type AuthOptions } from './http/server.js';
+import { namespaceLifecycle, podPriority, podServiceAccount } from './registry/admission.js';
 import { daemonsets } from './registry/apps/daemonsets.js';
 import { deployments } from './registry/apps/deployments.js';
 import { replicasets } from './registry/apps/replicasets.js';
@@ -18,6 +27,7 @@ import { namespaces } from './registry/core/namespaces.js';
 import { nodes } from './registry/core/nodes.js';
 import { pods } from './registry/core/pods.js';
 import { secrets } from './registry/core/secrets.js';
+import { tokenRequest } from './registry/core/serviceaccount-token.js';
 import { serviceaccounts } from './registry/core/serviceaccounts.js';
 import { services } from './registry/core/services.js';
 import { SYSTEM_PRIORITY_CLASSES, priorityclasses } from './registry/scheduling/priorityclasses.js';
@@ -49,19 +59,55 @@ export const STRATEGIES: readonly Strategy[] = [
 /** The namespaces that exist from the start. */
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
+/** Where and how to serve. */
+export interface ServeOptions {
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  /** Default 0: any free port. */
+  readonly port?: number;
+  /**
+   * Serve HTTPS with this certificate and key (PEM) and authenticate every
+   * request: with a client certificate signed by `clientCA`, or a bearer
+   * token of `tokens`. Without it: plain HTTP, nobody authenticated.
+   */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer; readonly clientCA?: Buffer };
+  /** Bearer tokens and their users (kube-apiserver's --token-auth-file). */
+  readonly tokens?: ReadonlyMap<string, UserInfo>;
+  /**
+   * Service account tokens: accepted as bearer tokens (over TLS), and issued
+   * by serviceaccounts/token when they have a signing key.
+   */
+  readonly serviceAccounts?: ServiceAccountTokens;
+  /** Also serve plain, unauthenticated HTTP on this port (kube-apiserver's old --insecure-port), on `host`. */
+  readonly insecurePort?: number;
+  /**
+   * How many recent events each resource's watch cache keeps (kube-apiserver's
+   * --default-watch-cache-size); a watch resuming from before them gets 410
+   * Expired. Default 10000.
+   */
+  readonly watchCacheSize?: number;
+}
+
 /** A running API server. */
 export interface ApiServer {
   readonly server: Server;
+  /** The port of `server`. */
   readonly port: number;
+  /** The plain HTTP listener of ServeOptions.insecurePort, if asked for. */
+  readonly insecure?: { readonly server: Server; readonly port: number };
   close(): Promise<void>;
 }
 
-/** Starts an API server over `store` on host:port (port 0: any free one). */
-export async function startApiServer(store: StoreClient, listen: { host?: string; port?: number } = {}): Promise<ApiServer> {
-  const stores = STRATEGIES.map((s) => new GenericStore(store, s));
+/** Starts an API server over `store`; see ServeOptions. */
+export async function startApiServer(store: StoreClient, listen: ServeOptions = {}): Promise<ApiServer> {
+  const sat = listen.serviceAccounts;
+  const lookup: ObjectLookup = (resource, namespace, name) => stores.find((s) => s.strategy.info.resource === resource)!.cached(namespace, name);
+  const stores = STRATEGIES.map(
+    (s) => new GenericStore(store, s === serviceaccounts && sat?.canIssue ? { ...s, actions: { token: tokenRequest(sat, lookup) } } : s, undefined, listen.watchCacheSize),
+  );
   const ns = stores.find((s) => s.strategy === namespaces)!;
-  for (const s of stores) s.admission.push(namespaceLifecycle(ns));
   const pcs = stores.find((s) => s.strategy === priorityclasses)!;
+  for (const s of stores) s.admission.push(namespaceLifecycle(ns), podServiceAccount, podPriority(pcs));
   const ensure = (store: GenericStore, obj: KubeObject) =>
     store.create(obj.metadata.namespace, obj).catch((e: unknown) => {
       if (!(e instanceof AlreadyExistsError)) throw e;
@@ -75,20 +121,49 @@ export async function startApiServer(store: StoreClient, listen: { host?: string
     spec: { type: 'ClusterIP', clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }] },
   });
   await Promise.all(stores.map((s) => s.start()));
-  const server = createServer(createApp(stores));
-  server.on('upgrade', createUpgrade(stores));
-  await new Promise<void>((res, rej) => {
-    server.once('error', rej);
-    server.listen(listen.port ?? 0, listen.host ?? '127.0.0.1', () => res());
-  });
-  return {
-    server,
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise((res) => {
-        for (const s of stores) s.stop();
-        server.closeAllConnections();
-        server.close(() => res());
-      }),
+  const host = listen.host ?? '127.0.0.1';
+  const servers: Server[] = [];
+  const serve = async (server: Server, port: number, auth: AuthOptions): Promise<{ server: Server; port: number }> => {
+    server.on('request', createApp(stores, auth));
+    server.on('upgrade', createUpgrade(stores, auth));
+    servers.push(server);
+    await new Promise<void>((res, rej) => {
+      server.once('error', rej);
+      server.listen(port, host, () => res());
+    });
+    return { server, port: (server.address() as AddressInfo).port };
   };
+  const close = async (): Promise<void> => {
+    for (const s of stores) s.stop();
+    await Promise.all(
+      servers.map(
+        (server) =>
+          new Promise<void>((res) => {
+            server.closeAllConnections();
+            server.close(() => res());
+          }),
+      ),
+    );
+  };
+  try {
+    const { tls } = listen;
+    const main = tls
+      ? await serve(
+          // a client certificate is asked for, not required: a caller may bring a token instead
+          createHttpsServer({ cert: tls.cert, key: tls.key, ...(tls.clientCA ? { ca: tls.clientCA, requestCert: true } : {}), rejectUnauthorized: false }) as unknown as Server,
+          listen.port ?? 0,
+          { authenticate: authenticator(listen, lookup) },
+        )
+      : await serve(createServer(), listen.port ?? 0, {});
+    const insecure = listen.insecurePort !== undefined && tls ? await serve(createServer(), listen.insecurePort, {}) : undefined;
+    return { ...main, ...(insecure ? { insecure } : {}), close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+/** The authenticators ServeOptions asks for: client certificates when there is a client CA, then static tokens, then service account tokens. */
+function authenticator(o: ServeOptions, lookup: ObjectLookup): Authenticator {
+  return union(...(o.tls?.clientCA ? [x509] : []), ...(o.tokens ? [tokens(o.tokens)] : []), ...(o.serviceAccounts ? [o.serviceAccounts.authenticator(lookup)] : []));
 }

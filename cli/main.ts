@@ -7,17 +7,20 @@
 const USAGE = `usage: kubeling <command> [flags]
 
 commands:
-  up [--data-dir DIR] [--store-members N] [--port P]
-                                            run a local store cluster as child processes (the apiserver, scheduler,
-                                            controllers and nodes join it in later releases)
+  up [--data-dir DIR] [--store-members N] [--port P] [--store-port P] [--nodes N]
+                                            run the local cluster as child processes: a TLS store cluster and the
+                                            API server, with an admin kubeconfig in DIR (the scheduler, controllers
+                                            and nodes join it in later releases)
   sim [--seeds N | --seed S]                run the deterministic Raft simulator (same as npm run sim)
   store --name NAME --data-dir DIR --listen-client-urls URL --advertise-client-urls URL
         --listen-peer-urls URL --initial-advertise-peer-urls URL --initial-cluster n1=URL,...
         [--initial-cluster-state new|existing] [TLS flags as etcd's]
                                             run one member of the etcd-compatible store
   apiserver --etcd-servers URLS [--etcd-cafile F --etcd-certfile F --etcd-keyfile F]
-            [--bind-address IP] [--insecure-port 8080]
-                                            serve the Kubernetes API (namespaces, configmaps so far) over an etcd v3 store
+            | --in-process-store DIR [--in-process-store-client-url URL]
+            [--secure-port 6443 --tls-cert-file F --tls-private-key-file F --client-ca-file F --token-auth-file F]
+            [--bind-address IP] [--insecure-port P]
+                                            serve the Kubernetes API over an etcd v3 store, authenticating callers
   pki init --dir DIR [--san DNS|IP] [--force]
                                             write CAs, certificates and keys in kubeadm's layout
 `;

@@ -1,30 +1,53 @@
 /**
- * `kubeling up`, for now: a store cluster of N members, each its own
- * `kubeling store` child process on loopback with its data under
- * <data-dir>/store/ and its log under <data-dir>/logs/. It waits until every
- * member is healthy, prints how to reach it, and stops the members cleanly on
- * Ctrl-C; a second `up` resumes the same cluster with its data. The API
- * server, scheduler, controllers and nodes join it in later issues.
+ * `kubeling up`: the local cluster, each component its own child process on
+ * loopback, as kubeadm lays a control plane out:
+ *
+ * ```
+ *  <data-dir>/pki/        kubeadm's PKI, made on the first run and kept
+ *  store-1..N             `kubeling store`, TLS for clients and peers (client certificates required)
+ *     ▲ mutual TLS (apiserver-etcd-client)
+ *  apiserver              `kubeling apiserver` on https://127.0.0.1:<port>, authenticating every caller
+ *     ▲ the admin's client certificate
+ *  <data-dir>/kubeconfig  written for kubectl: `export KUBECONFIG=<data-dir>/kubeconfig`
+ * ```
+ *
+ * It starts the members, waits until each is healthy, starts the API server,
+ * waits until it is ready, writes the kubeconfig and prints how to use it;
+ * Ctrl-C stops every child cleanly, and a second `up` on the same data dir
+ * resumes the same cluster with its data. A child that dies is named with
+ * the end of its log (<data-dir>/logs/). The scheduler, controllers and
+ * simulated nodes join in later releases.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
-import { get } from 'node:http';
-import { join, resolve } from 'node:path';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { get } from 'node:https';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { initPki } from '../store/server/pki.js';
+import { writeAdminKubeconfig } from './kubeconfig.js';
 
 const BIN = resolve(import.meta.dirname, 'bin.js');
 
+/** A component running as a child process. */
 interface Child {
   readonly name: string;
-  readonly client: string;
   readonly logFile: string;
   readonly proc: ChildProcess;
   exited: boolean;
 }
 
-function healthy(url: string): Promise<boolean> {
+/** TLS material for a health probe: the CA to trust, and the client certificate to present. */
+interface Probe {
+  readonly ca: Buffer;
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
+}
+
+/** Whether `url` answers 200 over TLS within a second. */
+function answers(url: string, probe: Probe): Promise<boolean> {
   return new Promise((res) => {
-    const req = get(`${url}/health`, { timeout: 1000 }, (r) => {
+    // SNI carries a name, never an address (RFC 6066); the certificates name localhost too
+    const req = get(url, { timeout: 1000, servername: 'localhost', ...probe }, (r) => {
       r.resume();
       res(r.statusCode === 200);
     });
@@ -36,6 +59,7 @@ function healthy(url: string): Promise<boolean> {
   });
 }
 
+/** The last lines of a log file. */
 function tail(file: string, lines = 15): string {
   try {
     return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
@@ -44,98 +68,174 @@ function tail(file: string, lines = 15): string {
   }
 }
 
-/** Runs the local cluster until SIGINT or SIGTERM. */
-export async function up(argv: string[]): Promise<void> {
+/** `up`'s options, checked. */
+interface UpOptions {
+  readonly dataDir: string;
+  readonly members: number;
+  readonly storePort: number;
+  readonly port: number;
+  readonly nodes: number;
+}
+
+function options(argv: string[]): UpOptions {
   const { values } = parseArgs({
     args: argv,
+    strict: true,
     options: {
       'data-dir': { type: 'string', default: '.kubeling' },
       'store-members': { type: 'string', default: '3' },
-      port: { type: 'string', default: '2379' },
+      'store-port': { type: 'string', default: '2379' },
+      port: { type: 'string', default: '6443' },
+      nodes: { type: 'string', default: '3' },
     },
   });
-  const dataDir = resolve(values['data-dir']);
-  const n = Number(values['store-members']);
-  const base = Number(values.port);
-  if (!Number.isInteger(n) || n < 1 || n > 7) throw new Error('--store-members must be 1 to 7');
-  if (!Number.isInteger(base) || base < 1024 || base > 65000) throw new Error('--port must be 1024 to 65000');
-  mkdirSync(join(dataDir, 'logs'), { recursive: true });
+  const int = (flag: string, v: string, min: number, max: number): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${flag} must be ${min} to ${max}, not "${v}"`);
+    return n;
+  };
+  return {
+    dataDir: resolve(values['data-dir']),
+    members: int('store-members', values['store-members'], 1, 7),
+    storePort: int('store-port', values['store-port'], 1024, 65000),
+    port: int('port', values.port, 1024, 65535),
+    nodes: int('nodes', values.nodes, 0, 10000),
+  };
+}
 
-  // member i listens for clients on base + 10*(i-1) and for peers one above
-  const members = Array.from({ length: n }, (_, i) => ({
-    name: `store-${i + 1}`,
-    client: `http://127.0.0.1:${base + 10 * i}`,
-    peer: `http://127.0.0.1:${base + 10 * i + 1}`,
-  }));
-  const initial = members.map((m) => `${m.name}=${m.peer}`).join(',');
-  const children: Child[] = members.map((m) => {
-    const logFile = join(dataDir, 'logs', `${m.name}.log`);
+/** Runs the local cluster until SIGINT or SIGTERM. */
+export async function up(argv: string[]): Promise<void> {
+  const o = options(argv);
+  const pki = join(o.dataDir, 'pki');
+  const logs = join(o.dataDir, 'logs');
+  if (existsSync(join(o.dataDir, 'store')) && !existsSync(pki)) {
+    throw new Error(`${o.dataDir} holds a store made by an earlier kubeling without TLS; remove it to start afresh`);
+  }
+  mkdirSync(logs, { recursive: true });
+  const p = (f: string): string => join(pki, f);
+  const fresh = !existsSync(p('ca.crt'));
+  process.stdout.write(fresh ? `writing a PKI to ${pki}\n` : '');
+  const files = await initPki(pki);
+  for (const w of new Set(files.flatMap((f) => f.warnings))) process.stdout.write(`warning: ${w}\n`);
+
+  const children: Child[] = [];
+  const start = (name: string, args: string[]): Child => {
+    const logFile = join(logs, `${name}.log`);
     const log = createWriteStream(logFile, { flags: 'a' });
-    const proc = spawn(
-      process.execPath,
-      [
-        BIN, 'store',
-        '--name', m.name,
-        '--data-dir', join(dataDir, 'store', m.name),
-        '--listen-client-urls', m.client,
-        '--advertise-client-urls', m.client,
-        '--listen-peer-urls', m.peer,
-        '--initial-advertise-peer-urls', m.peer,
-        '--initial-cluster', initial,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     proc.stdout?.pipe(log);
     proc.stderr?.pipe(log);
-    const c: Child = { name: m.name, client: m.client, logFile, proc, exited: false };
+    const c: Child = { name, logFile, proc, exited: false };
     proc.once('exit', () => {
       c.exited = true;
     });
+    children.push(c);
     return c;
-  });
+  };
   const stopAll = async (): Promise<void> => {
-    await Promise.all(
-      children.map(
-        (c) =>
-          new Promise<void>((res) => {
-            if (c.exited) return res();
-            c.proc.once('exit', () => res());
-            c.proc.kill('SIGTERM');
-          }),
-      ),
-    );
+    // the API server first (it holds watches on the store), then the members
+    for (const group of [children.filter((c) => c.name === 'apiserver'), children.filter((c) => c.name !== 'apiserver')]) {
+      await Promise.all(
+        group.map(
+          (c) =>
+            new Promise<void>((res) => {
+              if (c.exited) return res();
+              c.proc.once('exit', () => res());
+              c.proc.kill('SIGTERM');
+            }),
+        ),
+      );
+    }
+  };
+  /** Waits until each child's probe answers, naming the one that dies or stays silent. */
+  const waitFor = async (what: string, probes: { child: Child; url: string; probe: Probe }[]): Promise<void> => {
+    process.stdout.write(`starting ${what}`);
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const dead = children.find((c) => c.exited);
+      if (dead) {
+        await stopAll();
+        throw new Error(`${dead.name} exited during start-up; the end of ${dead.logFile}:\n${tail(dead.logFile)}`);
+      }
+      const ok = await Promise.all(probes.map((x) => answers(x.url, x.probe)));
+      if (ok.every(Boolean)) break;
+      if (Date.now() > deadline) {
+        const slow = probes.filter((_, i) => !ok[i]);
+        await stopAll();
+        throw new Error(`not ready after 60 s: ${slow.map((x) => `${x.child.name}\n${tail(x.child.logFile)}`).join('\n')}`);
+      }
+      process.stdout.write('.');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    process.stdout.write(' ready\n');
   };
 
-  process.stdout.write(`starting ${n} store members (logs in ${join(dataDir, 'logs')})`);
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const dead = children.find((c) => c.exited);
-    if (dead) {
-      await stopAll();
-      throw new Error(`${dead.name} exited during start-up; the end of ${dead.logFile}:\n${tail(dead.logFile)}`);
-    }
-    const ok = await Promise.all(children.map((c) => healthy(c.client)));
-    if (ok.every(Boolean)) break;
-    if (Date.now() > deadline) {
-      const slow = children.filter((_, i) => !ok[i]);
-      await stopAll();
-      throw new Error(`not healthy after 60 s: ${slow.map((c) => `${c.name}\n${tail(c.logFile)}`).join('\n')}`);
-    }
-    process.stdout.write('.');
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  // member i listens for clients on storePort + 10*(i-1) and for peers one above
+  const members = Array.from({ length: o.members }, (_, i) => ({
+    name: `store-${i + 1}`,
+    client: `https://127.0.0.1:${o.storePort + 10 * i}`,
+    peer: `https://127.0.0.1:${o.storePort + 10 * i + 1}`,
+  }));
+  const initial = members.map((m) => `${m.name}=${m.peer}`).join(',');
+  const storeTls = [
+    '--cert-file', p('etcd/server.crt'), '--key-file', p('etcd/server.key'), '--trusted-ca-file', p('etcd/ca.crt'), '--client-cert-auth',
+    '--peer-cert-file', p('etcd/peer.crt'), '--peer-key-file', p('etcd/peer.key'), '--peer-trusted-ca-file', p('etcd/ca.crt'), '--peer-client-cert-auth',
+  ];
+  const etcdProbe: Probe = { ca: readFileSync(p('etcd/ca.crt')), cert: readFileSync(p('etcd/healthcheck-client.crt')), key: readFileSync(p('etcd/healthcheck-client.key')) };
+  const stores = members.map((m) => ({
+    child: start(m.name, [
+      'store', '--name', m.name, '--data-dir', join(o.dataDir, 'store', m.name),
+      '--listen-client-urls', m.client, '--advertise-client-urls', m.client,
+      '--listen-peer-urls', m.peer, '--initial-advertise-peer-urls', m.peer,
+      '--initial-cluster', initial, ...storeTls,
+    ]),
+    url: `${m.client}/health`,
+    probe: etcdProbe,
+  }));
+  await waitFor(`${o.members} store members`, stores);
+
   const endpoints = members.map((m) => m.client).join(',');
-  process.stdout.write(' ready\n\n');
-  process.stdout.write(`kubeling store: ${n} members, data in ${join(dataDir, 'store')}\n`);
-  process.stdout.write(`  export ETCDCTL_API=3 ETCDCTL_ENDPOINTS=${endpoints}\n`);
-  process.stdout.write('  etcdctl endpoint status -w table\n');
-  process.stdout.write('The API server, scheduler, controllers and nodes are not built yet (see README.md). Ctrl-C stops.\n');
+  const server = `https://127.0.0.1:${o.port}`;
+  const apiserver = start('apiserver', [
+    'apiserver', '--etcd-servers', endpoints,
+    '--etcd-cafile', p('etcd/ca.crt'), '--etcd-certfile', p('apiserver-etcd-client.crt'), '--etcd-keyfile', p('apiserver-etcd-client.key'),
+    '--secure-port', String(o.port), '--tls-cert-file', p('apiserver.crt'), '--tls-private-key-file', p('apiserver.key'), '--client-ca-file', p('ca.crt'),
+    '--service-account-signing-key-file', p('sa.key'), '--service-account-key-file', p('sa.pub'),
+  ]);
+  await waitFor('the API server', [{ child: apiserver, url: `${server}/readyz`, probe: { ca: readFileSync(p('ca.crt')) } }]);
+
+  const kubeconfig = join(o.dataDir, 'kubeconfig');
+  await writeAdminKubeconfig(kubeconfig, { server, pkiDir: pki });
+  const rel = (f: string): string => {
+    const r = relative(process.cwd(), f);
+    return r.startsWith('..') ? f : r;
+  };
+  process.stdout.write(
+    [
+      '',
+      `kubeling is up: ${o.members} store members and the API server at ${server}`,
+      '',
+      'Use kubectl:',
+      `  export KUBECONFIG=${kubeconfig}`,
+      '  kubectl get namespaces',
+      '  kubectl create deployment web --image=nginx --replicas=2',
+      '',
+      'Look into the store with etcdctl (as the API server reaches it):',
+      `  ETCDCTL_API=3 etcdctl --endpoints ${endpoints} --cacert ${rel(p('etcd/ca.crt'))} \\`,
+      `    --cert ${rel(p('apiserver-etcd-client.crt'))} --key ${rel(p('apiserver-etcd-client.key'))} get /registry --prefix --keys-only`,
+      '',
+      `Logs: ${rel(logs)}/ (store-1.log ... apiserver.log). Data: ${rel(o.dataDir)}/ (a second \`up\` resumes it).`,
+      o.nodes > 0 ? `Not yet: the scheduler, controllers and ${o.nodes} simulated nodes (--nodes) come in a later release; pods stay Pending.` : '',
+      'Ctrl-C stops the cluster.',
+      '',
+    ].join('\n'),
+  );
 
   const stop = await new Promise<string>((res) => {
     process.once('SIGINT', () => res('interrupted'));
     process.once('SIGTERM', () => res('terminated'));
     for (const c of children) c.proc.once('exit', (code) => res(`${c.name} exited (${code ?? 'signal'}); the end of its log:\n${tail(c.logFile)}`));
   });
-  process.stdout.write(`\n${stop}; stopping the members\n`);
+  process.stdout.write(`\n${stop}; stopping the cluster\n`);
   await stopAll();
 }

@@ -9,15 +9,30 @@
  *   APIResourceList per group version (`/api/v1`, `/apis/apps/v1`).
  *
  * Both are built from the registry: a kind's names, scope, verbs and
- * subresources come from its strategy.
+ * subresources come from its strategy. Reviews (create-only resources such
+ * as selfsubjectreviews) are listed beside the kinds.
  */
 import type { Express, Request, Response } from 'express';
+import type { Review } from '../auth/review.js';
 import type { GenericStore } from '../registry/generic.js';
+import type { ResourceInfo } from '../registry/strategy.js';
 import { mediaRanges } from './accept.js';
 import { notFound } from './status.js';
 
-/** The verbs of a resource, as discovery lists them. */
+/** The verbs of a stored resource, as discovery lists them. */
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+/** A resource as discovery describes it. */
+interface Described {
+  readonly info: ResourceInfo;
+  readonly verbs: readonly string[];
+  readonly subresources: readonly Subresource[];
+}
+
+/** A store's kind, or a review, as discovery describes it. */
+function describe(r: GenericStore | Review): Described {
+  return 'strategy' in r ? { info: r.strategy.info, verbs: VERBS, subresources: subresourcesOf(r) } : { info: r.info, verbs: ['create'], subresources: [] };
+}
 
 /** A subresource as discovery names it. */
 interface Subresource {
@@ -48,15 +63,20 @@ function aggregatedVersion(req: Request): string | undefined {
   return undefined;
 }
 
-/** Adds the discovery routes of `byGroupVersion` (group version → resource → store) to `app`. */
-export function discoveryRoutes(app: Express, byGroupVersion: Map<string, Map<string, GenericStore>>): void {
+/** Adds the discovery routes of `stores` and `reviews` to `app`. */
+export function discoveryRoutes(app: Express, stores: readonly GenericStore[], reviews: readonly Review[]): void {
+  const byGroupVersion = new Map<string, Described[]>();
+  for (const d of [...stores, ...reviews].map(describe)) {
+    const gv = d.info.group ? `${d.info.group}/${d.info.version}` : d.info.version;
+    byGroupVersion.set(gv, [...(byGroupVersion.get(gv) ?? []), d]);
+  }
   const groupVersions = [...byGroupVersion.keys()];
   const aggregated = (core: boolean, v: string, res: Response): void => {
     const items = groupVersions
       .filter((gv) => gv.includes('/') !== core)
       .map((gv) => ({
         metadata: { name: core ? '' : gv.split('/')[0], creationTimestamp: null },
-        versions: [{ version: gv.split('/').at(-1), resources: [...byGroupVersion.get(gv)!.values()].map(aggregatedResource), freshness: 'Current' }],
+        versions: [{ version: gv.split('/').at(-1), resources: byGroupVersion.get(gv)!.map(aggregatedResource), freshness: 'Current' }],
       }));
     res.setHeader('Content-Type', `application/json;g=apidiscovery.k8s.io;v=${v};as=APIGroupDiscoveryList`);
     res.setHeader('Vary', 'Accept');
@@ -93,26 +113,26 @@ export function discoveryRoutes(app: Express, byGroupVersion: Map<string, Map<st
   const resourceList = (gv: string, res: Response): void => {
     const kinds = byGroupVersion.get(gv);
     if (!kinds) return void res.status(404).json(notFound());
-    res.json({ kind: 'APIResourceList', apiVersion: 'v1', groupVersion: gv, resources: [...kinds.values()].flatMap(legacyResources) });
+    res.json({ kind: 'APIResourceList', apiVersion: 'v1', groupVersion: gv, resources: kinds.flatMap(legacyResources) });
   };
   app.get('/api/v1', (_req, res) => resourceList('v1', res));
   app.get('/apis/:group/:version', (req, res) => resourceList(`${req.params.group}/${req.params.version}`, res));
 }
 
 /** A kind and its subresources as APIResourceList entries. */
-function legacyResources(s: GenericStore): Record<string, unknown>[] {
-  const i = s.strategy.info;
+function legacyResources(d: Described): Record<string, unknown>[] {
+  const i = d.info;
   return [
     {
       name: i.resource,
       singularName: i.singular,
       namespaced: i.namespaced,
       kind: i.kind,
-      verbs: VERBS,
+      verbs: d.verbs,
       ...(i.shortNames ? { shortNames: i.shortNames } : {}),
       ...(i.categories ? { categories: i.categories } : {}),
     },
-    ...subresourcesOf(s).map((sub) => ({
+    ...d.subresources.map((sub) => ({
       name: `${i.resource}/${sub.name}`,
       singularName: '',
       namespaced: i.namespaced,
@@ -124,15 +144,15 @@ function legacyResources(s: GenericStore): Record<string, unknown>[] {
 }
 
 /** A kind as an APIResourceDiscovery entry. */
-function aggregatedResource(s: GenericStore): Record<string, unknown> {
-  const i = s.strategy.info;
-  const subs = subresourcesOf(s);
+function aggregatedResource(d: Described): Record<string, unknown> {
+  const i = d.info;
+  const subs = d.subresources;
   return {
     resource: i.resource,
     responseKind: { group: i.group, version: i.version, kind: i.kind },
     scope: i.namespaced ? 'Namespaced' : 'Cluster',
     singularResource: i.singular,
-    verbs: VERBS,
+    verbs: d.verbs,
     ...(i.shortNames ? { shortNames: i.shortNames } : {}),
     ...(i.categories ? { categories: i.categories } : {}),
     ...(subs.length ? { subresources: subs.map((sub) => ({ subresource: sub.name, responseKind: sub.kind, verbs: sub.verbs })) } : {}),

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { GenericStore } from '../registry/generic.js';
+import type { MergeKeys } from '../registry/patch.js';
 import type { ResourceInfo } from '../registry/strategy.js';
 
 type Json = Record<string, unknown>;
@@ -33,6 +34,30 @@ const DRY_RUN = param('dryRun', 'query', 'When present, indicates that modificat
 const FIELD_MANAGER = param('fieldManager', 'query', 'a name associated with the actor or entity that is making these changes.');
 const FIELD_VALIDATION = param('fieldValidation', 'query', 'instructs the server on how to handle objects in the request with unknown or duplicate fields: Ignore, Warn or Strict.');
 
+/** The merge keys every kind's ObjectMeta has (generic.ts's META_MERGE_KEYS, which its strategic merge patch uses). */
+const META_MERGE_KEYS: MergeKeys = { 'metadata.finalizers': '', 'metadata.ownerReferences': 'uid' };
+
+/**
+ * Marks the lists strategic merge patch merges (`x-kubernetes-patch-strategy:
+ * merge`, with `x-kubernetes-patch-merge-key` unless a set of primitives), as
+ * Kubernetes publishes its types' patch tags: kubectl apply computes its
+ * patches from them, and without them replaces a whole list (a container's
+ * defaulted fields then make every re-apply a change).
+ */
+function markMergeKeys(schema: Json, path: string, keys: MergeKeys): void {
+  if (schema.type === 'array' && Object.hasOwn(keys, path)) {
+    schema['x-kubernetes-patch-strategy'] = 'merge';
+    if (keys[path]) schema['x-kubernetes-patch-merge-key'] = keys[path];
+  }
+  const items = schema.items;
+  if (typeof items === 'object' && items !== null && !Array.isArray(items)) markMergeKeys(items as Json, `${path}[]`, keys);
+  const props = schema.properties;
+  if (typeof props !== 'object' || props === null) return;
+  for (const [name, p] of Object.entries(props as Json)) {
+    if (typeof p === 'object' && p !== null && !Array.isArray(p)) markMergeKeys(p as Json, path ? `${path}.${name}` : name, keys);
+  }
+}
+
 /** One group version's document. */
 export function document(apiVersion: string, stores: readonly GenericStore[]): Json {
   const schemas: Json = {};
@@ -41,7 +66,9 @@ export function document(apiVersion: string, stores: readonly GenericStore[]): J
     const info = s.strategy.info;
     const name = schemaName(info);
     const gvk = { group: info.group, kind: info.kind, version: info.version };
-    schemas[name] = { ...(z.toJSONSchema(s.strategy.schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as Json), 'x-kubernetes-group-version-kind': [gvk] };
+    const schema = z.toJSONSchema(s.strategy.schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as Json;
+    markMergeKeys(schema, '', { ...META_MERGE_KEYS, ...s.strategy.mergeKeys });
+    schemas[name] = { ...schema, 'x-kubernetes-group-version-kind': [gvk] };
     schemas[`${name}List`] = {
       type: 'object',
       required: ['items'],

@@ -40,7 +40,7 @@ const GROUP_VERSIONS: Readonly<Record<string, { readonly pkg: string; readonly f
   'coordination.k8s.io/v1': { pkg: 'k8s.io.api.coordination.v1', file: 'coordination_v1.proto', kinds: ['Lease'] },
   'policy/v1': { pkg: 'k8s.io.api.policy.v1', file: 'policy_v1.proto', kinds: ['Eviction'] },
   'autoscaling/v1': { pkg: 'k8s.io.api.autoscaling.v1', file: 'autoscaling_v1.proto', kinds: ['Scale'] },
-  'authentication.k8s.io/v1': { pkg: 'k8s.io.api.authentication.v1', file: 'authentication_v1.proto', kinds: ['TokenRequest'] },
+  'authentication.k8s.io/v1': { pkg: 'k8s.io.api.authentication.v1', file: 'authentication_v1.proto', kinds: ['TokenRequest', 'SelfSubjectReview'] },
 };
 
 const META = 'k8s.io.apimachinery.pkg.apis.meta.v1';

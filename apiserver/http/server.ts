@@ -15,14 +15,18 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { WebSocketServer } from 'ws';
 import { parse as parseYaml } from 'yaml';
 import { invalid, type KubeObject } from '../api/meta.js';
+import type { Authenticator } from '../auth/authenticate.js';
+import { selfSubjectReview, type Review } from '../auth/review.js';
+import { UNSECURED, type UserInfo } from '../auth/user.js';
 import { BadRequestError, InvalidError, type FieldError } from '../registry/errors.js';
 import type { DeleteOptions, FieldValidation, GenericStore, ListOptions, ListResult, PatchType, Preconditions } from '../registry/generic.js';
 import { discoveryRoutes } from './discovery.js';
 import { openapiV3 } from './openapi.js';
+import { openapiV2Handler } from './openapiv2.js';
 import { KubeProtobufError, decodeKubeProtobuf } from './protobuf.js';
-import { StatusError, failure, notFound, statusOf, type Status } from './status.js';
+import { StatusError, failure, notFound, statusOf, unauthorized, type Status } from './status.js';
 import { includeObject, listIn, negotiate, partial, table } from './table.js';
-import { streamWatch, watchOptions, type EventChannel } from './watch.js';
+import { queryBool, streamWatch, watchOptions, type EventChannel } from './watch.js';
 
 /** What /version reports: the Kubernetes version whose API kubeling serves. */
 export const VERSION = {
@@ -49,18 +53,47 @@ interface Target {
   readonly subresource: string | undefined;
 }
 
+/** How the server authenticates its callers. */
+export interface AuthOptions {
+  /** Names each request's user; a request it does not know is answered 401. Unset: nobody is asked (every caller is UNSECURED). */
+  readonly authenticate?: Authenticator;
+}
+
+/** The reviews served beside the stores (create-only resources answered from the request). */
+const REVIEWS: readonly Review[] = [selfSubjectReview];
+
+/** The paths anyone may read without credentials (kube-apiserver's system:public-info-viewer role). */
+const PUBLIC = new Set(['/healthz', '/livez', '/readyz', '/version']);
+
+/** The user authentication found for a request (set by createApp's authentication step). */
+export function userOf(res: Response): UserInfo {
+  return (res.locals as { user?: UserInfo }).user ?? UNSECURED;
+}
+
 /** The express app serving `stores` (one per kind). */
-export function createApp(stores: readonly GenericStore[]): express.Express {
+export function createApp(stores: readonly GenericStore[], auth: AuthOptions = {}): express.Express {
   const byGroupVersion = groupVersions(stores);
 
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
 
+  app.use((req, res, next) => {
+    if (!auth.authenticate || PUBLIC.has(req.path)) return next();
+    Promise.resolve(auth.authenticate(req)).then(
+      (user) => {
+        if (!user) return send(res, unauthorized());
+        (res.locals as { user?: UserInfo }).user = user;
+        next();
+      },
+      (e: unknown) => send(res, statusOf(e)),
+    );
+  });
   for (const p of ['/healthz', '/livez', '/readyz']) app.get(p, (_req, res) => void res.type('text/plain').send('ok'));
   app.get('/version', (_req, res) => void res.json(VERSION));
-  discoveryRoutes(app, byGroupVersion);
+  discoveryRoutes(app, stores, REVIEWS);
 
+  app.get('/openapi/v2', openapiV2Handler(stores));
   const openapi = openapiV3(stores);
   app.get('/openapi/v3', (_req, res) => void res.json(openapi.root));
   app.get('/openapi/v3/*gv', (req, res) => {
@@ -72,6 +105,15 @@ export function createApp(stores: readonly GenericStore[]): express.Express {
   });
 
   const body = express.raw({ type: () => true, limit: MAX_BODY });
+  for (const r of REVIEWS) {
+    app.post(`/apis/${r.info.group}/${r.info.version}/${r.info.resource}`, body, (req, res) => {
+      try {
+        res.status(201).json(r.create(decodeBody(req), userOf(res)));
+      } catch (e) {
+        send(res, statusOf(e));
+      }
+    });
+  }
   const serve = (gv: string) => async (req: Request, res: Response) => {
     try {
       const rest = (req.params as { rest?: string[] }).rest ?? [];
@@ -114,17 +156,29 @@ function groupVersions(stores: readonly GenericStore[]): Map<string, Map<string,
  * event with the `base64.binary.k8s.io` subprotocol). Anything else is
  * answered with its Status and the connection closed.
  */
-export function createUpgrade(stores: readonly GenericStore[]): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+export function createUpgrade(stores: readonly GenericStore[], auth: AuthOptions = {}): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
   const byGroupVersion = groupVersions(stores);
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => (offered.has('base64.binary.k8s.io') ? 'base64.binary.k8s.io' : false) });
+  const refuse = (socket: Duplex, e: unknown): void => {
+    const st = statusOf(e);
+    const body = JSON.stringify(st);
+    socket.end(`HTTP/1.1 ${st.code} ${st.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  };
   return (req, socket, head) => {
+    if (!auth.authenticate) return upgrade(req, socket, head);
+    Promise.resolve(auth.authenticate(req)).then(
+      (user) => (user ? upgrade(req, socket, head) : refuse(socket, new StatusError(unauthorized()))),
+      (e: unknown) => refuse(socket, e),
+    );
+  };
+  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const m = /^\/(?:api\/(v1)|apis\/([^/]+\/[^/]+))\/(.+)$/.exec(url.pathname);
       const t = m ? resolve(byGroupVersion.get(m[1] ?? m[2]!), m[3]!.split('/').map(decodeURIComponent)) : undefined;
       if (!t || t.subresource !== undefined) throw new StatusError(notFound());
       const q = Object.fromEntries(url.searchParams);
-      if (req.method !== 'GET' || (q.watch !== 'true' && q.watch !== '1')) throw new StatusError(failure(400, 'BadRequest', 'only watch requests may be upgraded to a WebSocket'));
+      if (req.method !== 'GET' || !queryBool(q.watch)) throw new StatusError(failure(400, 'BadRequest', 'only watch requests may be upgraded to a WebSocket'));
       const opts = watchOptions(t.store, q, t.name);
       wss.handleUpgrade(req, socket, head, (ws) => {
         const base64 = ws.protocol === 'base64.binary.k8s.io';
@@ -138,11 +192,9 @@ export function createUpgrade(stores: readonly GenericStore[]): (req: IncomingMe
         });
       });
     } catch (e) {
-      const st = statusOf(e);
-      const body = JSON.stringify(st);
-      socket.end(`HTTP/1.1 ${st.code} ${st.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      refuse(socket, e);
     }
-  };
+  }
 }
 
 /** Resolves the segments after the group version to a store, namespace, name and subresource. */
@@ -174,11 +226,12 @@ async function handle(t: Target, req: Request, res: Response): Promise<void> {
   const warnings: string[] = [];
   // unknown fields: Kubernetes' default is to warn (a protobuf body cannot carry any: its decoder drops them)
   const fieldValidation = mediaType(req) === PROTOBUF ? 'Ignore' : fieldValidationOf(q.fieldValidation);
-  const opts = { dryRun, fieldValidation, warnings, ...(subresource === 'status' ? { subresource: 'status' as const } : {}) };
+  const manager = managerParams(req, q);
+  const opts = { dryRun, fieldValidation, warnings, ...manager, ...(subresource === 'status' ? { subresource: 'status' as const } : {}) };
   const sendWarnings = (): void => {
     if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
   };
-  const watching = q.watch === 'true' || q.watch === '1';
+  const watching = queryBool(q.watch);
   const action = subresource === undefined ? undefined : store.strategy.actions?.[subresource];
   if (action) {
     if (req.method !== 'POST') return send(res, failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {}));
@@ -203,7 +256,7 @@ async function handle(t: Target, req: Request, res: Response): Promise<void> {
     case 'GET scale':
       return void res.json(await store.getScale(namespace, name!));
     case 'POST collection': {
-      const obj = await store.create(namespace, parseBody(store, req, opts), { dryRun });
+      const obj = await store.create(namespace, parseBody(store, req, opts), { dryRun, ...manager });
       sendWarnings();
       return void res.status(201).json(obj);
     }
@@ -214,15 +267,16 @@ async function handle(t: Target, req: Request, res: Response): Promise<void> {
       return void res.json(obj);
     }
     case 'PUT scale':
-      return void res.json(await store.writeScale(namespace, name!, { body: json(req.body as Buffer) }, { dryRun }));
+      return void res.json(await store.writeScale(namespace, name!, { body: json(req.body as Buffer) }, { dryRun, ...manager }));
     case 'PATCH object':
     case 'PATCH status': {
-      const obj = await store.patch(namespace, name!, patchType(req), json(req.body as Buffer), opts);
+      const type = patchType(req);
+      const r = type === 'apply' ? await store.apply(namespace, name!, applyBody(req), opts) : { object: await store.patch(namespace, name!, type, json(req.body as Buffer), opts), created: false };
       sendWarnings();
-      return void res.json(obj);
+      return void res.status(r.created ? 201 : 200).json(r.object);
     }
     case 'PATCH scale':
-      return void res.json(await store.writeScale(namespace, name!, { type: patchType(req), patch: json(req.body as Buffer) }, { dryRun }));
+      return void res.json(await store.writeScale(namespace, name!, { type: patchType(req), patch: json(req.body as Buffer) }, { dryRun, ...manager }));
     case 'DELETE object': {
       const r = await store.delete(namespace, name!, deleteOptions(req, q));
       if (store.strategy.returnDeletedObject || !r.deleted) return void res.json(r.object);
@@ -278,7 +332,7 @@ function deleteOptions(req: Request, q: Record<string, string | undefined>): Del
   const grace = q.gracePeriodSeconds !== undefined ? Number(q.gracePeriodSeconds) : body.gracePeriodSeconds;
   if (grace !== undefined && grace !== null && !Number.isInteger(grace)) throw new BadRequestError(`invalid gracePeriodSeconds: ${String(grace)}`);
   let policy = q.propagationPolicy ?? body.propagationPolicy ?? undefined;
-  const orphan = q.orphanDependents !== undefined ? q.orphanDependents === 'true' : body.orphanDependents;
+  const orphan = q.orphanDependents !== undefined ? queryBool(q.orphanDependents) : body.orphanDependents;
   const causes: FieldError[] = [];
   if (orphan !== undefined && orphan !== null) {
     if (policy) causes.push(invalid('propagationPolicy', policy, 'orphanDependents and deletionPropagation cannot be both set'));
@@ -376,7 +430,25 @@ const PATCH_TYPES: Record<string, PatchType> = {
   'application/json-patch+json': 'json',
   'application/merge-patch+json': 'merge',
   'application/strategic-merge-patch+json': 'strategic',
+  'application/apply-patch+yaml': 'apply',
 };
+
+/** A write's manager parameters: fieldManager, the User-Agent (the manager when it is unset), and force (true or false when given). */
+function managerParams(req: Request, q: Record<string, string | undefined>): { fieldManager?: string; userAgent?: string; force?: boolean } {
+  const ua = req.headers['user-agent'];
+  return { ...(q.fieldManager ? { fieldManager: q.fieldManager } : {}), ...(ua ? { userAgent: ua } : {}), ...(q.force !== undefined ? { force: q.force === 'true' } : {}) };
+}
+
+/** An apply patch's body: YAML (or JSON, which is YAML). */
+function applyBody(req: Request): unknown {
+  const b = req.body as Buffer | undefined;
+  if (!(b instanceof Buffer) || b.length === 0) return undefined;
+  try {
+    return parseYaml(b.toString('utf8'));
+  } catch (e) {
+    throw new BadRequestError(`error decoding YAML: ${(e as Error).message}`);
+  }
+}
 
 function mediaType(req: Request): string {
   return (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase();

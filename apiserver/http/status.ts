@@ -4,6 +4,7 @@
  */
 import {
   AlreadyExistsError,
+  ApplyConflictError,
   BadRequestError,
   ConflictError,
   ExpiredError,
@@ -43,6 +44,11 @@ export function notFound(): Status {
   return failure(404, 'NotFound', 'the server could not find the requested resource');
 }
 
+/** The Status of a request without valid credentials (kube-apiserver's 401). */
+export function unauthorized(): Status {
+  return failure(401, 'Unauthorized', 'Unauthorized');
+}
+
 /** `configmaps` → { kind: 'configmaps' }, `deployments.apps` → { group: 'apps', kind: 'deployments' } (and kinds alike: `Deployment.apps`) */
 function resourceDetails(qualified: string, name: string): Status['details'] {
   const dot = qualified.indexOf('.');
@@ -54,6 +60,7 @@ export function statusOf(e: unknown): Status {
   if (e instanceof StatusError) return e.status;
   if (e instanceof NotFoundError) return failure(404, 'NotFound', e.message, resourceDetails(e.resource, e.objectName));
   if (e instanceof AlreadyExistsError) return failure(409, 'AlreadyExists', e.message, resourceDetails(e.resource, e.objectName));
+  if (e instanceof ApplyConflictError) return failure(409, 'Conflict', e.message, { causes: e.conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: c.message, field: c.field })) });
   if (e instanceof ConflictError) return failure(409, 'Conflict', e.message, resourceDetails(e.resource, e.objectName));
   if (e instanceof InvalidError) {
     return failure(422, 'Invalid', e.message, {

@@ -33,14 +33,24 @@ export const BOOKMARK_INTERVAL_MS = 60_000;
 /** A client this far behind is cut off; it resumes from its last resourceVersion. */
 const MAX_BACKLOG = 64 * 1024 * 1024;
 
+/**
+ * A boolean query parameter as Kubernetes converts one (runtime's
+ * Convert_Slice_string_To_bool): unset, `0` and `false` in any case are false;
+ * anything else is true, so `watch=True` (Python's client), `watch=1` and a
+ * bare `watch` all watch.
+ */
+export function queryBool(v: string | undefined): boolean {
+  return v !== undefined && v !== '0' && v.toLowerCase() !== 'false';
+}
+
 /** Parsed watch parameters; BadRequest or Invalid for ones that do not go together. */
 export function watchOptions(store: GenericStore, q: WatchQuery, name?: string): WatchOptions & { timeoutMs: number; bookmarks: boolean } {
   const fieldSelector = name === undefined ? q.fieldSelector : [q.fieldSelector, `metadata.name=${name.replace(/[\\,=!]/g, '\\$&')}`].filter(Boolean).join(',');
   const filter = store.selector(q.labelSelector, fieldSelector);
-  const bookmarks = q.allowWatchBookmarks === 'true' || q.allowWatchBookmarks === '1';
+  const bookmarks = queryBool(q.allowWatchBookmarks);
   let sendInitialEvents: boolean | undefined;
   if (q.sendInitialEvents !== undefined) {
-    sendInitialEvents = q.sendInitialEvents === 'true' || q.sendInitialEvents === '1';
+    sendInitialEvents = queryBool(q.sendInitialEvents);
     const causes = [];
     if (q.resourceVersionMatch !== 'NotOlderThan') {
       causes.push({ field: 'resourceVersionMatch', type: 'FieldValueForbidden' as const, message: "resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan" });

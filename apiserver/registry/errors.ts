@@ -91,3 +91,20 @@ export class ForbiddenError extends ObjectError {
 export class UnavailableError extends ApiError {
   override name = 'UnavailableError';
 }
+
+/** One field of an apply conflict: its path (`.data.key`) and its manager as Kubernetes prints it (`conflict with "kubectl" using v1`). */
+export interface ApplyConflict {
+  readonly field: string;
+  readonly message: string;
+}
+
+/** A server-side apply would change fields other managers own (Kubernetes' 409 Conflict with FieldManagerConflict causes). */
+export class ApplyConflictError extends ApiError {
+  override name = 'ApplyConflictError';
+  constructor(
+    message: string,
+    readonly conflicts: readonly ApplyConflict[],
+  ) {
+    super(message);
+  }
+}

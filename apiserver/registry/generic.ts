@@ -33,6 +33,10 @@ import {
 } from './errors.js';
 import { WatchCache, type CacheWatcher, type WatchSink } from '../watchcache/cache.js';
 import { PatchError, jsonPatch, mergePatch, strategicMergePatch, type MergeKeys } from './patch.js';
+import { applySchema, type ApplySchema } from './managedfields/schema.js';
+import type { ManagedFieldsEntry } from './managedfields/managers.js';
+import { apply as applyConfig, update as trackUpdate, managerOf, type Context as TrackContext } from './managedfields/track.js';
+import { checkManagerOptions } from './managedfields/options.js';
 import { fieldsMatch, fromLabelSelector, matches, parseFieldSelector, parseLabelSelector, selectorString, type LabelSelectorObject } from './selector.js';
 import type { Strategy } from './strategy.js';
 
@@ -67,11 +71,32 @@ export interface FieldValidation {
 /** The subresources a write may name: the object itself, or only its status. */
 export type Subresource = 'status' | undefined;
 
+/** Who makes a write, for metadata.managedFields. */
+export interface ManagerOptions {
+  /** The fieldManager parameter (required for apply). */
+  readonly fieldManager?: string;
+  /** The request's User-Agent: the manager of a write without a fieldManager is its first part. */
+  readonly userAgent?: string;
+}
+
+/** What create takes besides the body. */
+export interface CreateOptions extends ManagerOptions {
+  readonly dryRun?: boolean;
+}
+
 /** What update and patch take besides the body. */
-export interface WriteOptions extends FieldValidation {
+export interface WriteOptions extends FieldValidation, ManagerOptions {
   readonly dryRun?: boolean;
   /** 'status': the write changes only the status (the kind must have the status subresource). */
   readonly subresource?: Subresource;
+  /** The force parameter: an apply takes the fields other managers own (only apply may give it). */
+  readonly force?: boolean;
+}
+
+/** What an apply did: the object, and whether it created it. */
+export interface ApplyResult {
+  readonly object: KubeObject;
+  readonly created: boolean;
 }
 
 /** A list's items (without apiVersion and kind, as Kubernetes lists them) and metadata. */
@@ -105,8 +130,8 @@ export interface DeleteOptions {
   readonly dryRun?: boolean;
 }
 
-/** The patch formats of PATCH: application/json-patch+json, merge-patch+json, strategic-merge-patch+json. */
-export type PatchType = 'json' | 'merge' | 'strategic';
+/** The patch formats of PATCH: application/json-patch+json, merge-patch+json, strategic-merge-patch+json, and apply-patch+yaml (server-side apply: apply()). */
+export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
 
 /** ObjectMeta's merge keys (as Kubernetes' types declare them), shared by every kind. */
 const META_MERGE_KEYS: MergeKeys = { 'metadata.finalizers': '', 'metadata.ownerReferences': 'uid' };
@@ -125,6 +150,7 @@ export class GenericStore {
   readonly cache: WatchCache;
   #cacheReady = false;
   #fieldNames: ReadonlySet<string>;
+  readonly #applySchema: ApplySchema;
 
   /**
    * Checks run on every create, after defaults and validation (Kubernetes'
@@ -136,9 +162,12 @@ export class GenericStore {
     readonly store: StoreClient,
     readonly strategy: Strategy,
     private readonly now: () => Date = () => new Date(),
+    /** How many recent events the watch cache keeps (WatchCache's default when unset). */
+    watchCacheSize?: number,
   ) {
-    this.cache = new WatchCache(store, this.prefix(), (v) => this.#decode(v));
+    this.cache = new WatchCache(store, this.prefix(), (v) => this.#decode(v), watchCacheSize);
     this.#fieldNames = new Set(Object.keys(this.#fields({ metadata: {} })));
+    this.#applySchema = applySchema({ ...META_MERGE_KEYS, ...this.strategy.mergeKeys });
   }
 
   /** The object named `name`, from the watch cache if it has it, else from the store (undefined when it does not exist). */
@@ -273,13 +302,20 @@ export class GenericStore {
   }
 
   /** Creates `body` in `namespace`: names it (generateName), sets uid, timestamps and defaults, validates, stores. */
-  async create(namespace: string | undefined, body: KubeObject, opts: { dryRun?: boolean } = {}): Promise<KubeObject> {
+  async create(namespace: string | undefined, body: KubeObject, opts: CreateOptions = {}): Promise<KubeObject> {
+    checkManagerOptions('CreateOptions', opts);
+    return this.#create(namespace, body, opts);
+  }
+
+  /** create(), with the managedFields of an apply (else those of an Update by the writer). */
+  async #create(namespace: string | undefined, body: KubeObject, opts: CreateOptions, applied?: ManagedFieldsEntry[]): Promise<KubeObject> {
     this.#checkBody(namespace, body);
     const generated = !body.metadata.name && !!body.metadata.generateName;
     for (let attempt = 0; ; attempt++) {
       // the name first: defaults may use it (a Job's job-name label)
       const named = generated ? { ...body, metadata: { ...body.metadata, name: body.metadata.generateName! + randomSuffix() } } : body;
       const obj = this.#prepareCreate(namespace, named);
+      setManagedFields(obj, applied ?? trackUpdate(undefined, obj, body.metadata.managedFields, { manager: managerOf(opts.fieldManager, opts.userAgent) }, this.#trackContext()));
       this.#validate(obj);
       for (const admit of this.admission) await admit(obj, this);
       if (opts.dryRun) return obj;
@@ -295,6 +331,7 @@ export class GenericStore {
 
   /** Replaces the object named `name` with `body` (PUT), guarded by body's resourceVersion when it has one. */
   async update(namespace: string | undefined, name: string, body: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    checkManagerOptions('UpdateOptions', opts);
     this.#checkBody(namespace, body, name);
     const wanted = body.metadata.resourceVersion ? parseResourceVersion(body.metadata.resourceVersion) : undefined;
     for (;;) {
@@ -316,6 +353,8 @@ export class GenericStore {
    * object when a write comes between.
    */
   async patch(namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
+    if (type === 'apply') return (await this.apply(namespace, name, patch, opts)).object;
+    checkManagerOptions('PatchOptions', opts);
     for (;;) {
       const current = await this.#current(namespace, name);
       const old = this.#decode(current);
@@ -334,6 +373,52 @@ export class GenericStore {
         throw e;
       }
     }
+  }
+
+  /**
+   * Server-side apply (PATCH with application/apply-patch+yaml): merges the
+   * configuration `patch` over the object named `name` for the manager
+   * opts.fieldManager (required), or creates the object from it when it does
+   * not exist. The result is defaulted and validated as any write; a change
+   * to fields other managers own is an ApplyConflictError unless opts.force.
+   */
+  async apply(namespace: string | undefined, name: string, patch: unknown, opts: WriteOptions = {}): Promise<ApplyResult> {
+    checkManagerOptions('PatchOptions', opts, true);
+    const config = this.#applyConfig(namespace, name, patch, opts);
+    const writer = { manager: opts.fieldManager!, ...(opts.subresource ? { subresource: opts.subresource } : {}) };
+    for (;;) {
+      const { value: current } = await this.#store(() => this.store.get(this.key(namespace, name)));
+      const live = current ? this.#decode(current) : undefined;
+      if (!current && opts.subresource) throw new NotFoundError(this.qualifiedResource, name);
+      const r = applyConfig(live, config, writer, opts.force === true, this.#trackContext(opts.subresource));
+      const body = this.parse(r.object);
+      try {
+        if (!current) return { object: await this.#create(namespace, body, opts, r.managedFields), created: true };
+        return { object: await this.#replace(namespace, name, current, body, opts, live, { managedFields: r.managedFields }), created: false };
+      } catch (e) {
+        // another write came between: apply again over it
+        if (e instanceof ConflictError || (e instanceof AlreadyExistsError && !current)) continue;
+        throw e;
+      }
+    }
+  }
+
+  /** An apply's configuration: an object of the kind and version, named as the URL, without managedFields; unknown fields dropped (or refused, with Strict). */
+  #applyConfig(namespace: string | undefined, name: string, patch: unknown, opts: FieldValidation): KubeObject {
+    if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) throw new BadRequestError('the body of an apply patch must be an object');
+    const raw = patch as { apiVersion?: unknown; metadata?: { managedFields?: unknown } | null };
+    if (raw.apiVersion !== this.apiVersion) {
+      throw new BadRequestError(`Incorrect version specified in apply patch. Specified patch version: ${typeof raw.apiVersion === 'string' ? raw.apiVersion : ''}, expected: ${this.apiVersion}`);
+    }
+    if (raw.metadata?.managedFields !== undefined && raw.metadata.managedFields !== null) throw new BadRequestError('metadata.managedFields must be nil');
+    const config = this.parse({ metadata: {}, ...raw }, opts);
+    this.#checkBody(namespace, config, name);
+    return config;
+  }
+
+  /** What the managed-fields bookkeeping needs: the kind's shape, the time, and what a write to the object or a subresource does not own. */
+  #trackContext(subresource?: string): TrackContext {
+    return { schema: this.#applySchema, apiVersion: this.apiVersion, now: timestamp(this.now()), ignored: subresource === 'status' ? [['f:spec']] : [['f:status']] };
   }
 
   /**
@@ -372,6 +457,7 @@ export class GenericStore {
    * names one; answers with the new Scale.
    */
   async writeScale(namespace: string | undefined, name: string, change: { body: unknown } | { type: PatchType; patch: unknown }, opts: WriteOptions = {}): Promise<KubeObject> {
+    checkManagerOptions('body' in change ? 'UpdateOptions' : 'PatchOptions', opts);
     for (;;) {
       const current = await this.#current(namespace, name);
       const old = this.#decode(current);
@@ -382,7 +468,7 @@ export class GenericStore {
       if (guarded && parseResourceVersion(wanted.metadata.resourceVersion!) !== current.modRevision) throw new ConflictError(this.qualifiedResource, name);
       const spec = { ...(old.spec as Record<string, unknown> | undefined), replicas: (wanted.spec as { replicas: number }).replicas };
       try {
-        return this.#scaleOf(await this.#replace(namespace, name, current, { ...old, spec }, opts, old));
+        return this.#scaleOf(await this.#replace(namespace, name, current, { ...old, spec }, opts, old, { subresource: 'scale' }));
       } catch (e) {
         if (e instanceof ConflictError && !guarded) continue;
         throw e;
@@ -435,9 +521,25 @@ export class GenericStore {
     return value;
   }
 
-  /** Writes `body` over `current` (an update's or a patch's last step), unless nothing changes. */
-  async #replace(namespace: string | undefined, name: string, current: StoredValue, body: KubeObject, opts: WriteOptions, old = this.#decode(current)): Promise<KubeObject> {
+  /**
+   * Writes `body` over `current` (an update's or a patch's last step), unless
+   * nothing changes. Its managedFields: an apply's (`track.managedFields`),
+   * else those of an Update by the writer, to the object or to
+   * `track.subresource` (`scale`) or opts.subresource.
+   */
+  async #replace(
+    namespace: string | undefined,
+    name: string,
+    current: StoredValue,
+    body: KubeObject,
+    opts: WriteOptions,
+    old = this.#decode(current),
+    track: { subresource?: 'scale'; managedFields?: ManagedFieldsEntry[] } = {},
+  ): Promise<KubeObject> {
     const obj = opts.subresource === 'status' ? this.#prepareStatusUpdate(body, old) : this.#prepareUpdate(body, old);
+    const subresource = track.subresource ?? opts.subresource;
+    const writer = { manager: managerOf(opts.fieldManager, opts.userAgent), ...(subresource ? { subresource } : {}) };
+    setManagedFields(obj, track.managedFields ?? trackUpdate(old, obj, body.metadata.managedFields, writer, this.#trackContext(subresource)));
     this.#validate(obj, old);
     const bytes = this.#encode(obj);
     if (opts.dryRun || Buffer.from(bytes).equals(Buffer.from(current.value)) || isDeepStrictEqual(JSON.parse(Buffer.from(bytes).toString()), JSON.parse(Buffer.from(current.value).toString()))) {
@@ -641,6 +743,7 @@ export class GenericStore {
 
 /** `patch` applied to `old` as `type` says; BadRequest or Unprocessable (a failed operation) when it cannot be. */
 function applyPatch(old: KubeObject, type: PatchType, patch: unknown, mergeKeys: MergeKeys): unknown {
+  if (type === 'apply') throw new BadRequestError('apply patches are not supported for this subresource');
   try {
     if (type === 'json') return jsonPatch(old as never, patch as never);
     if (type === 'merge') return mergePatch(old as never, patch as never);
@@ -650,6 +753,12 @@ function applyPatch(old: KubeObject, type: PatchType, patch: unknown, mergeKeys:
     if (e.invalid) throw new UnprocessableError(`the server rejected our request due to an error in our request: ${e.message}`);
     throw new BadRequestError(e.message);
   }
+}
+
+/** Sets `obj`'s managedFields (none: the field is left out, as Kubernetes encodes an empty list). */
+function setManagedFields(obj: KubeObject, entries: ManagedFieldsEntry[]): void {
+  if (entries.length > 0) obj.metadata.managedFields = entries as unknown as NonNullable<KubeObject['metadata']['managedFields']>;
+  else delete obj.metadata.managedFields;
 }
 
 /** Whether a patched object names a resourceVersion other than the one it was patched from: the write is then guarded by it. */

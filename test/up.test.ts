@@ -1,0 +1,101 @@
+/**
+ * `kubeling up` as a user runs it: a child process that starts the store
+ * members and the API server, writes the admin kubeconfig, and is stopped by
+ * Ctrl-C; the real kubectl against it; a second `up` on the same data dir
+ * resumes the cluster with its data; a component that cannot start is named.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { startKubeling, type KubelingProc } from './proc.js';
+
+/** A port base whose store ports (base, base+1, base+10, base+11, base+20, base+21) are free, and a free API server port. */
+async function ports(): Promise<{ store: number; api: number }> {
+  for (;;) {
+    const store = 20000 + 10 * Math.floor(Math.random() * 3000);
+    const api = store + 5;
+    const all = [0, 1, 10, 11, 20, 21].map((d) => store + d).concat(api);
+    const free = await Promise.all(all.map((p) => new Promise<boolean>((res) => {
+      const s = createServer().once('error', () => res(false)).listen(p, '127.0.0.1', () => s.close(() => res(true)));
+    })));
+    if (free.every(Boolean)) return { store, api };
+  }
+}
+
+const startUp = (args: string[]): KubelingProc => startKubeling('up', args);
+
+/** Resolves when `up` has printed `text`, rejects when it exits first. */
+async function printed(u: KubelingProc, text: string): Promise<void> {
+  while (!u.out.includes(text)) {
+    const code = await Promise.race([u.exited, new Promise<'wait'>((r) => setTimeout(() => r('wait'), 100))]);
+    if (code !== 'wait') throw new Error(`up exited (${code}) before printing ${JSON.stringify(text)}:\n${u.out}`);
+  }
+}
+
+function kubectl(kubeconfig: string, ...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    execFile('kubectl', ['--kubeconfig', kubeconfig, ...args], (err, stdout, stderr) => res({ status: err ? Number(err.code) || 1 : 0, stdout, stderr }));
+  });
+}
+
+describe('kubeling up', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kubeling-up-'));
+  const running: KubelingProc[] = [];
+  after(() => {
+    for (const u of running) u.proc.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('starts the store and the API server, kubectl works with the kubeconfig it writes, and a second up resumes the data', async () => {
+    const p = await ports();
+    const args = ['--data-dir', dir, '--store-port', String(p.store), '--port', String(p.api)];
+    const first = startUp(args);
+    running.push(first);
+    await printed(first, 'Ctrl-C stops the cluster.');
+    const kubeconfig = join(dir, 'kubeconfig');
+    assert.match(first.out, /writing a PKI to/);
+    assert.match(first.out, new RegExp(`export KUBECONFIG=${kubeconfig}`));
+    assert.equal(statSync(kubeconfig).mode & 0o777, 0o600, 'the kubeconfig holds the admin key: owner only');
+
+    const ns = await kubectl(kubeconfig, 'get', 'ns', '-o', 'name');
+    assert.equal(ns.status, 0, ns.stderr);
+    assert.deepEqual(ns.stdout.trim().split('\n').sort(), ['namespace/default', 'namespace/kube-node-lease', 'namespace/kube-public', 'namespace/kube-system']);
+    const who = await kubectl(kubeconfig, 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}');
+    assert.equal(who.stdout, 'kubernetes-admin', who.stderr);
+    const cm = await kubectl(kubeconfig, 'create', 'configmap', 'kept', '--from-literal=across=restarts');
+    assert.equal(cm.status, 0, cm.stderr);
+
+    first.proc.kill('SIGINT');
+    assert.equal(await first.exited, 0, first.out);
+    assert.match(first.out, /interrupted; stopping the cluster/);
+    assert.equal((await kubectl(kubeconfig, 'get', 'ns', '--request-timeout=2s')).status, 1, 'everything stopped');
+
+    const second = startUp(args);
+    running.push(second);
+    await printed(second, 'Ctrl-C stops the cluster.');
+    assert.doesNotMatch(second.out, /writing a PKI/, 'the PKI is kept');
+    const kept = await kubectl(kubeconfig, 'get', 'configmap', 'kept', '-o', 'jsonpath={.data.across}');
+    assert.equal(kept.stdout, 'restarts', kept.stderr);
+    second.proc.kill('SIGTERM');
+    assert.equal(await second.exited, 0, second.out);
+  });
+
+  it('names a component that cannot start, with the end of its log, and stops the others', async () => {
+    const p = await ports();
+    const squatter: Server = await new Promise((res) => {
+      const s = createServer().listen(p.api, '127.0.0.1', () => res(s));
+    });
+    try {
+      const u = startUp(['--data-dir', join(dir, 'busy'), '--store-members', '1', '--store-port', String(p.store), '--port', String(p.api)]);
+      running.push(u);
+      assert.equal(await u.exited, 1);
+      assert.match(u.out, /kubeling up: apiserver exited during start-up; the end of .*apiserver\.log:\n[^]*EADDRINUSE/);
+    } finally {
+      squatter.close();
+    }
+  });
+});
