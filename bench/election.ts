@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import { Cluster } from '../store/sim/cluster.js';
 import { DEFAULT_NODE_CONFIG } from '../store/sim/run.js';
+import { percentile as pct } from './util.js';
 
 const { values } = parseArgs({ options: { seeds: { type: 'string', default: '1000' } } });
 const seeds = Number(values.seeds);
@@ -53,10 +54,6 @@ function trial(seed: number, s: Setting): number | undefined {
   c.crash(old.id);
   c.runUntil(crashedAt + limit, () => electedAt !== undefined);
   return electedAt === undefined ? undefined : electedAt - crashedAt;
-}
-
-function pct(xs: number[], p: number): number {
-  return xs[Math.min(xs.length - 1, Math.floor((xs.length - 1) * p))] ?? NaN;
 }
 
 console.log(`time to elect a new leader after the leader crashes, ${seeds} seeds each (simulated; network delay 1-5 ms; PreVote and CheckQuorum on)`);

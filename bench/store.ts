@@ -20,12 +20,11 @@
  *
  *   npm run bench:store [-- --seconds 10 --trials 10 --only etcd|kubeling --no-perf]
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
+import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { TestCluster, type Flavour, type MemberProc } from '../test/cluster.js';
 import { EtcdClient } from '../test/etcd-client.js';
+import { closedLoop as load, cpuSeconds, log, markdownTable, now, pause, percentile as pct, until } from './util.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -38,35 +37,10 @@ const { values: flags } = parseArgs({
 const SECONDS = Number(flags.seconds);
 const TRIALS = Number(flags.trials);
 const KEYS = 1000;
-/** Clock ticks per second, the unit of /proc/PID/stat's times. */
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 const VALUE = 'v'.repeat(256);
-
-const now = (): number => performance.now();
-const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const log = (line: string): void => void process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
-
-/** Polls `probe` until it returns a value other than undefined; throws after `timeoutMs`. */
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>, everyMs = 20): Promise<T> {
-  const deadline = now() + timeoutMs;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch {
-      // not yet
-    }
-    if (now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await pause(everyMs);
-  }
-}
 
 /** One row's measurement; NaN when it could not be measured. */
 type Results = Map<string, { value: number; note?: string }>;
-
-function pct(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))] ?? NaN;
-}
 
 /** Runs etcdctl asynchronously (check perf takes a minute; the event loop must stay free). */
 function etcdctlAsync(endpoints: string, args: string[], timeoutMs: number): Promise<{ code: number | null; out: string }> {
@@ -81,13 +55,6 @@ function etcdctlAsync(endpoints: string, args: string[], timeoutMs: number): Pro
       resolve({ code, out });
     });
   });
-}
-
-/** CPU time (user + system) process `pid` has used, in seconds (Linux: /proc/PID/stat). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // the command name may hold spaces
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime, stime: fields 14 and 15
 }
 
 /**
@@ -144,26 +111,7 @@ async function closedLoop(
   op: (c: EtcdClient, i: number) => Promise<unknown>,
   r: Results,
 ): Promise<void> {
-  const lat: number[] = [];
-  let errors = 0;
-  const end = now() + SECONDS * 1000;
-  const started = now();
-  await Promise.all(
-    Array.from({ length: n }, async (_, id) => {
-      const c = order[id % order.length]!;
-      for (let i = 0; now() < end; i++) {
-        const t = now();
-        try {
-          await op(c, id * 1_000_000 + i);
-          lat.push(now() - t);
-        } catch {
-          errors++;
-        }
-      }
-    }),
-  );
-  const secs = (now() - started) / 1000;
-  lat.sort((a, b) => a - b);
+  const { latencies: lat, errors, seconds: secs } = await load(n, { seconds: SECONDS }, (id, seq) => op(order[id % order.length]!, seq));
   const note = errors > 0 ? `${errors} errors` : undefined;
   r.set(`${name}, ${n} client${n > 1 ? 's' : ''}: ops/s`, { value: lat.length / secs, ...(note ? { note } : {}) });
   r.set(`${name}, ${n} client${n > 1 ? 's' : ''}: p50 (ms)`, { value: pct(lat, 0.5) });
@@ -268,9 +216,5 @@ for (const row of rows) {
   const k = results.get('kubeling')?.get(row);
   table.push([row, cell(e), cell(k), ratio(k?.value, e?.value)]);
 }
-const widths = table[0]!.map((_, col) => Math.max(...table.map((t) => t[col]!.length)));
 console.log(`3 members on loopback, fsync on; ${SECONDS} s per client row, values ${VALUE.length} B over ${KEYS} keys; ${TRIALS} kill -9 trials`);
-for (const [n, t] of table.entries()) {
-  console.log(`| ${t.map((s, col) => (col === 0 ? s.padEnd(widths[col]!) : s.padStart(widths[col]!))).join(' | ')} |`);
-  if (n === 0) console.log(`|${widths.map((w, col) => (col === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
-}
+for (const line of markdownTable(table)) console.log(line);

@@ -1,0 +1,285 @@
+/**
+ * `npm run bench:apiserver`: the API server under load, against Kubernetes'
+ * scalability SLOs (mutating calls on single objects: p99 ≤ 1 s; a list
+ * across the cluster: ≤ 30 s).
+ *
+ * It starts a 3-member kubeling store (child processes, test/cluster.ts) and
+ * `kubeling apiserver --insecure-port` as a child process over it, all on
+ * loopback, and drives it over HTTP keep-alive from this process with pods
+ * shaped like a Deployment's (one container with ports, env, resource
+ * requests and a probe; labels; a ReplicaSet owner; about 1 KiB of JSON):
+ *
+ * - creates from 1 client, then from `--clients` clients, `--duration`
+ *   seconds each: pods/s, p50 and p99, and the API server's CPU per create;
+ * - merge PATCHes of a label on those pods from `--clients` clients;
+ * - creates up to 10,000 pods and up to `--pods`, and at each size the time
+ *   to list every pod (`GET /api/v1/pods`) as a consistent read from the
+ *   store and with resourceVersion=0 from the watch cache (the median of
+ *   `--list-runs`), then the API server's RSS;
+ * - `--watchers` chunked HTTP watches of one namespace while a writer
+ *   creates pods in it, `--watch-rate` a second for `--duration` seconds:
+ *   the delay from each write's request (and from its response) to each
+ *   watcher's receipt of the event, p50 and p99 over all deliveries, and
+ *   the API server's RSS with the watchers connected.
+ *
+ * It prints one table; progress goes to stderr. Children and temp dirs are
+ * removed at the end, on error and on SIGINT/SIGTERM. `--cpu-prof DIR` runs
+ * the API server under `node --cpu-prof`, its profile written to DIR.
+ *
+ *   npm run bench:apiserver [-- --pods 30000 --clients 50 --duration 10 --watchers 1000 --watch-rate 20 --list-runs 3 --cpu-prof DIR]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { TestCluster, freePort } from '../test/cluster.js';
+import { Api, podBody, podName, watchDelivery } from './apiserver-load.js';
+import { closedLoop, cpuSeconds, log, markdownTable, now, percentile, rssBytes, until, type LoadResult } from './util.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    pods: { type: 'string', default: '30000' },
+    clients: { type: 'string', default: '50' },
+    duration: { type: 'string', default: '10' },
+    watchers: { type: 'string', default: '1000' },
+    'watch-rate': { type: 'string', default: '20' },
+    'list-runs': { type: 'string', default: '3' },
+    'cpu-prof': { type: 'string' },
+  },
+});
+const positive = (name: keyof typeof flags): number => {
+  const n = Number(flags[name]);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, not ${String(flags[name])}`);
+  return n;
+};
+const PODS = positive('pods');
+const CLIENTS = positive('clients');
+const DURATION = positive('duration');
+const WATCHERS = positive('watchers');
+const WATCH_RATE = positive('watch-rate');
+const LIST_RUNS = positive('list-runs');
+/** The pod counts at which lists are timed. */
+const LIST_AT = [...new Set([Math.min(10_000, PODS), PODS])];
+/** Creates before the measured rows, so that they measure optimized code. */
+const WARMUP = Math.min(1000, PODS);
+/** The namespace of the load's pods, and the one the watchers watch. */
+const NS = 'bench';
+const WATCH_NS = 'bench-watch';
+const ROOT = resolve(import.meta.dirname, '..');
+
+// ---------------------------------------------------------------- children and cleanup
+
+let starting: Promise<TestCluster> | undefined;
+/** The store once started (the exit handler below must work synchronously). */
+let cluster: TestCluster | undefined;
+let apiProc: ChildProcess | undefined;
+let apiLog = '';
+let cleaning: Promise<void> | undefined;
+
+/** Stops the API server (SIGTERM, so a --cpu-prof profile is written; SIGKILL after 10 s) and the store members, and removes their data. */
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    const p = apiProc;
+    if (p && p.exitCode === null && p.signalCode === null) {
+      const exited = new Promise<void>((r) => p.once('exit', () => r()));
+      p.kill('SIGTERM');
+      const t = setTimeout(() => p.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(t);
+    }
+    const c = await starting?.catch(() => undefined);
+    await c?.stop();
+  })();
+  return cleaning;
+}
+
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    log(`${sig}: stopping the API server and the store`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+// a last resort should the process exit some other way: our own children, by their handles
+process.once('exit', () => {
+  apiProc?.kill('SIGKILL');
+  for (const m of cluster?.members ?? []) m.proc?.kill('SIGKILL');
+  const first = cluster?.members[0];
+  if (first) rmSync(dirname(first.dataDir), { recursive: true, force: true });
+});
+
+/** Starts `kubeling apiserver` over `endpoints` on a free loopback port; resolves once /readyz answers. */
+async function startApiServer(endpoints: string, api: Api): Promise<ChildProcess> {
+  const prof = flags['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(flags['cpu-prof'])] : [];
+  const args = [...prof, join(ROOT, 'cli/bin.js'), 'apiserver', '--etcd-servers', endpoints, '--insecure-port', String(api.port)];
+  const p = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  apiProc = p;
+  const keep = (d: Buffer): void => void (apiLog = (apiLog + d.toString()).slice(-20_000));
+  p.stdout.on('data', keep);
+  p.stderr.on('data', keep);
+  const exited = new Promise<never>((_, rej) => p.once('exit', (code, signal) => rej(new Error(`the API server exited (${code ?? signal}):\n${apiLog}`))));
+  const ready = until('the API server', 60_000, async () => ((await api.call('GET', '/readyz')).status === 200 ? true : undefined), 100);
+  await Promise.race([ready, exited]);
+  return p;
+}
+
+// ---------------------------------------------------------------- the load
+
+/** Pods whose creation in NS was tried so far (names podName(0 .. created - 1)). */
+let created = 0;
+/** Of those, the ones created. */
+let stored = 0;
+
+/** Creates pods in NS from `clients` clients until `limit`; the names continue from the last call's. */
+async function createPods(api: Api, clients: number, limit: { seconds?: number; ops?: number }): Promise<LoadResult> {
+  const base = created;
+  let last = base;
+  const r = await closedLoop(clients, limit, async (_, seq) => {
+    last = Math.max(last, base + seq + 1);
+    const reply = await api.createPod(NS, podName(base + seq));
+    stored++;
+    if (base + seq === 0 && reply.warning) log(`the pod body draws a warning: ${reply.warning}`);
+  });
+  created = last;
+  return r;
+}
+
+/** Times `runs` GETs of `path`, to the last byte; checks each holds at least `items` items. */
+async function timeList(api: Api, path: string, runs: number, items: number): Promise<{ seconds: number[]; bytes: number }> {
+  const seconds: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < runs; i++) {
+    const t = now();
+    const r = await api.expect(200, 'GET', path);
+    seconds.push((now() - t) / 1000);
+    bytes = r.body.length;
+    const n = (JSON.parse(r.body.toString()) as { items: unknown[] }).items.length;
+    if (n < items) throw new Error(`GET ${path}: ${n} items, expected ${items}`);
+  }
+  seconds.sort((a, b) => a - b);
+  return { seconds, bytes };
+}
+
+// ---------------------------------------------------------------- the table
+
+/** One line of the table. */
+type Row = readonly [measurement: string, figure: string, slo: string];
+
+const ms = (v: number): string => (Number.isNaN(v) ? '-' : Math.abs(v) < 10 ? v.toFixed(2) : Math.abs(v) < 100 ? v.toFixed(1) : v.toFixed(0));
+const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+const errs = (r: { errors: number; firstError?: string }): string => (r.errors > 0 ? ` (${r.errors} errors: ${r.firstError})` : '');
+/** The SLO cell of a p99 of mutating calls. */
+const mutatingSlo = (p99: number): string => `p99 ≤ 1 s: ${p99 <= 1000 ? 'met' : 'MISSED'}`;
+
+/** The rows of a closed loop of writes: rate and latency percentiles. */
+function loadRows(what: string, unit: string, r: LoadResult): Row[] {
+  const p50 = percentile(r.latencies, 0.5);
+  const p99 = percentile(r.latencies, 0.99);
+  log(`${what}: ${(r.latencies.length / r.seconds).toFixed(0)} ${unit}/s, p50 ${ms(p50)} ms, p99 ${ms(p99)} ms${errs(r)}`);
+  return [
+    [`${what}: ${unit}/s`, `${(r.latencies.length / r.seconds).toFixed(0)}${errs(r)}`, ''],
+    [`${what}: p50 / p99 (ms)`, `${ms(p50)} / ${ms(p99)}`, mutatingSlo(p99)],
+  ];
+}
+
+/** The rows of the writes: creates from 1 and from CLIENTS clients, label patches. */
+async function writeRows(api: Api, pid: number): Promise<Row[]> {
+  log(`warming up: ${WARMUP} creates from ${CLIENTS} clients`);
+  await createPods(api, CLIENTS, { ops: WARMUP });
+  const rows = loadRows('create pod, 1 client', 'pods', await createPods(api, 1, { seconds: DURATION }));
+  const cpu0 = cpuSeconds(pid);
+  const concurrent = await createPods(api, CLIENTS, { seconds: DURATION });
+  const cpuPerCreate = ((cpuSeconds(pid) - cpu0) * 1000) / Math.max(1, concurrent.latencies.length);
+  rows.push(...loadRows(`create pod, ${CLIENTS} clients`, 'pods', concurrent));
+  rows.push([`API server CPU per create at ${CLIENTS} clients (ms)`, ms(cpuPerCreate), '']);
+  const existing = created;
+  const labelPatch = (seq: number): string => JSON.stringify({ metadata: { labels: { 'bench-generation': String(seq) } } });
+  const patched = await closedLoop(CLIENTS, { seconds: DURATION }, (_, seq) =>
+    api.expect(200, 'PATCH', `/api/v1/namespaces/${NS}/pods/${podName((seq * 7919) % existing)}`, labelPatch(seq), 'application/merge-patch+json'),
+  );
+  rows.push(...loadRows(`update pod (merge PATCH of a label), ${CLIENTS} clients`, 'updates', patched));
+  return rows;
+}
+
+/** The rows of the lists: at each size of LIST_AT (creating pods up to it, if there are fewer), both kinds of list and the RSS after them. */
+async function listRows(api: Api, pid: number): Promise<Row[]> {
+  const rows: Row[] = [];
+  let filling: LoadResult | undefined;
+  for (const size of LIST_AT) {
+    if (stored < size) {
+      log(`creating pods up to ${size}`);
+      const r = await createPods(api, CLIENTS, { ops: size - stored });
+      if (r.errors > 0) throw new Error(`${r.errors} creates failed while filling: ${r.firstError}`);
+      filling = filling ? { ...r, latencies: [...filling.latencies, ...r.latencies].sort((a, b) => a - b), seconds: filling.seconds + r.seconds } : r;
+    }
+    const n = stored.toLocaleString('en-US'); // the load rows may have created more than `size`
+    for (const [how, query] of [
+      ['consistent read from the store', ''],
+      ['resourceVersion=0, from the watch cache', '?resourceVersion=0'],
+    ] as const) {
+      const r = await timeList(api, `/api/v1/pods${query}`, LIST_RUNS, stored);
+      log(`list ${n} pods, ${how}: ${r.seconds.map((s) => s.toFixed(2)).join(', ')} s, ${mib(r.bytes)}`);
+      rows.push([
+        `list all ${n} pods, ${how}: s (median of ${LIST_RUNS}; ${mib(r.bytes)})`,
+        `${percentile(r.seconds, 0.5).toFixed(2)} (${r.seconds[0]!.toFixed(2)}-${r.seconds.at(-1)!.toFixed(2)})`,
+        `≤ 30 s: ${r.seconds.at(-1)! <= 30 ? 'met' : 'MISSED'}`,
+      ]);
+    }
+    rows.push([`API server RSS after the lists at ${n} pods`, mib(rssBytes(pid)), '']);
+  }
+  if (filling) {
+    const p99 = percentile(filling.latencies, 0.99);
+    const figure = `${(filling.latencies.length / filling.seconds).toFixed(0)}; ${ms(percentile(filling.latencies, 0.5))} / ${ms(p99)}`;
+    rows.push([`create pod while filling to ${PODS.toLocaleString('en-US')}, ${CLIENTS} clients: pods/s; p50 / p99 (ms)`, figure, mutatingSlo(p99)]);
+  }
+  return rows;
+}
+
+/** The rows of watch delivery to WATCHERS watchers. */
+async function watchRows(api: Api, pid: number): Promise<Row[]> {
+  log(`opening ${WATCHERS} watchers`);
+  const w = await watchDelivery(api, { namespace: WATCH_NS, watchers: WATCHERS, rate: WATCH_RATE, seconds: DURATION, pid });
+  const got = w.fromRequest.length;
+  const watch = `${WATCHERS} watchers (opened in ${w.openSeconds.toFixed(1)} s), ${WATCH_RATE} creates/s for ${DURATION} s`;
+  const p = (xs: number[]): string => `${ms(percentile(xs, 0.5))} / ${ms(percentile(xs, 0.99))}`;
+  log(`${watch}: ${got} of ${w.expected} delivered; from the request p50 / p99 ${p(w.fromRequest)} ms`);
+  const early = (100 * w.fromResponse.filter((d) => d < 0).length) / Math.max(1, got);
+  return [
+    [`watch delivery, ${watch}: from the write's request, p50 / p99 (ms)`, p(w.fromRequest), ''],
+    [`watch delivery, ${watch}: from the write's response (< 0: the event came first), p50 / p99 (ms)`, p(w.fromResponse), `${early.toFixed(0)}% came before the response`],
+    [`watch deliveries received`, `${got} of ${w.expected}`, ''],
+    [`the writer's creates with ${WATCHERS} watchers: p50 / p99 (ms)`, `${p(w.writes.latencies)}${errs(w.writes)}`, mutatingSlo(percentile(w.writes.latencies, 0.99))],
+    [`CPU while writing, of a core: API server / this process (the watchers)`, `${(100 * w.cpu.api).toFixed(0)}% / ${(100 * w.cpu.bench).toFixed(0)}%`, ''],
+    [`API server RSS with ${WATCHERS} watchers`, mib(w.rss), ''],
+  ];
+}
+
+async function main(): Promise<void> {
+  const load = loadavg()[0]!.toFixed(1);
+  log(`starting a 3-member kubeling store (load average ${load} on ${availableParallelism()} cores)`);
+  starting = TestCluster.start('kubeling', 3);
+  cluster = await starting;
+  const api = new Api(await freePort());
+  log('starting the API server');
+  const pid = (await startApiServer(cluster.members.map((m) => m.clientUrl).join(','), api)).pid!;
+  for (const ns of [NS, WATCH_NS]) await api.expect(201, 'POST', '/api/v1/namespaces', JSON.stringify({ metadata: { name: ns } }));
+  const rows = [...(await writeRows(api, pid)), ...(await listRows(api, pid)), ...(await watchRows(api, pid))];
+  api.agent.destroy();
+  console.log(
+    `kubeling API server (node ${process.version}) over a 3-member kubeling store on loopback, fsync on, ${availableParallelism()} cores (load average ${load} at the start); ` +
+      `pods of ${podBody(NS, podName(0)).length} bytes of JSON; ${DURATION} s per load row after ${WARMUP} creates to warm up, ${CLIENTS} concurrent clients over HTTP/1.1 keep-alive`,
+  );
+  for (const line of markdownTable([['measurement', 'kubeling', 'Kubernetes SLO'], ...rows])) console.log(line);
+}
+
+const started = now();
+try {
+  await main();
+  log(`done in ${((now() - started) / 1000).toFixed(0)} s`);
+} catch (e) {
+  process.exitCode = 1;
+  log(`failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+} finally {
+  await cleanup();
+  if (flags['cpu-prof']) log(`API server CPU profile in ${resolve(flags['cpu-prof'])}`);
+}
