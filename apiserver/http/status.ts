@@ -8,6 +8,7 @@ import {
   BadRequestError,
   ConflictError,
   ExpiredError,
+  TooLargeResourceVersionError,
   ForbiddenError,
   InvalidError,
   NotFoundError,
@@ -23,7 +24,7 @@ export interface Status {
   status: 'Success' | 'Failure';
   message?: string;
   reason?: string;
-  details?: { name?: string; group?: string; kind?: string; uid?: string; causes?: { reason: string; message: string; field: string }[] };
+  details?: { name?: string; group?: string; kind?: string; uid?: string; causes?: { reason: string; message: string; field?: string }[]; retryAfterSeconds?: number };
   code: number;
 }
 
@@ -72,6 +73,9 @@ export function statusOf(e: unknown): Status {
   if (e instanceof BadRequestError) return failure(400, 'BadRequest', e.message);
   if (e instanceof UnprocessableError) return failure(422, 'Invalid', e.message);
   if (e instanceof ExpiredError) return failure(410, 'Expired', e.message);
+  if (e instanceof TooLargeResourceVersionError) {
+    return failure(504, 'Timeout', e.message, { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 });
+  }
   if (e instanceof UnavailableError) return failure(503, 'ServiceUnavailable', e.message);
   return failure(500, 'InternalError', `Internal error occurred: ${e instanceof Error ? e.message : String(e)}`);
 }

@@ -79,6 +79,17 @@ export class ExpiredError extends ApiError {
   override name = 'ExpiredError';
 }
 
+/** A resourceVersion newer than the store has (Kubernetes answers 504 Timeout: the client may retry). */
+export class TooLargeResourceVersionError extends ApiError {
+  override name = 'TooLargeResourceVersionError';
+  constructor(
+    readonly requested: number,
+    readonly current: number,
+  ) {
+    super(`Too large resource version: ${requested}, current: ${current}`);
+  }
+}
+
 /** The request is refused while the object or its namespace is being deleted, or by policy. */
 export class ForbiddenError extends ObjectError {
   override name = 'ForbiddenError';

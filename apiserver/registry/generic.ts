@@ -28,6 +28,7 @@ import {
   ExpiredError,
   InvalidError,
   NotFoundError,
+  TooLargeResourceVersionError,
   UnavailableError,
   UnprocessableError,
 } from './errors.js';
@@ -37,6 +38,7 @@ import { applySchema, type ApplySchema } from './managedfields/schema.js';
 import type { ManagedFieldsEntry } from './managedfields/managers.js';
 import { apply as applyConfig, update as trackUpdate, managerOf, type Context as TrackContext } from './managedfields/track.js';
 import { checkManagerOptions } from './managedfields/options.js';
+import { validateListOptions } from './listoptions.js';
 import { fieldsMatch, fromLabelSelector, matches, parseFieldSelector, parseLabelSelector, selectorString, type LabelSelectorObject } from './selector.js';
 import type { Strategy } from './strategy.js';
 
@@ -222,10 +224,23 @@ export class GenericStore {
     return this.#decode(value);
   }
 
+  /**
+   * Lists `namespace`'s objects (all namespaces' when undefined), as the
+   * resourceVersion parameters ask: none, the latest state read from the
+   * store (consistent); `0`, any recent state, the watch cache's; N (match
+   * NotOlderThan or unset), a state at least as new as N: the watch cache's
+   * when it is there already and no limit is asked, else the store's latest
+   * (TooLargeResourceVersionError when the store is older than N); N with
+   * Exact, the state at N (ExpiredError when compacted).
+   */
   async list(namespace: string | undefined, opts: ListOptions = {}): Promise<ListResult> {
+    validateListOptions(opts);
     const prefix = this.prefix(namespace);
-    if (opts.resourceVersion === '0' && !opts.continue && this.#cacheReady) {
-      // any recent state will do: the watch cache's, whole (a limit is ignored, as Kubernetes' cache does)
+    const exact = opts.resourceVersionMatch === 'Exact';
+    const atLeast = opts.resourceVersion && opts.resourceVersion !== '0' && !opts.continue && !exact ? parseResourceVersion(opts.resourceVersion) : undefined;
+    const cacheWill = opts.resourceVersion === '0' || (atLeast !== undefined && !opts.limit && this.cache.revision >= atLeast);
+    if (cacheWill && !opts.continue && this.#cacheReady) {
+      // a recent enough state will do: the watch cache's, whole (a limit is ignored, as Kubernetes' cache does)
       const snap = this.cache.snapshot(prefix);
       const items = snap.items.filter((o) => !opts.filter || opts.filter(o)).map((o) => withoutType(o));
       return { items, resourceVersion: String(snap.revision) };
@@ -236,16 +251,24 @@ export class GenericStore {
       const c = decodeContinue(opts.continue);
       revision = c.rv;
       start = prefix + c.start;
-    } else if (opts.resourceVersion && opts.resourceVersion !== '0') {
-      const rv = parseResourceVersion(opts.resourceVersion);
-      if (opts.resourceVersionMatch === 'Exact') revision = rv;
+    } else if (opts.resourceVersion && exact) {
+      revision = parseResourceVersion(opts.resourceVersion);
     }
     const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
     const items: KubeObject[] = [];
     let page;
     // with a filter, keep reading pages until the limit is filled (as Kubernetes does)
     for (;;) {
-      page = await this.#store(() => this.store.list(prefix, { start, limit, revision }), opts.continue !== undefined);
+      const at = revision;
+      page = await this.#store(
+        () =>
+          this.store.list(prefix, { start, limit, revision: at }).catch(async (e: unknown) => {
+            if (!(e instanceof FutureRevisionError)) throw e;
+            throw new TooLargeResourceVersionError(at, (await this.store.get(prefix)).revision);
+          }),
+        opts.continue !== undefined,
+      );
+      if (atLeast !== undefined && page.revision < atLeast) throw new TooLargeResourceVersionError(atLeast, page.revision);
       revision = page.revision;
       for (const v of page.items) {
         const obj = this.#decode(v);
