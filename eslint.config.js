@@ -12,6 +12,9 @@ const layers = {
   'store/server': ['../sim/**', '../../**'],
   // the API server reaches the store only through its StoreClient (apiserver/storage)
   apiserver: ['**/store/**', '**/cli/**', '**/client/**', '**/scheduler/**', '**/controllers/**', '**/nodes/**', '**/web/**'],
+  // components stand on client/ and reach the cluster only through the API server
+  client: ['**/store/**', '**/apiserver/**', '**/scheduler/**', '**/controllers/**', '**/nodes/**', '**/web/**', '**/cli/**'],
+  scheduler: ['**/store/**', '**/apiserver/**', '**/controllers/**', '**/nodes/**', '**/web/**', '**/cli/**'],
   bench: [],
   cli: [],
 };
