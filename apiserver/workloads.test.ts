@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TestApi } from '../test/apiserver.js';
+import { until } from '../test/proc.js';
 
 describe('API server workloads: pods with binding and eviction, deployments with scale and status, jobs, priority classes', () => {
   let t: TestApi;
@@ -147,5 +148,37 @@ describe('API server workloads: pods with binding and eviction, deployments with
     assert.equal(drain.status, 0, drain.stderr);
     assert.match(drain.stdout, /pod\/on9 evicted\nnode\/node-9 drained/);
     assert.equal((await call('GET', '/api/v1/namespaces/default/pods/on9')).code, 404);
+  });
+
+  it("admits pods as Kubernetes' Priority and ServiceAccount plugins do", async () => {
+    const pod = (name: string, spec: Record<string, unknown> = {}) => ({ metadata: { name }, spec: { containers: [{ name: 'c', image: 'nginx' }], ...spec } });
+    const plain = await t.call('POST', '/api/v1/namespaces/default/pods', pod('adm-plain'));
+    assert.equal(plain.code, 201);
+    assert.equal(plain.body.spec.priority, 0);
+    assert.equal(plain.body.spec.preemptionPolicy, 'PreemptLowerPriority');
+    assert.equal(plain.body.spec.priorityClassName, undefined);
+    assert.equal(plain.body.spec.serviceAccountName, 'default');
+    assert.equal(plain.body.spec.serviceAccount, 'default');
+
+    const critical = await t.call('POST', '/api/v1/namespaces/default/pods', pod('adm-critical', { priorityClassName: 'system-cluster-critical', serviceAccountName: 'builder' }));
+    assert.equal(critical.body.spec.priority, 2000000000);
+    assert.equal(critical.body.spec.serviceAccount, 'builder');
+
+    const missing = await t.call('POST', '/api/v1/namespaces/default/pods', pod('adm-missing', { priorityClassName: 'gold' }));
+    assert.equal(missing.code, 403);
+    assert.equal(missing.body.message, 'pods "adm-missing" is forbidden: no PriorityClass with name gold was found');
+    const wrong = await t.call('POST', '/api/v1/namespaces/default/pods', pod('adm-wrong', { priorityClassName: 'system-cluster-critical', priority: 5 }));
+    assert.equal(wrong.code, 403);
+    assert.match(wrong.body.message, /the integer value of priority \(5\) must not be provided in pod spec; priority admission controller computed 2000000000 from the given PriorityClass name/);
+
+    const gold = { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'gold' }, value: 1000, globalDefault: true, preemptionPolicy: 'Never' };
+    assert.equal((await t.call('POST', '/apis/scheduling.k8s.io/v1/priorityclasses', gold)).code, 201);
+    // admission reads classes from the watch cache, as Kubernetes' reads them from an informer: wait until it has it
+    await until('the watch cache has the class', async () =>
+      (await t.call('GET', '/apis/scheduling.k8s.io/v1/priorityclasses?resourceVersion=0')).body.items.some((i: any) => i.metadata.name === 'gold') || undefined,
+    );
+    const defaulted = await t.call('POST', '/api/v1/namespaces/default/pods', pod('adm-default'));
+    assert.deepEqual([defaulted.body.spec.priorityClassName, defaulted.body.spec.priority, defaulted.body.spec.preemptionPolicy], ['gold', 1000, 'Never']);
+    assert.equal((await t.call('DELETE', '/apis/scheduling.k8s.io/v1/priorityclasses/gold')).code, 200);
   });
 });
