@@ -30,15 +30,15 @@ import {
   NotFoundError,
   TooLargeResourceVersionError,
   UnavailableError,
-  UnprocessableError,
 } from './errors.js';
 import { WatchCache, type CacheWatcher, type WatchSink } from '../watchcache/cache.js';
-import { PatchError, jsonPatch, mergePatch, strategicMergePatch, type MergeKeys } from './patch.js';
+import { applyPatch, type MergeKeys } from './patch.js';
+import { dropNulls, parseScale, unknownFields, withoutMeta, withoutType } from './bodies.js';
 import { applySchema, type ApplySchema } from './managedfields/schema.js';
 import type { ManagedFieldsEntry } from './managedfields/managers.js';
 import { apply as applyConfig, update as trackUpdate, managerOf, type Context as TrackContext } from './managedfields/track.js';
 import { checkManagerOptions } from './managedfields/options.js';
-import { validateListOptions } from './listoptions.js';
+import { decodeContinue, encodeContinue, parseResourceVersion, validateListOptions } from './listoptions.js';
 import { fieldsMatch, fromLabelSelector, matches, parseFieldSelector, parseLabelSelector, selectorString, type LabelSelectorObject } from './selector.js';
 import type { Strategy } from './strategy.js';
 
@@ -764,20 +764,6 @@ export class GenericStore {
   }
 }
 
-/** `patch` applied to `old` as `type` says; BadRequest or Unprocessable (a failed operation) when it cannot be. */
-function applyPatch(old: KubeObject, type: PatchType, patch: unknown, mergeKeys: MergeKeys): unknown {
-  if (type === 'apply') throw new BadRequestError('apply patches are not supported for this subresource');
-  try {
-    if (type === 'json') return jsonPatch(old as never, patch as never);
-    if (type === 'merge') return mergePatch(old as never, patch as never);
-    return strategicMergePatch(old as never, patch as never, mergeKeys);
-  } catch (e) {
-    if (!(e instanceof PatchError)) throw e;
-    if (e.invalid) throw new UnprocessableError(`the server rejected our request due to an error in our request: ${e.message}`);
-    throw new BadRequestError(e.message);
-  }
-}
-
 /** Sets `obj`'s managedFields (none: the field is left out, as Kubernetes encodes an empty list). */
 function setManagedFields(obj: KubeObject, entries: ManagedFieldsEntry[]): void {
   if (entries.length > 0) obj.metadata.managedFields = entries as unknown as NonNullable<KubeObject['metadata']['managedFields']>;
@@ -790,31 +776,9 @@ function isGuarded(patched: KubeObject, old: KubeObject): boolean {
   return rv !== undefined && rv !== old.metadata.resourceVersion;
 }
 
-/** A Scale body: its replicas a non-negative integer, its name the URL's. */
-function parseScale(raw: unknown, name: string): KubeObject {
-  const s = raw as { kind?: unknown; metadata?: { name?: unknown; resourceVersion?: unknown }; spec?: { replicas?: unknown } } | null;
-  if (s === null || typeof s !== 'object' || Array.isArray(s)) throw new BadRequestError('the body of the request must be a JSON object');
-  if (s.kind !== undefined && s.kind !== 'Scale') throw new BadRequestError(`the kind of the object (${String(s.kind)}) does not match the kind of the URL (Scale)`);
-  const replicas = s.spec?.replicas ?? 0;
-  if (typeof replicas !== 'number' || !Number.isInteger(replicas)) throw new BadRequestError('error decoding the Scale: spec.replicas: expected an integer');
-  if (replicas < 0) throw new InvalidError('Scale.autoscaling', name, [invalid('spec.replicas', replicas, 'must be greater than or equal to 0')]);
-  const rv = s.metadata?.resourceVersion;
-  if (s.metadata?.name !== undefined && s.metadata.name !== name) throw new BadRequestError(`the name of the object (${String(s.metadata.name)}) does not match the name on the URL (${name})`);
-  return { metadata: { name, ...(typeof rv === 'string' && rv !== '' ? { resourceVersion: rv } : {}) }, spec: { replicas } };
-}
-
 /** The object name at the end of a key. */
 function nameOf(key: string): string {
   return key.slice(key.lastIndexOf('/') + 1);
-}
-
-function withoutMeta(o: KubeObject): Record<string, unknown> {
-  const rest: Record<string, unknown> = { ...o };
-  delete rest.metadata;
-  delete rest.status;
-  delete rest.apiVersion;
-  delete rest.kind;
-  return rest;
 }
 
 function randomSuffix(): string {
@@ -823,56 +787,3 @@ function randomSuffix(): string {
   return s;
 }
 
-/** A resourceVersion parameter as a revision; BadRequest when it is not one. */
-export function parseResourceVersion(rv: string): number {
-  const n = Number(rv);
-  if (!/^\d+$/.test(rv) || !Number.isSafeInteger(n)) throw new BadRequestError(`invalid resource version: ${JSON.stringify(rv)}`);
-  return n;
-}
-
-/** Kubernetes' continue token: base64 of {"v":"meta.k8s.io/v1","rv":REV,"start":"<key after the prefix>"}. */
-export function encodeContinue(rv: number, start: string): string {
-  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start })).toString('base64url');
-}
-
-export function decodeContinue(token: string): { rv: number; start: string } {
-  try {
-    const c = JSON.parse(Buffer.from(token, 'base64url').toString()) as { v?: unknown; rv?: unknown; start?: unknown };
-    if (c.v === 'meta.k8s.io/v1' && Number.isSafeInteger(c.rv) && (c.rv as number) > 0 && typeof c.start === 'string' && !c.start.startsWith('/') && !c.start.includes('..')) {
-      return { rv: c.rv as number, start: c.start };
-    }
-  } catch {
-    // falls through to the error
-  }
-  throw new BadRequestError('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
-}
-
-/** The paths of fields in `given` that `parsed` (the schema's output) dropped: `spec.containers[0].imagee`. */
-function unknownFields(given: unknown, parsed: unknown, path: string): string[] {
-  if (Array.isArray(given) && Array.isArray(parsed)) return given.flatMap((g, i) => unknownFields(g, parsed[i], `${path}[${i}]`));
-  if (given === null || typeof given !== 'object' || Array.isArray(given) || parsed === null || typeof parsed !== 'object') return [];
-  const out: string[] = [];
-  for (const [k, v] of Object.entries(given)) {
-    const p = path ? `${path}.${k}` : k;
-    if (!Object.hasOwn(parsed, k)) out.push(p);
-    else out.push(...unknownFields(v, (parsed as Record<string, unknown>)[k], p));
-  }
-  return out;
-}
-
-/** `v` without the null fields of its objects, at any depth (list elements stay). */
-function dropNulls(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(dropNulls);
-  if (v === null || typeof v !== 'object') return v;
-  const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = dropNulls(x);
-  return out;
-}
-
-/** A listed object without apiVersion and kind (as list items are), leaving `o` as it is. */
-function withoutType(o: KubeObject): KubeObject {
-  const copy = { ...o };
-  delete copy.apiVersion;
-  delete copy.kind;
-  return copy;
-}

@@ -16,6 +16,9 @@
  *   `$deleteFromPrimitiveList/<field>` removes values from a primitive list;
  *   `$setElementOrder/<field>` orders a merged list.
  */
+import type { KubeObject } from '../api/meta.js';
+import { BadRequestError, UnprocessableError } from './errors.js';
+import type { PatchType } from './generic.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Obj = { [k: string]: Json };
@@ -238,4 +241,18 @@ function stripDirectives(o: Obj): Obj {
 function stripDeep(v: Json): Json {
   if (Array.isArray(v)) return v.map(stripDeep);
   return isObj(v) ? stripDirectives(v) : v;
+}
+
+/** `patch` applied to `old` as `type` says; BadRequest or Unprocessable (a failed operation) when it cannot be. */
+export function applyPatch(old: KubeObject, type: PatchType, patch: unknown, mergeKeys: MergeKeys): unknown {
+  if (type === 'apply') throw new BadRequestError('apply patches are not supported for this subresource');
+  try {
+    if (type === 'json') return jsonPatch(old as never, patch as never);
+    if (type === 'merge') return mergePatch(old as never, patch as never);
+    return strategicMergePatch(old as never, patch as never, mergeKeys);
+  } catch (e) {
+    if (!(e instanceof PatchError)) throw e;
+    if (e.invalid) throw new UnprocessableError(`the server rejected our request due to an error in our request: ${e.message}`);
+    throw new BadRequestError(e.message);
+  }
 }
