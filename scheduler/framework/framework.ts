@@ -1,0 +1,330 @@
+/**
+ * The framework of one profile (kube-scheduler's frameworkImpl): the plugin
+ * objects a profile enables, built once from the registry, and the running
+ * of each extension point over them with kube-scheduler's rules:
+ *
+ * - PreFilter: every plugin runs; the node names they return are
+ *   intersected; a Skip skips that plugin's Filter for this cycle; a
+ *   rejection stands for every node (its message becomes FitError's).
+ * - Filter: plugins run in order and the first rejection decides the node.
+ * - Score: every plugin scores every feasible node (PreScore Skip skips it),
+ *   normalises, and is weighted; a node's score is the sum.
+ * - Reserve runs in order and Unreserve in reverse; Permit may make a pod
+ *   wait; Bind plugins run until one does not Skip.
+ *
+ * The Framework is also the Handle its plugins get.
+ */
+import type { Pod } from '../../client/types.js';
+import { CycleState, type StateData } from './cyclestate.js';
+import type {
+  AnyPlugin,
+  Handle,
+  NodeInfoLister,
+  NodeScore,
+  NodeToStatus,
+  PluginFactory,
+  PreFilterResult,
+  QueuedPodInfo,
+  SchedulerApi,
+} from './interface.js';
+import { MAX_NODE_SCORE, MIN_NODE_SCORE } from './interface.js';
+import type { NodeInfo } from './nodeinfo.js';
+import type { Profile } from './profile.js';
+import { Code, SKIP, SUCCESS, Status, asError } from './status.js';
+
+/** What the framework needs besides the profile: the plugin registry and the scheduler's state. */
+export interface FrameworkDeps {
+  readonly registry: Readonly<Record<string, PluginFactory>>;
+  /** The snapshot of the current cycle. */
+  readonly snapshot: () => NodeInfoLister;
+  readonly namespaceLabels: (namespace: string) => Record<string, string> | undefined;
+  readonly api: SchedulerApi;
+}
+
+/** The plugins skipped in this cycle by PreFilter or PreScore returning Skip. */
+class Skipped implements StateData {
+  constructor(
+    readonly filter = new Set<string>(),
+    readonly score = new Set<string>(),
+  ) {}
+
+  clone(): Skipped {
+    return new Skipped(new Set(this.filter), new Set(this.score));
+  }
+}
+const SKIPPED = 'kubeling.dev/skipped-plugins';
+
+function skipped(state: CycleState): Skipped {
+  let s = state.read<Skipped>(SKIPPED);
+  if (!s) state.write(SKIPPED, (s = new Skipped()));
+  return s;
+}
+
+/** What PreFilter decided for the cycle. */
+export interface PreFilterOutcome {
+  readonly result: PreFilterResult | undefined;
+  readonly status: Status;
+}
+
+/** The framework of one profile; see the file comment. */
+export class Framework implements Handle {
+  readonly #plugins = new Map<string, AnyPlugin>();
+  readonly api: SchedulerApi;
+
+  constructor(
+    readonly profile: Profile,
+    private readonly deps: FrameworkDeps,
+  ) {
+    this.api = deps.api;
+    const p = profile.plugins;
+    const names = new Set([...p.queueSort, ...p.preFilter, ...p.filter, ...p.postFilter, ...p.preScore, ...p.score.map((s) => s.name), ...p.reserve, ...p.permit, ...p.preBind, ...p.bind, ...p.postBind]);
+    for (const name of names) {
+      const factory = deps.registry[name];
+      if (!factory) throw new Error(`profile ${profile.schedulerName}: plugin ${name} is not registered`);
+      this.#plugins.set(name, factory(profile.pluginConfig[name], this) as AnyPlugin);
+    }
+    if (p.queueSort.length !== 1) throw new Error(`profile ${profile.schedulerName}: exactly one queueSort plugin is needed, not ${p.queueSort.length}`);
+    if (p.bind.length === 0) throw new Error(`profile ${profile.schedulerName}: at least one bind plugin is needed`);
+    const missing = (point: string, list: readonly string[], method: keyof AnyPlugin): void => {
+      for (const n of list) if (typeof this.#plugins.get(n)?.[method] !== 'function') throw new Error(`plugin ${n} does not extend ${point}`);
+    };
+    missing('QueueSort', p.queueSort, 'less');
+    missing('PreFilter', p.preFilter, 'preFilter');
+    missing('Filter', p.filter, 'filter');
+    missing('PostFilter', p.postFilter, 'postFilter');
+    missing('PreScore', p.preScore, 'preScore');
+    missing('Score', p.score.map((s) => s.name), 'score');
+    missing('Reserve', p.reserve, 'reserve');
+    missing('Permit', p.permit, 'permit');
+    missing('PreBind', p.preBind, 'preBind');
+    missing('Bind', p.bind, 'bind');
+    missing('PostBind', p.postBind, 'postBind');
+  }
+
+  #plugin(name: string): AnyPlugin {
+    return this.#plugins.get(name)!;
+  }
+
+  snapshot(): NodeInfoLister {
+    return this.deps.snapshot();
+  }
+
+  namespaceLabels(namespace: string): Record<string, string> | undefined {
+    return this.deps.namespaceLabels(namespace);
+  }
+
+  /** The queue order of the profile's QueueSort plugin. */
+  less(a: QueuedPodInfo, b: QueuedPodInfo): boolean {
+    return this.#plugin(this.profile.plugins.queueSort[0]!).less!(a, b);
+  }
+
+  /** PreFilter; see the file comment. */
+  runPreFilterPlugins(state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): PreFilterOutcome {
+    let names: Set<string> | undefined;
+    const skip = skipped(state);
+    for (const name of this.profile.plugins.preFilter) {
+      const { result, status } = this.#callFor(name, () => this.#plugin(name).preFilter!(state, pod, nodes));
+      if (status.code === Code.Skip) {
+        skip.filter.add(name);
+        continue;
+      }
+      if (!status.isSuccess()) return { result: undefined, status: attribute(status, name) };
+      if (result?.nodeNames) {
+        names = names ? new Set([...names].filter((n) => result.nodeNames!.has(n))) : new Set(result.nodeNames);
+        if (names.size === 0) {
+          return { result: { nodeNames: names }, status: new Status(Code.UnschedulableAndUnresolvable, [`node(s) didn't satisfy plugin(s) [${name}] simultaneously`], name) };
+        }
+      }
+    }
+    return { result: names ? { nodeNames: names } : undefined, status: SUCCESS };
+  }
+
+  /** Filter: the first plugin that rejects the node decides (its status names it). */
+  runFilterPlugins(state: CycleState, pod: Pod, nodeInfo: NodeInfo): Status {
+    const skip = state.read<Skipped>(SKIPPED);
+    for (const name of this.profile.plugins.filter) {
+      if (skip?.filter.has(name)) continue;
+      const status = this.#call(name, () => this.#plugin(name).filter!(state, pod, nodeInfo));
+      if (!status.isSuccess()) return attribute(status, name);
+    }
+    return SUCCESS;
+  }
+
+  runPreFilterAddPod(state: CycleState, podToSchedule: Pod, podToAdd: Pod, nodeInfo: NodeInfo): Status {
+    return this.#runPreFilterExtension(state, (p) => p.addPod?.(state, podToSchedule, podToAdd, nodeInfo));
+  }
+
+  runPreFilterRemovePod(state: CycleState, podToSchedule: Pod, podToRemove: Pod, nodeInfo: NodeInfo): Status {
+    return this.#runPreFilterExtension(state, (p) => p.removePod?.(state, podToSchedule, podToRemove, nodeInfo));
+  }
+
+  #runPreFilterExtension(state: CycleState, f: (p: AnyPlugin) => Status | undefined): Status {
+    const skip = state.read<Skipped>(SKIPPED);
+    for (const name of this.profile.plugins.preFilter) {
+      if (skip?.filter.has(name)) continue;
+      const status = this.#call(name, () => f(this.#plugin(name)) ?? SUCCESS);
+      if (!status.isSuccess()) return attribute(status, name);
+    }
+    return SUCCESS;
+  }
+
+  /** PostFilter (preemption): the first plugin that succeeds nominates a node; otherwise the last one's message. */
+  async runPostFilterPlugins(state: CycleState, pod: Pod, filtered: NodeToStatus): Promise<{ nominatedNodeName?: string; status: Status }> {
+    let last: Status = new Status(Code.Unschedulable);
+    for (const name of this.profile.plugins.postFilter) {
+      let r: { nominatedNodeName?: string; status: Status };
+      try {
+        r = await this.#plugin(name).postFilter!(state, pod, filtered);
+      } catch (e) {
+        return { status: attribute(asError(e), name) };
+      }
+      if (r.status.isSuccess()) return r;
+      if (r.status.code === Code.Error) return { status: attribute(r.status, name) };
+      last = attribute(r.status, name);
+    }
+    return { status: last };
+  }
+
+  /** PreScore, then Score, NormalizeScore and weights: each node's total. */
+  runScorePlugins(state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): { scores: NodeScore[]; status: Status } {
+    const skip = skipped(state);
+    for (const name of this.profile.plugins.preScore) {
+      const status = this.#call(name, () => this.#plugin(name).preScore!(state, pod, nodes));
+      if (status.code === Code.Skip) skip.score.add(name);
+      else if (!status.isSuccess()) return { scores: [], status: attribute(status, name) };
+    }
+    const totals = nodes.map((n) => ({ name: n.name, score: 0 }));
+    for (const { name, weight } of this.profile.plugins.score) {
+      if (skip.score.has(name)) continue;
+      const plugin = this.#plugin(name);
+      const scores: NodeScore[] = [];
+      for (const n of nodes) {
+        const r = this.#call(name, () => {
+          const s = plugin.score!(state, pod, n);
+          scores.push({ name: n.name, score: s.score });
+          return s.status;
+        });
+        if (!r.isSuccess()) return { scores: [], status: attribute(r, name) };
+      }
+      if (plugin.normalizeScore) {
+        const st = this.#call(name, () => plugin.normalizeScore!(state, pod, scores));
+        if (!st.isSuccess()) return { scores: [], status: attribute(st, name) };
+      }
+      for (let i = 0; i < scores.length; i++) {
+        const s = scores[i]!.score;
+        if (s > MAX_NODE_SCORE || s < MIN_NODE_SCORE) {
+          return { scores: [], status: new Status(Code.Error, [`plugin "${name}" returns an invalid score ${s}, it should in the range of [${MIN_NODE_SCORE}, ${MAX_NODE_SCORE}] after normalizing`], name) };
+        }
+        totals[i]!.score += s * weight;
+      }
+    }
+    return { scores: totals, status: SUCCESS };
+  }
+
+  /** Reserve in order; on a failure, Unreserve of every Reserve plugin (as kube-scheduler) and the failure. */
+  runReservePlugins(state: CycleState, pod: Pod, nodeName: string): Status {
+    for (const name of this.profile.plugins.reserve) {
+      const status = this.#call(name, () => this.#plugin(name).reserve!(state, pod, nodeName));
+      if (!status.isSuccess()) {
+        this.runUnreservePlugins(state, pod, nodeName);
+        return attribute(status, name);
+      }
+    }
+    return SUCCESS;
+  }
+
+  /** Unreserve in reverse order. */
+  runUnreservePlugins(state: CycleState, pod: Pod, nodeName: string): void {
+    for (const name of [...this.profile.plugins.reserve].reverse()) {
+      try {
+        this.#plugin(name).unreserve!(state, pod, nodeName);
+      } catch {
+        // Unreserve must not fail; a plugin that throws is ignored, as kube-scheduler logs it
+      }
+    }
+  }
+
+  /** Permit: a rejection decides; Wait returns the longest timeout asked for (ms). */
+  runPermitPlugins(state: CycleState, pod: Pod, nodeName: string): { status: Status; timeoutMs: number } {
+    let timeoutMs = 0;
+    let wait = false;
+    for (const name of this.profile.plugins.permit) {
+      let r: { status: Status; timeoutMs?: number };
+      try {
+        r = this.#plugin(name).permit!(state, pod, nodeName);
+      } catch (e) {
+        return { status: attribute(asError(e), name), timeoutMs: 0 };
+      }
+      if (r.status.code === Code.Wait) {
+        wait = true;
+        timeoutMs = Math.max(timeoutMs, r.timeoutMs ?? 0);
+      } else if (!r.status.isSuccess()) return { status: attribute(r.status, name), timeoutMs: 0 };
+    }
+    return { status: wait ? new Status(Code.Wait) : SUCCESS, timeoutMs };
+  }
+
+  async runPreBindPlugins(state: CycleState, pod: Pod, nodeName: string): Promise<Status> {
+    for (const name of this.profile.plugins.preBind) {
+      const status = await this.#callAsync(name, () => this.#plugin(name).preBind!(state, pod, nodeName));
+      if (!status.isSuccess()) return attribute(status, name);
+    }
+    return SUCCESS;
+  }
+
+  /** Bind: the first plugin that does not Skip binds. */
+  async runBindPlugins(state: CycleState, pod: Pod, nodeName: string): Promise<Status> {
+    for (const name of this.profile.plugins.bind) {
+      const status = await this.#callAsync(name, () => this.#plugin(name).bind!(state, pod, nodeName));
+      if (status.code === Code.Skip) continue;
+      return status.isSuccess() ? SUCCESS : attribute(status, name);
+    }
+    return SKIP;
+  }
+
+  runPostBindPlugins(state: CycleState, pod: Pod, nodeName: string): void {
+    for (const name of this.profile.plugins.postBind) {
+      try {
+        this.#plugin(name).postBind!(state, pod, nodeName);
+      } catch {
+        // PostBind is informational; a failure changes nothing
+      }
+    }
+  }
+
+  /** Runs one plugin call that answers a Status; a throw is an Error status of that plugin. */
+  #call(name: string, f: () => Status): Status {
+    try {
+      return f();
+    } catch (e) {
+      return attribute(asError(e), name);
+    }
+  }
+
+  /** Runs one plugin call that answers a result with a Status; a throw is an Error status of that plugin. */
+  #callFor<T extends { status: Status }>(name: string, f: () => T): T | { status: Status; result?: undefined } {
+    try {
+      return f();
+    } catch (e) {
+      return { status: attribute(asError(e), name) };
+    }
+  }
+
+  async #callAsync(name: string, f: () => Promise<Status>): Promise<Status> {
+    try {
+      return await f();
+    } catch (e) {
+      return attribute(asError(e), name);
+    }
+  }
+}
+
+/** `status`, naming `plugin` when it names none (a copy: plugins may share their status objects). */
+function attribute(status: Status, plugin: string): Status {
+  if (status.plugin) return status;
+  return new Status(status.code, status.reasons, plugin);
+}
+
+/** A fresh CycleState for a pod's cycle. */
+export function newCycleState(): CycleState {
+  return new CycleState();
+}
