@@ -86,23 +86,22 @@ function containerRequests(c: Container, nonZero: boolean): Resource {
 export function podRequests(pod: Pod, nonZero = false): Resource {
   const sum = emptyResource();
   for (const c of pod.spec.containers ?? []) add(sum, containerRequests(c, nonZero));
-  // restartable init containers (sidecars) run beside the others; the rest run one at a time before them
-  let sidecars = emptyResource();
+  // restartable init containers (sidecars) run beside the others; the rest run one at a time before them,
+  // beside the sidecars started so far. The pod needs the most of either phase.
+  const sidecars = emptyResource();
+  const initPeak = emptyResource();
   for (const c of pod.spec.initContainers ?? []) {
     const r = containerRequests(c, nonZero);
+    const during = emptyResource();
+    add(during, sidecars);
     if (c.restartPolicy === 'Always') {
       add(sum, r);
-      const s = emptyResource();
-      add(s, sidecars);
-      add(s, r);
-      sidecars = s;
-    } else {
-      const during = emptyResource();
-      add(during, sidecars);
-      add(during, r);
-      max(sum, during);
+      add(sidecars, r);
     }
+    add(during, r);
+    max(initPeak, during);
   }
+  max(sum, initPeak);
   if (pod.spec.overhead) add(sum, resourceOf(pod.spec.overhead));
   return sum;
 }
@@ -114,10 +113,11 @@ export interface HostPort {
   readonly port: number;
 }
 
-/** The host ports a pod asks for. */
+/** The host ports a pod holds: its containers' and its restartable init containers' (sidecars'), as kube's GetHostPorts. */
 export function hostPortsOf(pod: Pod): HostPort[] {
   const out: HostPort[] = [];
-  for (const c of [...(pod.spec.initContainers ?? []), ...(pod.spec.containers ?? [])]) {
+  const sidecars = (pod.spec.initContainers ?? []).filter((c) => c.restartPolicy === 'Always');
+  for (const c of [...sidecars, ...(pod.spec.containers ?? [])]) {
     for (const p of c.ports ?? []) {
       if (!p.hostPort) continue;
       out.push({ protocol: p.protocol ?? 'TCP', ip: p.hostIP || '0.0.0.0', port: p.hostPort });

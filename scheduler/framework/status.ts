@@ -37,7 +37,7 @@ export class Status {
     this.plugin = plugin;
   }
 
-  /** Success, Skip or Wait: nothing stands in the way. */
+  /** Code Success only (as kube's IsSuccess: Skip and Wait are not success). */
   isSuccess(): boolean {
     return this.code === Code.Success;
   }

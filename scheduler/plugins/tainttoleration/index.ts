@@ -1,0 +1,73 @@
+/**
+ * TaintToleration.
+ * - Filter: a node with a NoSchedule or NoExecute taint the pod does not
+ *   tolerate is UnschedulableAndUnresolvable, naming the first such taint:
+ *   `node(s) had untolerated taint {key: value}`.
+ * - Score: the number of the node's PreferNoSchedule taints the pod does
+ *   not tolerate (counting only its tolerations with effect PreferNoSchedule
+ *   or none); NormalizeScore reverses it, so the fewest get 100.
+ */
+import type { Pod, Taint, Toleration } from '../../../client/types.js';
+import type { CycleState, StateData } from '../../framework/cyclestate.js';
+import { MAX_NODE_SCORE } from '../../framework/interface.js';
+import type { FilterPlugin, Handle, NodeScore, PluginFactory, PreScorePlugin, ScorePlugin } from '../../framework/interface.js';
+import type { NodeInfo } from '../../framework/nodeinfo.js';
+import { type Status, SUCCESS, unresolvable } from '../../framework/status.js';
+import { defaultNormalizeScore } from '../helper/normalize.js';
+import { findMatchingUntoleratedTaint, isDoNotScheduleTaint, tolerationsTolerateTaint } from '../helper/taints.js';
+
+/** The plugin's name in profiles. */
+export const NAME = 'TaintToleration';
+const PRE_SCORE_KEY = `PreScore${NAME}`;
+
+/** The Filter reason for `taint`, formatted as kube-scheduler does. */
+export function untoleratedTaintReason(taint: Taint): string {
+  return `node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`;
+}
+
+class PreScoreState implements StateData {
+  constructor(readonly tolerationsPreferNoSchedule: readonly Toleration[]) {}
+  clone(): StateData {
+    return this;
+  }
+}
+
+/** The tolerations that count for scoring: effect PreferNoSchedule or none. */
+function preferNoScheduleTolerations(pod: Pod): Toleration[] {
+  return (pod.spec.tolerations ?? []).filter((t) => !t.effect || t.effect === 'PreferNoSchedule');
+}
+
+/** How many PreferNoSchedule taints of `taints` none of `tolerations` tolerates. */
+export function countIntolerablePreferNoSchedule(taints: readonly Taint[] | undefined, tolerations: readonly Toleration[]): number {
+  return (taints ?? []).filter((t) => t.effect === 'PreferNoSchedule' && !tolerationsTolerateTaint(tolerations, t)).length;
+}
+
+/** See the file comment. */
+export class TaintToleration implements FilterPlugin, PreScorePlugin, ScorePlugin {
+  readonly name = NAME;
+
+  filter(_state: CycleState, pod: Pod, nodeInfo: NodeInfo): Status {
+    const taint = findMatchingUntoleratedTaint(nodeInfo.node.spec?.taints, pod.spec.tolerations, isDoNotScheduleTaint);
+    return taint ? unresolvable(untoleratedTaintReason(taint)) : SUCCESS;
+  }
+
+  preScore(state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): Status {
+    if (nodes.length === 0) return SUCCESS;
+    state.write(PRE_SCORE_KEY, new PreScoreState(preferNoScheduleTolerations(pod)));
+    return SUCCESS;
+  }
+
+  score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): { score: number; status: Status } {
+    const tolerations = state.read<PreScoreState>(PRE_SCORE_KEY)?.tolerationsPreferNoSchedule ?? preferNoScheduleTolerations(pod);
+    return { score: countIntolerablePreferNoSchedule(nodeInfo.node.spec?.taints, tolerations), status: SUCCESS };
+  }
+
+  normalizeScore(_state: CycleState, _pod: Pod, scores: NodeScore[]): Status {
+    defaultNormalizeScore(MAX_NODE_SCORE, true, scores);
+    return SUCCESS;
+  }
+}
+
+/** The factory the registry holds. */
+export const newTaintToleration = ((_args: Record<string, unknown> | undefined, _handle: Handle) =>
+  new TaintToleration()) satisfies PluginFactory;
