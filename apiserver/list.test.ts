@@ -62,3 +62,35 @@ describe("lists at a resourceVersion, as Kubernetes' resourceVersion and resourc
     assert.match(r.body.message, /resourceVersionMatch is forbidden when continue is provided/);
   });
 });
+
+describe('lists with a limit and a selector', () => {
+  let t: TestApi;
+  before(async () => {
+    t = await TestApi.start();
+    await t.call('POST', '/api/v1/namespaces', { metadata: { name: 'sel' } });
+    for (let i = 0; i < 12; i++) await t.call('POST', '/api/v1/namespaces/sel/configmaps', { metadata: { name: `c${String(i).padStart(2, '0')}`, labels: { even: String(i % 2 === 0) } } });
+  });
+  after(async () => {
+    await t?.stop();
+  });
+
+  it('never answers more than the limit, and pages on from the last item given', async () => {
+    const seen: string[] = [];
+    let token: string | undefined;
+    for (let pages = 0; pages < 10; pages++) {
+      const r = await t.call('GET', `/api/v1/namespaces/sel/configmaps?labelSelector=even%3Dtrue&limit=4${token ? `&continue=${encodeURIComponent(token)}` : ''}`);
+      assert.equal(r.code, 200);
+      assert.ok(r.body.items.length <= 4, `page ${pages}: ${r.body.items.length} items`);
+      seen.push(...r.body.items.map((i: any) => i.metadata.name));
+      token = r.body.metadata.continue;
+      if (!token) break;
+    }
+    assert.deepEqual(seen, ['c00', 'c02', 'c04', 'c06', 'c08', 'c10']);
+  });
+
+  it('names the kind of an object created without one', async () => {
+    const r = await t.call('POST', '/api/v1/namespaces/sel/configmaps', { metadata: { name: 'kindless' } });
+    assert.equal(r.body.kind, 'ConfigMap');
+    assert.equal(r.body.apiVersion, 'v1');
+  });
+});

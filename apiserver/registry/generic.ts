@@ -270,12 +270,19 @@ export class GenericStore {
       );
       if (atLeast !== undefined && page.revision < atLeast) throw new TooLargeResourceVersionError(atLeast, page.revision);
       revision = page.revision;
-      for (const v of page.items) {
+      let more = page.more;
+      for (let i = 0; i < page.items.length; i++) {
+        const v = page.items[i]!;
+        start = `${v.key}\0`;
         const obj = this.#decode(v);
         if (!opts.filter || opts.filter(obj)) items.push(obj);
+        if (limit && items.length >= limit) {
+          // never more than the limit: the next page starts after the last item given
+          more ||= i < page.items.length - 1;
+          break;
+        }
       }
-      const last = page.items.at(-1);
-      if (last) start = `${last.key}\0`;
+      page = { ...page, more };
       if (!page.more || !limit || items.length >= limit) break;
     }
     for (const o of items) {
@@ -535,7 +542,8 @@ export class GenericStore {
       }
       for (const f of unknown) check.warnings?.push(`unknown field "${f}"`);
     }
-    return parsed.data;
+    // the answer names its kind even when the request did not (as Kubernetes' does)
+    return { apiVersion: this.apiVersion, kind: this.strategy.info.kind, ...withoutType(parsed.data) };
   }
 
   async #current(namespace: string | undefined, name: string): Promise<StoredValue> {
