@@ -253,3 +253,30 @@ export interface WatchEvent<T extends KubeObject = KubeObject> {
   type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
   object: T;
 }
+
+/** v1.ObjectReference, as an Event's involvedObject. */
+export interface ObjectReference {
+  apiVersion?: string;
+  kind?: string;
+  namespace?: string;
+  name?: string;
+  uid?: string;
+  resourceVersion?: string;
+  fieldPath?: string;
+}
+
+/** core/v1 Event (the form `kubectl describe` and `kubectl get events` read). */
+export interface Event extends KubeObject {
+  involvedObject: ObjectReference;
+  reason?: string;
+  message?: string;
+  type?: 'Normal' | 'Warning';
+  source?: { component?: string; host?: string };
+  firstTimestamp?: string | null;
+  lastTimestamp?: string | null;
+  eventTime?: string | null;
+  count?: number;
+  reportingComponent?: string;
+  reportingInstance?: string;
+  action?: string;
+}

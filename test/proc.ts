@@ -33,3 +33,8 @@ export async function until<T>(what: string, check: () => T | undefined | Promis
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** Polls `cond` every 10 ms until it holds, at most `ms`. */
+export async function waitUntil(cond: () => boolean, ms = 15_000): Promise<void> {
+  await until('a condition', () => (cond() ? true : undefined), ms);
+}
