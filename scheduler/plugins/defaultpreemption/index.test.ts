@@ -81,6 +81,20 @@ describe('DefaultPreemption', () => {
     assert.deepEqual(evicted, []);
   });
 
+  it('waits, rather than preempting again, while its victims on the nominated node are terminating', async () => {
+    const going = makePod({ name: 'going', nodeName: 'a', cpu: '1', priority: 0 });
+    going.metadata.deletionTimestamp = t(5);
+    const a = nodeInfo(makeNode({ name: 'a', cpu: '1' }), going);
+    const b = nodeInfo(makeNode({ name: 'b', cpu: '1' }), makePod({ name: 'other', nodeName: 'b', cpu: '1', priority: 0 }));
+    const { fw, snap, evicted } = setup([a, b]);
+    const p = makePod({ name: 'p', cpu: '1', priority: 100 });
+    p.status = { nominatedNodeName: 'a' };
+    const r = await preempt(fw, snap, p);
+    assert.equal(r.nominatedNodeName, undefined);
+    assert.match(r.message, /not eligible due to a terminating pod on the nominated node\.$/);
+    assert.deepEqual(evicted, [], 'no second round of victims on b');
+  });
+
   it('picks the candidate whose victims matter least', () => {
     const v = (name: string, priority: number, min = 0): Pod => makePod({ name, priority, creationTimestamp: t(min) });
     const cases: { name: string; candidates: Candidate[]; want: string }[] = [

@@ -5,7 +5,8 @@
  * default preemption, without PodDisruptionBudgets, which kubeling does not
  * serve):
  *
- * 1. A pod with preemptionPolicy Never does not preempt.
+ * 1. A pod with preemptionPolicy Never does not preempt, nor does one whose
+ *    victims on its nominated node are still terminating.
  * 2. Candidates: the nodes that rejected the pod as Unschedulable (not
  *    UnschedulableAndUnresolvable: evicting pods cannot fix a taint),
  *    dry-run from a random offset until enough are found (10% of the
@@ -86,6 +87,7 @@ export class DefaultPreemption implements PostFilterPlugin {
   async postFilter(state: CycleState, pod: Pod, filtered: NodeToStatus): Promise<{ nominatedNodeName?: string; status: Status }> {
     if (pod.spec.preemptionPolicy === 'Never') return { status: unresolvable('not eligible due to preemptionPolicy=Never.') };
     const nodes = this.handle.snapshot().list();
+    if (this.#waitingForVictims(pod, filtered)) return { status: unresolvable('not eligible due to a terminating pod on the nominated node.') };
     const { candidates, statuses } = this.findCandidates(state, pod, nodes, filtered);
     if (candidates.length === 0) {
       return { status: new Status(Code.Unschedulable, [`preemption: 0/${nodes.length} nodes are available: ${reasonHistogram(statuses).join(', ')}.`]) };
@@ -97,6 +99,18 @@ export class DefaultPreemption implements PostFilterPlugin {
       return { status: asError(e) };
     }
     return { nominatedNodeName: best.nodeName, status: SUCCESS };
+  }
+
+  /**
+   * Whether the pod already preempted and its victims are still going (kube's
+   * podEligibleToPreemptOthers): a pod of lower priority is terminating on
+   * its nominated node, which preemption might still help.
+   */
+  #waitingForVictims(pod: Pod, filtered: NodeToStatus): boolean {
+    const nominated = pod.status?.nominatedNodeName;
+    if (!nominated || filtered.get(nominated)?.code === Code.UnschedulableAndUnresolvable) return false;
+    const info = this.handle.snapshot().get(nominated);
+    return !!info?.pods.some((p) => p.pod.metadata.deletionTimestamp && priorityOf(p.pod) < priorityOf(pod));
   }
 
   /** The candidates found by dry runs, and why every other node is not one. */

@@ -1,0 +1,260 @@
+/**
+ * The scheduler (kube-scheduler's Scheduler and scheduleOne): informers on
+ * pods, nodes and namespaces feed the cache and the queue; one loop pops a
+ * pod, decides its node against a snapshot, assumes it there at once, and
+ * binds it in the background, so the next decision already counts it:
+ *
+ * ```
+ *  pop → schedulePod ─ok→ assume → Reserve → Permit → (async) PreBind → Bind → PostBind, event Scheduled
+ *              │                                           └ failed: Unreserve, forget, back to the queue
+ *              └ FitError → PostFilter (preemption) → PodScheduled=False, event FailedScheduling,
+ *                           back to the queue (unschedulable until a cluster event may help)
+ * ```
+ *
+ * Pods for other schedulers (spec.schedulerName) are left alone; bound pods
+ * only feed the cache.
+ */
+import { hostname } from 'node:os';
+import { EventRecorder } from '../client/events.js';
+import { Informer } from '../client/informer.js';
+import { userAgent, type RestClient } from '../client/rest.js';
+import type { Node, Pod } from '../client/types.js';
+import { ApiWriter, asPod } from './api.js';
+import { SchedulerCache } from './cache/cache.js';
+import { CycleState } from './framework/cyclestate.js';
+import { Framework } from './framework/framework.js';
+import type { PluginFactory, QueuedPodInfo } from './framework/interface.js';
+import { DEFAULT_PROFILE, type Profile } from './framework/profile.js';
+import { Code } from './framework/status.js';
+import { inTreeRegistry } from './plugins/registry.js';
+import { SchedulingQueue } from './queue/queue.js';
+import { FitError, NoNodesAvailableError, schedulePod, type ScheduleCursor } from './schedule.js';
+
+/** How to build a Scheduler. */
+export interface SchedulerOptions {
+  readonly client: RestClient;
+  /** The profiles, one per scheduler name (default: kube-scheduler's default profile). */
+  readonly profiles?: readonly Profile[];
+  readonly registry?: Readonly<Record<string, PluginFactory>>;
+  readonly log?: (line: string) => void;
+  readonly random?: () => number;
+}
+
+/** Counters a caller (a test, a benchmark, the dashboard) may read. */
+export interface SchedulerStats {
+  attempts: number;
+  scheduled: number;
+  unschedulable: number;
+  errors: number;
+  /** Bindings in flight. */
+  binding: number;
+}
+
+/** The scheduler; see the file comment. */
+export class Scheduler {
+  readonly cache = new SchedulerCache();
+  readonly queue: SchedulingQueue;
+  readonly stats: SchedulerStats = { attempts: 0, scheduled: 0, unschedulable: 0, errors: 0, binding: 0 };
+  readonly #frameworks = new Map<string, Framework>();
+  readonly #pods: Informer<Pod>;
+  readonly #nodes: Informer<Node>;
+  readonly #namespaces: Informer;
+  readonly #events: EventRecorder;
+  readonly #log: (line: string) => void;
+  readonly #cursor: ScheduleCursor;
+  #snapshot = this.cache.snapshot();
+  /** Nominations made by preemption, by pod uid, until the informer shows them or the pod is bound or gone. */
+  readonly #nominated = new Map<string, string>();
+  #stopped = false;
+  #loop: Promise<void> | undefined;
+
+  constructor(private readonly opts: SchedulerOptions) {
+    const { client } = opts;
+    this.#log = opts.log ?? ((l) => void process.stderr.write(`${l}\n`));
+    this.#cursor = { nextStartNodeIndex: 0, random: opts.random ?? Math.random };
+    this.#events = new EventRecorder(client, { component: 'default-scheduler', host: hostname(), log: this.#log });
+    const profiles = opts.profiles ?? [DEFAULT_PROFILE];
+    for (const p of profiles) {
+      const writer = new ApiWriter(client, this.#events, p.schedulerName);
+      this.#frameworks.set(
+        p.schedulerName,
+        new Framework(p, { registry: opts.registry ?? inTreeRegistry, snapshot: () => this.#snapshot, namespaceLabels: (ns) => this.#namespaceLabels(ns), api: writer }),
+      );
+    }
+    const first = this.#frameworks.values().next().value!;
+    this.queue = new SchedulingQueue({ less: (a, b) => first.less(a, b) });
+    const log = this.#log;
+    this.#pods = new Informer<Pod>(client, { resource: { resource: 'pods' }, log });
+    this.#nodes = new Informer<Node>(client, { resource: { resource: 'nodes' }, log });
+    this.#namespaces = new Informer(client, { resource: { resource: 'namespaces' }, log });
+    this.#wire();
+  }
+
+  /** Starts the informers, waits until they have listed, and runs the scheduling loop until stop(). */
+  async start(): Promise<void> {
+    this.#namespaces.start();
+    this.#nodes.start();
+    this.#pods.start();
+    await Promise.all([this.#namespaces.waitForSync(), this.#nodes.waitForSync(), this.#pods.waitForSync()]);
+    this.queue.run();
+    this.#loop = this.#run();
+  }
+
+  /** Stops scheduling and the informers; bindings in flight finish. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.queue.close();
+    await this.#loop;
+    this.#pods.stop();
+    this.#nodes.stop();
+    this.#namespaces.stop();
+    await this.#events.flush();
+  }
+
+  /** The user agent a scheduler's client should send. */
+  static userAgent(): string {
+    return userAgent('kubeling-scheduler');
+  }
+
+  #namespaceLabels(ns: string): Record<string, string> | undefined {
+    return this.#namespaces.get(ns)?.metadata.labels;
+  }
+
+  #responsible(pod: Pod): boolean {
+    return this.#frameworks.has(pod.spec.schedulerName ?? 'default-scheduler');
+  }
+
+  /** Informer events → cache and queue (kube-scheduler's eventhandlers.go). */
+  #wire(): void {
+    const unassigned = (p: Pod): boolean => !p.spec.nodeName && !p.metadata.deletionTimestamp && this.#responsible(p) && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed';
+    this.#pods.addEventHandler({
+      onAdd: (p) => {
+        if (p.spec.nodeName) {
+          this.cache.addPod(p);
+          this.queue.moveAllToActiveOrBackoff((q) => q.unschedulablePlugins.has('InterPodAffinity') || q.unschedulablePlugins.has('PodTopologySpread'));
+        } else if (unassigned(p)) this.queue.add(p);
+      },
+      onUpdate: (old, p) => {
+        if (p.spec.nodeName) {
+          if (!old.spec.nodeName) this.queue.delete(p); // bound (by us, or by someone else)
+          this.cache.updatePod(p);
+        } else if (unassigned(p)) this.queue.update(p);
+        else this.queue.delete(p);
+      },
+      onDelete: (p) => {
+        if (p.spec.nodeName) {
+          this.cache.removePod(p);
+          this.queue.moveAllToActiveOrBackoff(); // its room is free
+        } else this.queue.delete(p);
+        this.#nominated.delete(p.metadata.uid ?? '');
+      },
+    });
+    this.#nodes.addEventHandler({
+      onAdd: (n) => {
+        this.cache.addNode(n);
+        this.queue.moveAllToActiveOrBackoff();
+      },
+      onUpdate: (_old, n) => {
+        this.cache.updateNode(n);
+        this.queue.moveAllToActiveOrBackoff();
+      },
+      onDelete: (n) => this.cache.removeNode(n),
+    });
+  }
+
+  async #run(): Promise<void> {
+    for (;;) {
+      const q = await this.queue.pop();
+      if (!q || this.#stopped) return;
+      try {
+        await this.scheduleOne(q);
+      } catch (e) {
+        this.stats.errors++;
+        this.#log(`scheduling ${q.pod.metadata.namespace}/${q.pod.metadata.name}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** One scheduling cycle for `q`, and its binding cycle started in the background. */
+  async scheduleOne(q: QueuedPodInfo): Promise<void> {
+    const live = this.#pods.get(`${q.pod.metadata.namespace}/${q.pod.metadata.name}`);
+    if (!live || live.spec.nodeName || live.metadata.deletionTimestamp || live.metadata.uid !== q.pod.metadata.uid) return; // gone or bound meanwhile
+    const nominated = live.status?.nominatedNodeName ?? this.#nominated.get(live.metadata.uid ?? '');
+    const pod: Pod = nominated ? { ...live, status: { ...live.status, nominatedNodeName: nominated } } : live;
+    const fw = this.#frameworks.get(pod.spec.schedulerName ?? 'default-scheduler')!;
+    const cycle = this.queue.schedulingCycle;
+    this.stats.attempts++;
+    this.#snapshot = this.cache.snapshot();
+    const state = new CycleState();
+    let host: string;
+    try {
+      host = schedulePod(fw, state, pod, this.#snapshot, this.#cursor).suggestedHost;
+    } catch (e) {
+      await this.#failed(fw, state, q, pod, e, cycle);
+      return;
+    }
+    const assumed: Pod = { ...pod, spec: { ...pod.spec, nodeName: host } };
+    this.cache.assume(assumed);
+    const reserve = fw.runReservePlugins(state, assumed, host);
+    const permit = reserve.isSuccess() ? fw.runPermitPlugins(state, assumed, host) : { status: reserve, timeoutMs: 0 };
+    if (!reserve.isSuccess() || (!permit.status.isSuccess() && permit.status.code !== Code.Wait)) {
+      if (reserve.isSuccess()) fw.runUnreservePlugins(state, assumed, host);
+      this.cache.forget(assumed);
+      await this.#failed(fw, state, q, pod, new Error(permit.status.message() || 'rejected'), cycle);
+      return;
+    }
+    this.stats.binding++;
+    void this.#bind(fw, state, q, assumed, host, cycle).finally(() => this.stats.binding--);
+  }
+
+  /** The binding cycle (kube-scheduler's bindingCycle, in the background). */
+  async #bind(fw: Framework, state: CycleState, q: QueuedPodInfo, assumed: Pod, host: string, cycle: number): Promise<void> {
+    let status = await fw.runPreBindPlugins(state, assumed, host);
+    if (status.isSuccess()) status = await fw.runBindPlugins(state, assumed, host);
+    if (!status.isSuccess()) {
+      fw.runUnreservePlugins(state, assumed, host);
+      this.cache.forget(assumed);
+      this.queue.moveAllToActiveOrBackoff((x) => x.unschedulablePlugins.size > 0); // its room is free again
+      await this.#failed(fw, state, q, q.pod, new Error(`binding rejected: ${status.message()}`), cycle);
+      return;
+    }
+    this.stats.scheduled++;
+    this.#nominated.delete(assumed.metadata.uid ?? '');
+    this.#events.eventf(asPod(assumed), 'Normal', 'Scheduled', 'Successfully assigned %s/%s to %s', assumed.metadata.namespace, assumed.metadata.name, host);
+    fw.runPostBindPlugins(state, assumed, host);
+  }
+
+  /** A pod that could not be placed: preemption, its condition and event, and back to the queue. */
+  async #failed(fw: Framework, state: CycleState, q: QueuedPodInfo, pod: Pod, e: unknown, cycle: number): Promise<void> {
+    let reason = 'SchedulerError';
+    let message = e instanceof Error ? e.message : String(e);
+    let nominated: string | undefined;
+    if (e instanceof FitError) {
+      reason = 'Unschedulable';
+      this.stats.unschedulable++;
+      q.unschedulablePlugins = new Set(e.unschedulablePlugins);
+      const r = await fw.runPostFilterPlugins(state, pod, e.statuses);
+      if (r.nominatedNodeName) {
+        nominated = r.nominatedNodeName;
+        this.#nominated.set(pod.metadata.uid ?? '', nominated);
+      }
+      else if (r.status.reasons.length && r.status.code !== Code.Error) e.postFilterMsg = r.status.message();
+      message = e.message;
+    } else if (e instanceof NoNodesAvailableError) {
+      reason = 'Unschedulable';
+      this.stats.unschedulable++;
+      message = e.message;
+    } else this.stats.errors++;
+    this.#events.eventf(asPod(pod), 'Warning', 'FailedScheduling', message);
+    const writer = new ApiWriter(this.opts.client, this.#events, fw.profile.schedulerName);
+    try {
+      await writer.unschedulable(pod, reason, message, nominated);
+    } catch (err) {
+      this.#log(`updating the status of ${pod.metadata.namespace}/${pod.metadata.name}: ${(err as Error).message}`);
+    }
+    // a pod gone meanwhile is not queued again
+    const live = this.#pods.get(`${pod.metadata.namespace}/${pod.metadata.name}`);
+    if (live && !live.spec.nodeName && live.metadata.uid === pod.metadata.uid) this.queue.addUnschedulable({ ...q, pod: live }, cycle);
+  }
+}
+
