@@ -21,6 +21,8 @@ commands:
             [--secure-port 6443 --tls-cert-file F --tls-private-key-file F --client-ca-file F --token-auth-file F]
             [--bind-address IP] [--insecure-port P]
                                             serve the Kubernetes API over an etcd v3 store, authenticating callers
+  scheduler --kubeconfig FILE [--config FILE] [--leader-elect=true|false]
+                                            bind pods to nodes as kube-scheduler does (leader election on a Lease)
   pki init --dir DIR [--san DNS|IP] [--force]
                                             write CAs, certificates and keys in kubeadm's layout
 `;
@@ -45,6 +47,9 @@ async function run(cmd: string | undefined, args: string[]): Promise<void> {
       break;
     case 'apiserver':
       await (await import('./apiserver.js')).apiserver(args);
+      break;
+    case 'scheduler':
+      await (await import('./scheduler.js')).scheduler(args);
       break;
     case 'pki':
       await (await import('./pki.js')).pki(args);
