@@ -8,15 +8,17 @@
  *     ▲ mutual TLS (apiserver-etcd-client)
  *  apiserver              `kubeling apiserver` on https://127.0.0.1:<port>, authenticating every caller
  *     ▲ the admin's client certificate
+ *  scheduler              `kubeling scheduler`, under leader election
  *  <data-dir>/kubeconfig  written for kubectl: `export KUBECONFIG=<data-dir>/kubeconfig`
  * ```
  *
  * It starts the members, waits until each is healthy, starts the API server,
- * waits until it is ready, writes the kubeconfig and prints how to use it;
- * Ctrl-C stops every child cleanly, and a second `up` on the same data dir
- * resumes the same cluster with its data. A child that dies is named with
- * the end of its log (<data-dir>/logs/). The scheduler, controllers and
- * simulated nodes join in later releases.
+ * waits until it is ready, writes the kubeconfig, starts the scheduler and
+ * waits until it leads, and prints how to use it all; Ctrl-C stops every
+ * child cleanly (components, then the API server, then the members), and a
+ * second `up` on the same data dir resumes the same cluster with its data. A
+ * child that dies is named with the end of its log (<data-dir>/logs/). The
+ * controllers and simulated nodes join in later releases.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -133,8 +135,9 @@ export async function up(argv: string[]): Promise<void> {
     return c;
   };
   const stopAll = async (): Promise<void> => {
-    // the API server first (it holds watches on the store), then the members
-    for (const group of [children.filter((c) => c.name === 'apiserver'), children.filter((c) => c.name !== 'apiserver')]) {
+    // the components first, then the API server (they watch it; it watches the store), then the members
+    const components = children.filter((c) => !c.name.startsWith('store-') && c.name !== 'apiserver');
+    for (const group of [components, children.filter((c) => c.name === 'apiserver'), children.filter((c) => c.name.startsWith('store-'))]) {
       await Promise.all(
         group.map(
           (c) =>
@@ -148,7 +151,7 @@ export async function up(argv: string[]): Promise<void> {
     }
   };
   /** Waits until each child's probe answers, naming the one that dies or stays silent. */
-  const waitFor = async (what: string, probes: { child: Child; url: string; probe: Probe }[]): Promise<void> => {
+  const waitFor = async (what: string, probes: { child: Child; ready: () => Promise<boolean> }[]): Promise<void> => {
     process.stdout.write(`starting ${what}`);
     const deadline = Date.now() + 60_000;
     for (;;) {
@@ -157,7 +160,7 @@ export async function up(argv: string[]): Promise<void> {
         await stopAll();
         throw new Error(`${dead.name} exited during start-up; the end of ${dead.logFile}:\n${tail(dead.logFile)}`);
       }
-      const ok = await Promise.all(probes.map((x) => answers(x.url, x.probe)));
+      const ok = await Promise.all(probes.map((x) => x.ready()));
       if (ok.every(Boolean)) break;
       if (Date.now() > deadline) {
         const slow = probes.filter((_, i) => !ok[i]);
@@ -189,8 +192,7 @@ export async function up(argv: string[]): Promise<void> {
       '--listen-peer-urls', m.peer, '--initial-advertise-peer-urls', m.peer,
       '--initial-cluster', initial, ...storeTls,
     ]),
-    url: `${m.client}/health`,
-    probe: etcdProbe,
+    ready: () => answers(`${m.client}/health`, etcdProbe),
   }));
   await waitFor(`${o.members} store members`, stores);
 
@@ -202,10 +204,13 @@ export async function up(argv: string[]): Promise<void> {
     '--secure-port', String(o.port), '--tls-cert-file', p('apiserver.crt'), '--tls-private-key-file', p('apiserver.key'), '--client-ca-file', p('ca.crt'),
     '--service-account-signing-key-file', p('sa.key'), '--service-account-key-file', p('sa.pub'),
   ]);
-  await waitFor('the API server', [{ child: apiserver, url: `${server}/readyz`, probe: { ca: readFileSync(p('ca.crt')) } }]);
+  await waitFor('the API server', [{ child: apiserver, ready: () => answers(`${server}/readyz`, { ca: readFileSync(p('ca.crt')) }) }]);
 
   const kubeconfig = join(o.dataDir, 'kubeconfig');
   await writeAdminKubeconfig(kubeconfig, { server, pkiDir: pki });
+  // the scheduler authenticates as the admin for now (kubeadm gives it scheduler.conf, CN system:kube-scheduler)
+  const scheduler = start('scheduler', ['scheduler', '--kubeconfig', kubeconfig]);
+  await waitFor('the scheduler', [{ child: scheduler, ready: async () => /leading as|scheduling pods/.test(tail(scheduler.logFile, 50)) }]);
   const rel = (f: string): string => {
     const r = relative(process.cwd(), f);
     return r.startsWith('..') ? f : r;
@@ -213,7 +218,7 @@ export async function up(argv: string[]): Promise<void> {
   process.stdout.write(
     [
       '',
-      `kubeling is up: ${o.members} store members and the API server at ${server}`,
+      `kubeling is up: ${o.members} store members, the API server at ${server}, and the scheduler`,
       '',
       'Use kubectl:',
       `  export KUBECONFIG=${kubeconfig}`,
@@ -225,7 +230,7 @@ export async function up(argv: string[]): Promise<void> {
       `    --cert ${rel(p('apiserver-etcd-client.crt'))} --key ${rel(p('apiserver-etcd-client.key'))} get /registry --prefix --keys-only`,
       '',
       `Logs: ${rel(logs)}/ (store-1.log ... apiserver.log). Data: ${rel(o.dataDir)}/ (a second \`up\` resumes it).`,
-      o.nodes > 0 ? `Not yet: the scheduler, controllers and ${o.nodes} simulated nodes (--nodes) come in a later release; pods stay Pending.` : '',
+      o.nodes > 0 ? `Not yet: the controllers and ${o.nodes} simulated nodes (--nodes) come in a later release; add Nodes yourself for the scheduler to bind pods to.` : '',
       'Ctrl-C stops the cluster.',
       '',
     ].join('\n'),

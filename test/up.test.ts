@@ -6,17 +6,18 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { startKubeling, type KubelingProc } from './proc.js';
+import { startKubeling, until, type KubelingProc } from './proc.js';
 
 /** A port base whose store ports (base, base+1, base+10, base+11, base+20, base+21) are free, and a free API server port. */
 async function ports(): Promise<{ store: number; api: number }> {
   for (;;) {
-    const store = 20000 + 10 * Math.floor(Math.random() * 3000);
+    // below the kernel's ephemeral range (32768 on), where outgoing connections take their ports
+    const store = 20000 + 10 * Math.floor(Math.random() * 1200);
     const api = store + 5;
     const all = [0, 1, 10, 11, 20, 21].map((d) => store + d).concat(api);
     const free = await Promise.all(all.map((p) => new Promise<boolean>((res) => {
@@ -69,6 +70,18 @@ describe('kubeling up', () => {
     const cm = await kubectl(kubeconfig, 'create', 'configmap', 'kept', '--from-literal=across=restarts');
     assert.equal(cm.status, 0, cm.stderr);
 
+    // the scheduler is up: a pod goes to a node added by hand (the simulated nodes come later)
+    const manifest = join(dir, 'node-and-pod.yaml');
+    writeFileSync(
+      manifest,
+      'apiVersion: v1\nkind: Node\nmetadata: {name: hand-made}\nstatus: {allocatable: {cpu: "2", memory: 4Gi, pods: "110"}, capacity: {cpu: "2", memory: 4Gi, pods: "110"}}\n---\n' +
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec: {containers: [{name: web, image: nginx}]}\n',
+    );
+    const created = await kubectl(kubeconfig, 'create', '-f', manifest);
+    assert.equal(created.status, 0, created.stderr);
+    const node = await until('the pod bound', async () => (await kubectl(kubeconfig, 'get', 'pod', 'web', '-o', 'jsonpath={.spec.nodeName}')).stdout || undefined);
+    assert.equal(node, 'hand-made');
+
     first.proc.kill('SIGINT');
     assert.equal(await first.exited, 0, first.out);
     assert.match(first.out, /interrupted; stopping the cluster/);
@@ -94,6 +107,23 @@ describe('kubeling up', () => {
       running.push(u);
       assert.equal(await u.exited, 1);
       assert.match(u.out, /kubeling up: apiserver exited during start-up; the end of .*apiserver\.log:\n[^]*EADDRINUSE/);
+    } finally {
+      squatter.close();
+    }
+  });
+
+  it('a store member whose client port is taken exits at once, naming the address (nothing of it keeps running)', async () => {
+    const p = await ports();
+    const squatter: Server = await new Promise((res) => {
+      const srv = createServer().listen(p.store, '127.0.0.1', () => res(srv));
+    });
+    try {
+      const peer = `http://127.0.0.1:${p.store + 1}`;
+      const m = startKubeling('store', ['--name', 'solo', '--data-dir', join(dir, 'solo'), '--listen-client-urls', `http://127.0.0.1:${p.store}`, '--advertise-client-urls', `http://127.0.0.1:${p.store}`, '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer, '--initial-cluster', `solo=${peer}`]);
+      running.push(m);
+      const late = new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`still running after 20 s:\n${m.out}`)), 20_000).unref());
+      assert.equal(await Promise.race([m.exited, late]), 1);
+      assert.match(m.out, new RegExp(`kubeling store: listen EADDRINUSE: address already in use 127\\.0\\.0\\.1:${p.store}`));
     } finally {
       squatter.close();
     }

@@ -156,15 +156,6 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void =
   const tls = serverTls(cfg.tls, 'client');
   const listeners: ClientListener[] = [];
   const clientAddresses: { host: string; port: number }[] = [];
-  for (const u of cfg.listenClientUrls) {
-    const url = new URL(u);
-    if (url.protocol === 'https:' && !tls) throw new Error(`--listen-client-urls ${u} is https but no --cert-file/--key-file was given`);
-    const l = new ClientListener({ grpc, http: gateway, ...(url.protocol === 'https:' && tls ? { tls } : {}) });
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    const a = await l.listen(Number(url.port || 2379), host === 'localhost' ? '127.0.0.1' : host);
-    listeners.push(l);
-    clientAddresses.push({ host: a.address, port: a.port });
-  }
 
   // announce our name and client URLs once there is a leader (etcd's publish)
   let published = false;
@@ -183,7 +174,6 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void =
     );
   };
   const publisher = setInterval(publish, 500);
-  driver.on('leader', publish);
 
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -201,6 +191,23 @@ export async function startStore(cfg: StoreConfig, log: (line: string) => void =
     })();
     return stopped;
   };
+  try {
+    for (const u of cfg.listenClientUrls) {
+      const url = new URL(u);
+      if (url.protocol === 'https:' && !tls) throw new Error(`--listen-client-urls ${u} is https but no --cert-file/--key-file was given`);
+      const l = new ClientListener({ grpc, http: gateway, ...(url.protocol === 'https:' && tls ? { tls } : {}) });
+      const host = url.hostname.replace(/^\[|\]$/g, '');
+      const a = await l.listen(Number(url.port || 2379), host === 'localhost' ? '127.0.0.1' : host);
+      listeners.push(l);
+      clientAddresses.push({ host: a.address, port: a.port });
+    }
+  } catch (e) {
+    // a port in use: nothing of the member may keep running (its Raft node, peers, timers)
+    await stop();
+    throw e;
+  }
+  driver.on('leader', publish);
+
   driver.on('removed', () => void stop());
   log(`member ${identity.memberId.toString(16)} of cluster ${identity.clusterId} serving clients on ${clientAddresses.map((a) => `${a.host}:${a.port}`).join(', ')}`);
   return { ...parts, store, handlers: h, clientAddresses, stop };
