@@ -62,4 +62,34 @@ describe("the scheduler's cache", () => {
     c.updateNode(node('b', '8'));
     assert.equal(c.snapshot().get('b')!.allocatable.milliCPU, 8000);
   });
+
+  it('derives each snapshot from the last: the changed nodes replaced, the same object when nothing changed, the affinity lists kept current', () => {
+    const c = new SchedulerCache();
+    for (const n of ['a', 'b', 'c']) c.addNode(node(n));
+    const s1 = c.snapshot();
+    assert.equal(c.snapshot(), s1, 'nothing changed: the same snapshot');
+    c.assume(pod('p', 'b'));
+    const s2 = c.snapshot();
+    assert.deepEqual(s2.list().map((n) => n.name), ['a', 'b', 'c'], 'the same order');
+    assert.equal(s2.list()[1], s2.get('b'));
+    assert.equal(s2.get('b')!.requested.milliCPU, 1000);
+    assert.equal(s1.get('b')!.requested.milliCPU, 0, 'the last one is unchanged');
+    assert.equal(s2.get('c'), s1.get('c'));
+    assert.deepEqual(s2.havePodsWithAffinity(), []);
+    const anti: Pod = { ...pod('q', 'c'), spec: { ...pod('q', 'c').spec, affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname' }] } } } };
+    c.addPod(anti);
+    const s3 = c.snapshot();
+    assert.deepEqual(s3.havePodsWithAffinity().map((n) => n.name), ['c']);
+    assert.deepEqual(s3.havePodsWithRequiredAntiAffinity(), [s3.get('c')]);
+    c.assume(pod('r', 'a'));
+    assert.deepEqual(c.snapshot().havePodsWithRequiredAntiAffinity(), [s3.get('c')], 'kept while no node with affinity pods changed');
+    c.removePod(anti);
+    assert.deepEqual(c.snapshot().havePodsWithAffinity(), []);
+    c.removeNode(node('a'));
+    c.addNode(node('d'));
+    const s4 = c.snapshot();
+    assert.deepEqual(s4.list().map((n) => n.name), ['b', 'c', 'd'], 'the nodes changed: rebuilt (a, with a pod on it, is a ghost now)');
+    assert.equal(s4.get('a'), undefined);
+    assert.equal(s4.get('d')?.name, 'd');
+  });
 });

@@ -12,7 +12,8 @@
  *
  * Each cycle takes a snapshot(): the NodeInfos that changed since the last
  * one are cloned, the rest are reused, so a cycle's view never changes under
- * it and a snapshot costs what changed.
+ * it and a snapshot costs what changed (while the set of nodes stays the
+ * same, it is the last one with the changed nodes replaced: Snapshot.with).
  */
 import type { Node, Pod } from '../../client/types.js';
 import { NodeInfo } from '../framework/nodeinfo.js';
@@ -37,6 +38,9 @@ export class SchedulerCache {
   readonly #cloned = new Map<string, NodeInfo>();
   #order: string[] = [];
   #orderChanged = true;
+  /** The last snapshot, and the names of the nodes changed since (invariant: every change to a NodeInfo after #last adds its name). */
+  #last: Snapshot | undefined;
+  readonly #dirty = new Set<string>();
 
   /** How many nodes and pods (assumed ones included) the cache holds. */
   get size(): { nodes: number; pods: number; assumed: number } {
@@ -47,6 +51,7 @@ export class SchedulerCache {
 
   addNode(node: Node): void {
     const name = node.metadata.name ?? '';
+    this.#dirty.add(name);
     const info = this.#nodes.get(name);
     if (info) {
       if (!info.node.metadata.name) this.#orderChanged = true; // a ghost becomes a node
@@ -66,6 +71,7 @@ export class SchedulerCache {
     const name = node.metadata.name ?? '';
     const info = this.#nodes.get(name);
     if (!info) return;
+    this.#dirty.add(name);
     if (info.pods.length === 0) this.#nodes.delete(name);
     else info.setNode({ metadata: { name: '' } });
     this.#orderChanged = true;
@@ -123,23 +129,36 @@ export class SchedulerCache {
 
   /** The nodes as a cycle sees them; see the file comment. */
   snapshot(): Snapshot {
-    if (this.#orderChanged) {
+    if (this.#orderChanged || !this.#last) {
       this.#order = [...this.#nodes.keys()].filter((n) => n !== '' && this.#nodes.get(n)!.node.metadata.name);
       for (const name of this.#cloned.keys()) if (!this.#nodes.has(name)) this.#cloned.delete(name);
       this.#orderChanged = false;
+      this.#dirty.clear();
+      this.#last = new Snapshot(this.#order.map((name) => this.#clone(name, this.#nodes.get(name)!)));
+      return this.#last;
     }
-    const list: NodeInfo[] = [];
-    for (const name of this.#order) {
-      const live = this.#nodes.get(name)!;
-      let c = this.#cloned.get(name);
-      if (!c || c.generation !== live.generation) this.#cloned.set(name, (c = live.clone()));
-      list.push(c);
+    if (this.#dirty.size === 0) return this.#last;
+    const changes = new Map<string, NodeInfo>();
+    for (const name of this.#dirty) {
+      const live = this.#nodes.get(name);
+      if (live?.node.metadata.name) changes.set(name, this.#clone(name, live)); // a ghost is in no snapshot
     }
-    return new Snapshot(list);
+    this.#dirty.clear();
+    this.#last = this.#last.with(changes);
+    return this.#last;
   }
 
+  /** The snapshot's copy of `live`: the last one made, if `live` has not changed since. */
+  #clone(name: string, live: NodeInfo): NodeInfo {
+    let c = this.#cloned.get(name);
+    if (!c || c.generation !== live.generation) this.#cloned.set(name, (c = live.clone()));
+    return c;
+  }
+
+  /** The NodeInfo a pod is being added to (so marked changed). */
   #nodeOf(pod: Pod): NodeInfo {
     const name = pod.spec.nodeName ?? '';
+    this.#dirty.add(name);
     let info = this.#nodes.get(name);
     if (!info) {
       // a pod on a node the cache has not seen yet: a ghost NodeInfo until the node comes
@@ -153,6 +172,7 @@ export class SchedulerCache {
     const name = pod.spec.nodeName ?? '';
     const info = this.#nodes.get(name);
     if (!info) return;
+    this.#dirty.add(name);
     info.removePod(uidOf(pod));
     if (info.pods.length === 0 && !info.node.metadata.name) {
       this.#nodes.delete(name);

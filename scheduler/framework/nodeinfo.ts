@@ -162,6 +162,8 @@ export class NodeInfo {
   readonly usedPorts = new Set<string>();
   /** Bumped on every change, so a snapshot knows what to copy. */
   generation = 0;
+  /** How many of the pods have pod affinity or anti-affinity terms (invariant: podsWithAffinity.length). */
+  affinityPods = 0;
 
   constructor(public node: Node) {
     this.allocatable = resourceOf(node.status?.allocatable);
@@ -195,6 +197,7 @@ export class NodeInfo {
   /** Adds a pod whose requests are already worked out. */
   addPodInfo(p: PodInfo): void {
     this.pods.push(p);
+    if (hasAffinity(p.pod)) this.affinityPods++;
     add(this.requested, p.requests);
     add(this.nonZeroRequested, p.nonZeroRequests);
     for (const hp of hostPortsOf(p.pod)) this.usedPorts.add(portKey(hp));
@@ -206,6 +209,7 @@ export class NodeInfo {
     const i = this.pods.findIndex((p) => p.pod.metadata.uid === uid);
     if (i < 0) return false;
     const [p] = this.pods.splice(i, 1) as [PodInfo];
+    if (hasAffinity(p.pod)) this.affinityPods--;
     add(this.requested, p.requests, -1);
     add(this.nonZeroRequested, p.nonZeroRequests, -1);
     this.usedPorts.clear();

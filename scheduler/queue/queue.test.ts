@@ -108,4 +108,13 @@ describe('the scheduling queue', () => {
     assert.deepEqual(q.pending, { active: 1, backoff: 0, unschedulable: 0 });
     assert.equal(q.has(pod('b')), true);
   });
+
+  it('lets the event loop turn between pops, so that a long activeQ does not starve I/O', async () => {
+    const { q } = queue();
+    for (const n of ['a', 'b', 'c']) q.add(pod(n));
+    let turned = false;
+    setImmediate(() => (turned = true)); // as an I/O callback would be: a macrotask
+    assert.deepEqual((await names(q, 3)).sort(), ['a', 'b', 'c']);
+    assert.equal(turned, true, 'resolved on microtasks alone, the loop would have run to the end first');
+  });
 });

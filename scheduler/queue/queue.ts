@@ -107,10 +107,20 @@ export class SchedulingQueue {
     this.#unschedulable.delete(key);
   }
 
-  /** The next pod to schedule, waiting for one; undefined once the queue is closed. */
+  /**
+   * The next pod to schedule, waiting for one; undefined once the queue is
+   * closed. A pod at hand is still given after one turn of the event loop
+   * (setImmediate), so that a loop of cycles over a long activeQ lets I/O in
+   * between them (bindings' answers, informers' events); resolved at once,
+   * the loop would run on microtasks alone and starve it until the queue is
+   * empty.
+   */
   pop(): Promise<QueuedPodInfo | undefined> {
     const q = this.#active.pop();
-    if (q) return Promise.resolve(this.#started(q));
+    if (q) {
+      const started = this.#started(q);
+      return new Promise((res) => setImmediate(() => res(started)));
+    }
     if (this.#closed) return Promise.resolve(undefined);
     return new Promise((res) => this.#waiters.push(res));
   }
