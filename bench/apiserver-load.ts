@@ -3,7 +3,7 @@
  * the API server, pods shaped like a Deployment's, and the measurement of
  * watch event delivery to many watchers.
  */
-import { Agent, request } from 'node:http';
+import { Agent, request, type ClientRequest } from 'node:http';
 import { cpuSeconds, log, now, pause, rssBytes, until } from './util.js';
 
 /** An answer: status, the Warning header and the whole body. */
@@ -47,6 +47,33 @@ export class Api {
       throw new Error(`${method} ${path}: ${r.status} ${msg}`);
     }
     return r;
+  }
+
+  /**
+   * Opens a chunked watch at `path` over `agent` (a connection of its own)
+   * and calls `onLine` with each line of it and when it arrived (now());
+   * resolves once the answer is 200, rejects otherwise. `onEnd` hears of
+   * the stream's end or failure. Destroy the request to close it.
+   */
+  watchLines(path: string, agent: Agent, onLine: (line: string, at: number) => void, onEnd: (why: string) => void = () => {}): Promise<ClientRequest> {
+    return new Promise((res, rej) => {
+      const req = request({ host: '127.0.0.1', port: this.port, path, agent }, (r) => {
+        if (r.statusCode !== 200) return rej(new Error(`watch: ${r.statusCode}`));
+        r.setEncoding('utf8');
+        let partial = '';
+        r.on('data', (chunk: string) => {
+          const at = now();
+          const lines = (partial + chunk).split('\n');
+          partial = lines.pop()!;
+          for (const line of lines) if (line) onLine(line, at);
+        });
+        r.on('end', () => onEnd('the watch ended'));
+        r.on('error', (e) => onEnd(e.message));
+        res(req);
+      });
+      req.on('error', rej);
+      req.end();
+    });
   }
 
   /** Creates a pod (podBody) named `name` in `namespace`. */
@@ -150,32 +177,18 @@ export async function watchDelivery(api: Api, load: WatchLoad): Promise<WatchRes
   const streams: { destroy(): void }[] = [];
   const seqRe = new RegExp(`"${SEQ_ANNOTATION.replace(/\./g, '\\.')}":"(\\d+)"`);
   const watchAgent = new Agent({ keepAlive: false, maxSockets: Infinity });
-  const open = (): Promise<void> =>
-    new Promise((res, rej) => {
-      const path = `/api/v1/namespaces/${namespace}/pods?watch=1&resourceVersion=${rv}&timeoutSeconds=3600`;
-      const req = request({ host: '127.0.0.1', port: api.port, path, agent: watchAgent }, (r) => {
-        if (r.statusCode !== 200) return rej(new Error(`watch: ${r.statusCode}`));
-        r.setEncoding('utf8');
-        let partial = '';
-        r.on('data', (chunk: string) => {
-          const at = now();
-          const lines = (partial + chunk).split('\n');
-          partial = lines.pop()!;
-          for (const line of lines) {
-            const m = seqRe.exec(line);
-            if (m) {
-              deliveredSeq.push(Number(m[1]));
-              deliveredAt.push(at);
-            } else if (line.includes('"ERROR"')) log(`a watcher got ${line.slice(0, 200)}`);
-          }
-        });
-        r.on('error', () => {});
-        res();
-      });
-      req.on('error', rej);
-      req.end();
-      streams.push(req);
-    });
+  const open = async (): Promise<void> => {
+    const path = `/api/v1/namespaces/${namespace}/pods?watch=1&resourceVersion=${rv}&timeoutSeconds=3600`;
+    streams.push(
+      await api.watchLines(path, watchAgent, (line, at) => {
+        const m = seqRe.exec(line);
+        if (m) {
+          deliveredSeq.push(Number(m[1]));
+          deliveredAt.push(at);
+        } else if (line.includes('"ERROR"')) log(`a watcher got ${line.slice(0, 200)}`);
+      }),
+    );
+  };
   try {
     const t = now();
     for (let i = 0; i < load.watchers; i += 100) await Promise.all(Array.from({ length: Math.min(100, load.watchers - i) }, open));

@@ -28,14 +28,11 @@
  *
  *   npm run bench:apiserver [-- --pods 30000 --clients 50 --duration 10 --watchers 1000 --watch-rate 20 --list-runs 3 --cpu-prof DIR]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { TestCluster, freePort } from '../test/cluster.js';
 import { Api, podBody, podName, watchDelivery } from './apiserver-load.js';
-import { closedLoop, cpuSeconds, log, markdownTable, now, percentile, rssBytes, until, type LoadResult } from './util.js';
+import { ControlPlane, closedLoop, cpuSeconds, log, markdownTable, mib, ms, now, percentile, rssBytes, runBench, stopOnSignals, type LoadResult } from './util.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -66,62 +63,12 @@ const WARMUP = Math.min(1000, PODS);
 /** The namespace of the load's pods, and the one the watchers watch. */
 const NS = 'bench';
 const WATCH_NS = 'bench-watch';
-const ROOT = resolve(import.meta.dirname, '..');
 
 // ---------------------------------------------------------------- children and cleanup
 
-let starting: Promise<TestCluster> | undefined;
-/** The store once started (the exit handler below must work synchronously). */
-let cluster: TestCluster | undefined;
-let apiProc: ChildProcess | undefined;
-let apiLog = '';
-let cleaning: Promise<void> | undefined;
-
-/** Stops the API server (SIGTERM, so a --cpu-prof profile is written; SIGKILL after 10 s) and the store members, and removes their data. */
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    const p = apiProc;
-    if (p && p.exitCode === null && p.signalCode === null) {
-      const exited = new Promise<void>((r) => p.once('exit', () => r()));
-      p.kill('SIGTERM');
-      const t = setTimeout(() => p.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(t);
-    }
-    const c = await starting?.catch(() => undefined);
-    await c?.stop();
-  })();
-  return cleaning;
-}
-
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    log(`${sig}: stopping the API server and the store`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-// a last resort should the process exit some other way: our own children, by their handles
-process.once('exit', () => {
-  apiProc?.kill('SIGKILL');
-  for (const m of cluster?.members ?? []) m.proc?.kill('SIGKILL');
-  const first = cluster?.members[0];
-  if (first) rmSync(dirname(first.dataDir), { recursive: true, force: true });
-});
-
-/** Starts `kubeling apiserver` over `endpoints` on a free loopback port; resolves once /readyz answers. */
-async function startApiServer(endpoints: string, api: Api): Promise<ChildProcess> {
-  const prof = flags['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(flags['cpu-prof'])] : [];
-  const args = [...prof, join(ROOT, 'cli/bin.js'), 'apiserver', '--etcd-servers', endpoints, '--insecure-port', String(api.port)];
-  const p = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  apiProc = p;
-  const keep = (d: Buffer): void => void (apiLog = (apiLog + d.toString()).slice(-20_000));
-  p.stdout.on('data', keep);
-  p.stderr.on('data', keep);
-  const exited = new Promise<never>((_, rej) => p.once('exit', (code, signal) => rej(new Error(`the API server exited (${code ?? signal}):\n${apiLog}`))));
-  const ready = until('the API server', 60_000, async () => ((await api.call('GET', '/readyz')).status === 200 ? true : undefined), 100);
-  await Promise.race([ready, exited]);
-  return p;
-}
+/** The store and the API server, once starting. */
+let plane: Promise<ControlPlane> | undefined;
+stopOnSignals();
 
 // ---------------------------------------------------------------- the load
 
@@ -165,8 +112,6 @@ async function timeList(api: Api, path: string, runs: number, items: number): Pr
 /** One line of the table. */
 type Row = readonly [measurement: string, figure: string, slo: string];
 
-const ms = (v: number): string => (Number.isNaN(v) ? '-' : Math.abs(v) < 10 ? v.toFixed(2) : Math.abs(v) < 100 ? v.toFixed(1) : v.toFixed(0));
-const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 const errs = (r: { errors: number; firstError?: string }): string => (r.errors > 0 ? ` (${r.errors} errors: ${r.firstError})` : '');
 /** The SLO cell of a p99 of mutating calls. */
 const mutatingSlo = (p99: number): string => `p99 ≤ 1 s: ${p99 <= 1000 ? 'met' : 'MISSED'}`;
@@ -257,11 +202,10 @@ async function watchRows(api: Api, pid: number): Promise<Row[]> {
 async function main(): Promise<void> {
   const load = loadavg()[0]!.toFixed(1);
   log(`starting a 3-member kubeling store (load average ${load} on ${availableParallelism()} cores)`);
-  starting = TestCluster.start('kubeling', 3);
-  cluster = await starting;
-  const api = new Api(await freePort());
-  log('starting the API server');
-  const pid = (await startApiServer(cluster.members.map((m) => m.clientUrl).join(','), api)).pid!;
+  plane = ControlPlane.start(flags['cpu-prof'] ? { apiCpuProf: flags['cpu-prof'] } : {});
+  const p = await plane;
+  const api = new Api(p.port);
+  const pid = p.apiServer.pid;
   for (const ns of [NS, WATCH_NS]) await api.expect(201, 'POST', '/api/v1/namespaces', JSON.stringify({ metadata: { name: ns } }));
   const rows = [...(await writeRows(api, pid)), ...(await listRows(api, pid)), ...(await watchRows(api, pid))];
   api.agent.destroy();
@@ -272,14 +216,7 @@ async function main(): Promise<void> {
   for (const line of markdownTable([['measurement', 'kubeling', 'Kubernetes SLO'], ...rows])) console.log(line);
 }
 
-const started = now();
-try {
-  await main();
-  log(`done in ${((now() - started) / 1000).toFixed(0)} s`);
-} catch (e) {
-  process.exitCode = 1;
-  log(`failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-} finally {
-  await cleanup();
+await runBench(main, async () => {
+  await (await plane?.catch(() => undefined))?.stop();
   if (flags['cpu-prof']) log(`API server CPU profile in ${resolve(flags['cpu-prof'])}`);
-}
+});
