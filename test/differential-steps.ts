@@ -106,13 +106,17 @@ export const grantNamed = (ttl: number, name: string): Step =>
 export const lid = (s: Side, id: number | string): string => (typeof id === 'string' && !/^\d+$/.test(id) ? (s.vars.get(id) ?? '0') : String(id));
 /** Lease.LeaseRevoke. */
 export const revoke = (id: number | string): Step => step(`lease revoke ${id}`, (s) => s.client.leaseClient.leaseRevoke({ ID: lid(s, id) }));
+/** How many seconds a remaining TTL may trail the granted one `g` and still compare alike (see ttl): 2, up to 10 for long leases. */
+const ttlSlack = (g: number): number => Math.max(2, Math.min(10, Math.floor(g / 4)));
+
 /**
  * Lease.LeaseTimeToLive, on the first member or on the leader or a follower.
  * The remaining TTL is trunc(seconds left) and may differ by a second (etcd
  * starts a lease's clock when it applies the grant, kubeling's lessor at its
- * next tick, up to 500 ms later), so a TTL within [granted - 2, granted]
- * prints as "≈granted"; the granted TTL and -1 (no such lease) compare
- * exactly. The keys are sorted: etcd lists them in Go map order.
+ * next tick, up to 500 ms later), and the steps between the grant and the
+ * read take seconds on a loaded machine, so a TTL within [granted -
+ * ttlSlack(granted), granted] prints as "≈granted"; the granted TTL and -1 (no such
+ * lease) compare exactly. The keys are sorted: etcd lists them in Go map order.
  */
 export const ttl = (id: number | string, keys = false, on?: 'leader' | 'follower'): Step =>
   step(`lease timetolive ${id}${keys ? ' --keys' : ''}${on ? ` on the ${on}` : ''}`, async (s) => {
@@ -120,7 +124,7 @@ export const ttl = (id: number | string, keys = false, on?: 'leader' | 'follower
     const r = await c.leaseClient.leaseTimeToLive({ ID: lid(s, id), keys });
     const t = Number(r.TTL);
     const g = Number(r.grantedTTL);
-    return { ...r, TTL: t >= 0 && t <= g && t >= g - 2 ? `≈${g}` : r.TTL, keys: [...r.keys].sort(Buffer.compare) };
+    return { ...r, TTL: t >= 0 && t <= g && t >= g - ttlSlack(g) ? `≈${g}` : r.TTL, keys: [...r.keys].sort(Buffer.compare) };
   });
 /** Lease.LeaseLeases, sorted by id. */
 export const leases = (): Step =>
@@ -244,7 +248,7 @@ export const ctl = (args: string | string[], input?: string): Step => {
     const out = r.stdout as { ttl?: number; 'granted-ttl'?: number; keys?: string[] } | string;
     if (typeof out === 'object' && out !== null && typeof out.ttl === 'number' && typeof out['granted-ttl'] === 'number') {
       const g = out['granted-ttl'];
-      const t = out.ttl >= g - 2 && out.ttl <= g ? `≈${g}` : out.ttl;
+      const t = out.ttl >= 0 && out.ttl >= g - ttlSlack(g) && out.ttl <= g ? `≈${g}` : out.ttl;
       return { ...r, stdout: { ...out, ttl: t, ...(out.keys ? { keys: [...out.keys].sort() } : {}) } };
     }
     return r;
