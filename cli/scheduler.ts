@@ -12,8 +12,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { LeaderElector } from '../client/leaderelection.js';
 import { RestClient } from '../client/rest.js';
-import { parseSchedulerConfig, type SchedulerConfiguration } from '../scheduler/framework/config.js';
-import { DEFAULT_PROFILE } from '../scheduler/framework/profile.js';
+import { defaultSchedulerConfig, parseSchedulerConfig, type SchedulerConfiguration } from '../scheduler/framework/config.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 
 const USAGE = 'kubeling scheduler --kubeconfig FILE [--config FILE] [--leader-elect=true|false]';
@@ -38,9 +37,7 @@ export async function scheduler(argv: string[]): Promise<void> {
     return;
   }
   if (positionals.length > 0) throw new Error(`unexpected argument "${positionals[0]}" (usage: ${USAGE})`);
-  const cfg: SchedulerConfiguration = values.config
-    ? parseSchedulerConfig(readFileSync(values.config, 'utf8'))
-    : { profiles: [DEFAULT_PROFILE], leaderElection: { leaderElect: true, resourceNamespace: 'kube-system', resourceName: 'kube-scheduler', leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 } };
+  const cfg: SchedulerConfiguration = values.config ? parseSchedulerConfig(readFileSync(values.config, 'utf8')) : defaultSchedulerConfig();
   const kubeconfig = values.kubeconfig ?? cfg.kubeconfig;
   if (!kubeconfig) throw new Error(`--kubeconfig is required (usage: ${USAGE})`);
   const le = values['leader-elect'];

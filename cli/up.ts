@@ -204,7 +204,8 @@ export async function up(argv: string[]): Promise<void> {
     '--secure-port', String(o.port), '--tls-cert-file', p('apiserver.crt'), '--tls-private-key-file', p('apiserver.key'), '--client-ca-file', p('ca.crt'),
     '--service-account-signing-key-file', p('sa.key'), '--service-account-key-file', p('sa.pub'),
   ]);
-  await waitFor('the API server', [{ child: apiserver, ready: () => answers(`${server}/readyz`, { ca: readFileSync(p('ca.crt')) }) }]);
+  const apiProbe: Probe = { ca: readFileSync(p('ca.crt')) };
+  await waitFor('the API server', [{ child: apiserver, ready: () => answers(`${server}/readyz`, apiProbe) }]);
 
   const kubeconfig = join(o.dataDir, 'kubeconfig');
   await writeAdminKubeconfig(kubeconfig, { server, pkiDir: pki });

@@ -49,7 +49,7 @@ export function referenceTo(obj: KubeObject): ObjectReference {
 }
 
 /** Seconds-precision RFC 3339, as metav1.Time is written. */
-function rfc3339(ms: number): string {
+export function rfc3339(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 }
 

@@ -10,7 +10,7 @@
  * - unschedulable: the PodScheduled=False condition with the reason and
  *   FailedScheduling's message.
  */
-import type { EventRecorder } from '../client/events.js';
+import { rfc3339, type EventRecorder } from '../client/events.js';
 import { isNotFound } from '../client/errors.js';
 import type { RestClient } from '../client/rest.js';
 import type { Pod, PodCondition } from '../client/types.js';
@@ -24,7 +24,7 @@ export function asPod(pod: Pod): Pod {
 }
 
 function now(): string {
-  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  return rfc3339(Date.now());
 }
 
 /** The SchedulerApi of a scheduler named `schedulerName`, over `client`. */

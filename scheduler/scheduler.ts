@@ -56,6 +56,8 @@ export class Scheduler {
   readonly queue: SchedulingQueue;
   readonly stats: SchedulerStats = { attempts: 0, scheduled: 0, unschedulable: 0, errors: 0, binding: 0 };
   readonly #frameworks = new Map<string, Framework>();
+  /** Each profile's writer (the one its framework's plugins use). */
+  readonly #writers = new Map<string, ApiWriter>();
   readonly #pods: Informer<Pod>;
   readonly #nodes: Informer<Node>;
   readonly #namespaces: Informer;
@@ -76,6 +78,7 @@ export class Scheduler {
     const profiles = opts.profiles ?? [DEFAULT_PROFILE];
     for (const p of profiles) {
       const writer = new ApiWriter(client, this.#events, p.schedulerName);
+      this.#writers.set(p.schedulerName, writer);
       this.#frameworks.set(
         p.schedulerName,
         new Framework(p, { registry: opts.registry ?? inTreeRegistry, snapshot: () => this.#snapshot, namespaceLabels: (ns) => this.#namespaceLabels(ns), api: writer }),
@@ -246,9 +249,8 @@ export class Scheduler {
       message = e.message;
     } else this.stats.errors++;
     this.#events.eventf(asPod(pod), 'Warning', 'FailedScheduling', message);
-    const writer = new ApiWriter(this.opts.client, this.#events, fw.profile.schedulerName);
     try {
-      await writer.unschedulable(pod, reason, message, nominated);
+      await this.#writers.get(fw.profile.schedulerName)!.unschedulable(pod, reason, message, nominated);
     } catch (err) {
       this.#log(`updating the status of ${pod.metadata.namespace}/${pod.metadata.name}: ${(err as Error).message}`);
     }

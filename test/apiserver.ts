@@ -134,10 +134,14 @@ export class TestApi {
     return join(this.dir, 'kubeconfig');
   }
 
+  /** The PKI files calls present, read once. */
+  #ca: Buffer | undefined;
+  #admin: { cert: Buffer; key: Buffer } | undefined;
+
   /** The client certificate and key `as` presents, if any. */
   #clientCert(as: Credentials): { cert: Buffer; key: Buffer } | undefined {
     if (as === 'none' || (typeof as === 'object' && 'token' in as)) return undefined;
-    if (as === 'admin') return { cert: readFileSync(join(this.pkiDir, 'admin.crt')), key: readFileSync(join(this.pkiDir, 'admin.key')) };
+    if (as === 'admin') return (this.#admin ??= { cert: readFileSync(join(this.pkiDir, 'admin.crt')), key: readFileSync(join(this.pkiDir, 'admin.key')) });
     return as;
   }
 
@@ -150,7 +154,7 @@ export class TestApi {
     return new Promise((res, rej) => {
       const url = this.base + path;
       const req = this.tls
-        ? httpsRequest(url, { method, headers: h, ca: readFileSync(join(this.pkiDir, 'ca.crt')), ...(cert ?? {}) })
+        ? httpsRequest(url, { method, headers: h, ca: (this.#ca ??= readFileSync(join(this.pkiDir, 'ca.crt'))), ...(cert ?? {}) })
         : httpRequest(url, { method, headers: h });
       req.on('error', rej);
       req.on('response', (r) => {

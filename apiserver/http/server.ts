@@ -66,7 +66,7 @@ const REVIEWS: readonly Review[] = [selfSubjectReview];
 const PUBLIC = new Set(['/healthz', '/livez', '/readyz', '/version']);
 
 /** The user authentication found for a request (set by createApp's authentication step). */
-export function userOf(res: Response): UserInfo {
+function userOf(res: Response): UserInfo {
   return (res.locals as { user?: UserInfo }).user ?? UNSECURED;
 }
 

@@ -33,6 +33,11 @@ function durationMs(v: unknown, field: string, dflt: number): number {
   return ((Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 1000 + Number(m[4] ?? 0);
 }
 
+/** The configuration without a file: the default profile, leader election as kube-scheduler's defaults. */
+export function defaultSchedulerConfig(): SchedulerConfiguration {
+  return parseSchedulerConfig('apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\n');
+}
+
 /** Parses a KubeSchedulerConfiguration; throws with the field at fault. */
 export function parseSchedulerConfig(text: string): SchedulerConfiguration {
   const doc = (parse(text) ?? {}) as Record<string, unknown>;

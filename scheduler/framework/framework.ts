@@ -324,7 +324,3 @@ function attribute(status: Status, plugin: string): Status {
   return new Status(status.code, status.reasons, plugin);
 }
 
-/** A fresh CycleState for a pod's cycle. */
-export function newCycleState(): CycleState {
-  return new CycleState();
-}
