@@ -29,8 +29,9 @@
  *
  * Rows: 5,000 nodes / 10,000 pods and 1,000 nodes / 30,000 pods; `--nodes N
  * --pods P` for one row of your own; `--quick` for 500 / 1,000.
- * `--cpu-prof DIR` runs the scheduler under `node --cpu-prof` (a profile per
- * row in DIR/<nodes>n-<pods>p) and prints its top costs by self time.
+ * `--cpu-prof DIR` runs the scheduler and the API server under `node
+ * --cpu-prof` (profiles per row in DIR/<nodes>n-<pods>p and its apiserver/)
+ * and prints their top costs by self time.
  * `--scheduler-qps N` gives the scheduler's client a rate limit (qps N,
  * burst N/4; kube-scheduler's clientConnection.qps and burst), through
  * scheduler-child.ts.
@@ -193,6 +194,8 @@ interface RowResult {
   readonly check: string;
   readonly cut?: string;
   readonly profile?: string;
+  /** The API server's CPU profile, with --cpu-prof. */
+  readonly apiProfile?: string;
 }
 
 /** Every pod bound, and every node's pods within its allocatable; the failures, or 'ok'. */
@@ -235,11 +238,11 @@ async function check(api: Api, pods: number): Promise<string> {
 async function row(nodes: number, pods: number, how: { set(s: string): void }): Promise<RowResult> {
   const tag = `${nodes}n-${pods}p`;
   log(`${tag}: starting a 3-member kubeling store and the API server (load average ${loadavg()[0]!.toFixed(1)})`);
-  const plane = await ControlPlane.start();
+  const profDir = flags['cpu-prof'] ? resolve(flags['cpu-prof'], tag) : undefined;
+  const plane = await ControlPlane.start(profDir ? { apiCpuProf: join(profDir, 'apiserver') } : {});
   const dir = mkdtempSync(join(tmpdir(), 'kubeling-bench-scheduler-'));
   let watch: BindingWatch | undefined;
   const api = new Api(plane.port);
-  const profDir = flags['cpu-prof'] ? resolve(flags['cpu-prof'], tag) : undefined;
   try {
     const kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters: [{name: k, cluster: {server: "${plane.url}"}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: k, context: {cluster: k, user: u}}]\ncurrent-context: k\n`);
@@ -325,10 +328,9 @@ async function row(nodes: number, pods: number, how: { set(s: string): void }): 
     const verdict = await check(api, pods);
     if (profDir) await scheduler.stop(120_000); // a busy scheduler takes its time to write the profile
     await plane.stop();
-    // the main thread's profile: the largest (tsx's loader thread writes one too)
-    const profiles = profDir && existsSync(profDir) ? readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(profDir, f)) : [];
-    const profile = profiles.sort((a, b) => statSync(b).size - statSync(a).size)[0];
-    return { ...result, check: verdict, ...(profile ? { profile } : {}) };
+    const profile = profDir ? largestProfile(profDir) : undefined;
+    const apiProfile = profDir ? largestProfile(join(profDir, 'apiserver')) : undefined;
+    return { ...result, check: verdict, ...(profile ? { profile } : {}), ...(apiProfile ? { apiProfile } : {}) };
   } finally {
     watch?.close();
     api.agent.destroy();
@@ -338,6 +340,12 @@ async function row(nodes: number, pods: number, how: { set(s: string): void }): 
 }
 
 // ---------------------------------------------------------------- the report
+
+/** The main thread's profile in dir: the largest (tsx's loader thread writes one too). */
+function largestProfile(dir: string): string | undefined {
+  const profiles = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f)) : [];
+  return profiles.sort((a, b) => statSync(b).size - statSync(a).size)[0];
+}
 
 function printProfile(path: string, title: string): void {
   const top = cpuProfileTop(path, 20);
@@ -373,7 +381,10 @@ async function main(): Promise<void> {
   ]);
   const header = ['workload', 'pods/s', 'create→bound p50 / p99 (ms)', 'seconds', 'creates/s', 'scheduler RSS peak / end', 'CPU: scheduler / apiserver / store (3) / bench', 'nodes/s', 'check', 'target'];
   for (const line of markdownTable([header, ...rows])) console.log(line);
-  for (const r of results) if (r.profile) printProfile(r.profile, `scheduler CPU profile, ${n(r.nodes)} nodes / ${n(r.pods)} pods`);
+  for (const r of results) {
+    if (r.profile) printProfile(r.profile, `scheduler CPU profile, ${n(r.nodes)} nodes / ${n(r.pods)} pods`);
+    if (r.apiProfile) printProfile(r.apiProfile, `API server CPU profile, ${n(r.nodes)} nodes / ${n(r.pods)} pods`);
+  }
 }
 
 await runBench(main);

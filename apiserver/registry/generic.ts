@@ -364,12 +364,13 @@ export class GenericStore {
     checkManagerOptions('UpdateOptions', opts);
     this.#checkBody(namespace, body, name);
     const wanted = body.metadata.resourceVersion ? parseResourceVersion(body.metadata.resourceVersion) : undefined;
-    for (;;) {
-      const current = await this.#current(namespace, name);
-      if (wanted !== undefined && wanted !== current.modRevision) throw new ConflictError(this.qualifiedResource, name);
+    for (let cached = !opts.dryRun; ; cached = false) {
       try {
+        const current = await this.#current(namespace, name, cached);
+        if (wanted !== undefined && wanted !== current.modRevision) throw new ConflictError(this.qualifiedResource, name);
         return await this.#replace(namespace, name, current, body, opts);
       } catch (e) {
+        if (cached && mayBeStale(e)) continue;
         if (e instanceof ConflictError && wanted === undefined) continue; // unconditional: retry on the newer object
         throw e;
       }
@@ -385,20 +386,22 @@ export class GenericStore {
   async patch(namespace: string | undefined, name: string, type: PatchType, patch: unknown, opts: WriteOptions = {}): Promise<KubeObject> {
     if (type === 'apply') return (await this.apply(namespace, name, patch, opts)).object;
     checkManagerOptions('PatchOptions', opts);
-    for (;;) {
-      const current = await this.#current(namespace, name);
-      const old = this.#decode(current);
-      const body = this.parse(applyPatch(old, type, patch, { ...META_MERGE_KEYS, ...this.strategy.mergeKeys }), opts);
-      if (body.metadata.name !== name) throw new InvalidError(this.qualifiedKind, name, [invalid('metadata.name', body.metadata.name ?? '', 'field is immutable')]);
-      // a patch that names a resourceVersion other than the one it applied to
-      // is guarded by it; on a retry, one that named the old one now differs
-      const guarded = isGuarded(body, old);
-      if (guarded && parseResourceVersion(body.metadata.resourceVersion!) !== current.modRevision) {
-        throw new ConflictError(this.qualifiedResource, name);
-      }
+    for (let cached = !opts.dryRun; ; cached = false) {
+      let guarded = false;
       try {
+        const current = await this.#current(namespace, name, cached);
+        const old = this.#decode(current);
+        const body = this.parse(applyPatch(old, type, patch, { ...META_MERGE_KEYS, ...this.strategy.mergeKeys }), opts);
+        if (body.metadata.name !== name) throw new InvalidError(this.qualifiedKind, name, [invalid('metadata.name', body.metadata.name ?? '', 'field is immutable')]);
+        // a patch that names a resourceVersion other than the one it applied to
+        // is guarded by it; on a retry, one that named the old one now differs
+        guarded = isGuarded(body, old);
+        if (guarded && parseResourceVersion(body.metadata.resourceVersion!) !== current.modRevision) {
+          throw new ConflictError(this.qualifiedResource, name);
+        }
         return await this.#replace(namespace, name, current, body, opts, old);
       } catch (e) {
+        if (cached && mayBeStale(e)) continue;
         if (e instanceof ConflictError && !guarded) continue;
         throw e;
       }
@@ -459,19 +462,22 @@ export class GenericStore {
    * actions such as a pod's binding.
    */
   async mutate(namespace: string | undefined, name: string, change: (obj: KubeObject) => KubeObject, opts: { dryRun?: boolean } = {}): Promise<KubeObject> {
-    for (;;) {
-      const current = await this.#current(namespace, name);
-      const old = this.#decode(current);
-      const obj = change(structuredClone(old));
-      delete obj.metadata.resourceVersion;
-      this.#validate(obj); // as a whole object: the kind's update rules are for clients' writes, not the action's
-      if (opts.dryRun) return { ...obj, metadata: { ...obj.metadata, resourceVersion: old.metadata.resourceVersion! } };
+    for (let cached = !opts.dryRun; ; cached = false) {
+      let writing = false;
       try {
+        const current = await this.#current(namespace, name, cached);
+        const old = this.#decode(current);
+        const obj = change(structuredClone(old));
+        delete obj.metadata.resourceVersion;
+        this.#validate(obj); // as a whole object: the kind's update rules are for clients' writes, not the action's
+        if (opts.dryRun) return { ...obj, metadata: { ...obj.metadata, resourceVersion: old.metadata.resourceVersion! } };
+        writing = true;
         const v = await this.#store(() => this.store.update(this.key(namespace, name), this.#encode(obj), current.modRevision));
         obj.metadata.resourceVersion = String(v.modRevision);
         return obj;
       } catch (e) {
-        if (!(e instanceof ConflictError)) throw e;
+        if (cached && mayBeStale(e)) continue;
+        if (!writing || !(e instanceof ConflictError)) throw e; // a write came between: change the newer object
       }
     }
   }
@@ -546,7 +552,17 @@ export class GenericStore {
     return { apiVersion: this.apiVersion, kind: this.strategy.info.kind, ...withoutType(parsed.data) };
   }
 
-  async #current(namespace: string | undefined, name: string): Promise<StoredValue> {
+  /**
+   * The object named `name` as stored, to be written over guarded by its
+   * revision. With `cached`, the watch cache's copy when it has one (no read
+   * from the store, as Kubernetes' GuaranteedUpdate starts from the cached
+   * object): it may be behind, so a write that fails on it in any way
+   * (mayBeStale) is tried again on a fresh read, and one that would change
+   * nothing must be confirmed on a fresh read too (#replace).
+   */
+  async #current(namespace: string | undefined, name: string, cached = false): Promise<Current> {
+    const hit = cached && this.#cacheReady ? this.cache.get(this.key(namespace, name)) : undefined;
+    if (hit) return { key: this.key(namespace, name), value: this.#encode(hit), modRevision: parseResourceVersion(hit.metadata.resourceVersion!), createRevision: 0, cached: true };
     const { value } = await this.#store(() => this.store.get(this.key(namespace, name)));
     if (!value) throw new NotFoundError(this.qualifiedResource, name);
     return value;
@@ -561,7 +577,7 @@ export class GenericStore {
   async #replace(
     namespace: string | undefined,
     name: string,
-    current: StoredValue,
+    current: Current,
     body: KubeObject,
     opts: WriteOptions,
     old = this.#decode(current),
@@ -574,6 +590,7 @@ export class GenericStore {
     this.#validate(obj, old);
     const bytes = this.#encode(obj);
     if (opts.dryRun || Buffer.from(bytes).equals(Buffer.from(current.value)) || isDeepStrictEqual(JSON.parse(Buffer.from(bytes).toString()), JSON.parse(Buffer.from(current.value).toString()))) {
+      if (current.cached) throw new ConflictError(this.qualifiedResource, name); // unchanged from a copy that may be old: ask the store
       obj.metadata.resourceVersion = String(current.modRevision);
       return obj; // nothing changed: no write, no new resourceVersion (kubectl apply's "unchanged")
     }
@@ -776,6 +793,14 @@ export class GenericStore {
 function setManagedFields(obj: KubeObject, entries: ManagedFieldsEntry[]): void {
   if (entries.length > 0) obj.metadata.managedFields = entries as unknown as NonNullable<KubeObject['metadata']['managedFields']>;
   else delete obj.metadata.managedFields;
+}
+
+/** An object as stored; `cached` when it is the watch cache's copy (#current). */
+type Current = StoredValue & { readonly cached?: boolean };
+
+/** Whether a write that started from the watch cache's copy of an object may have failed because that copy was old: then it is tried again on a fresh read. */
+function mayBeStale(e: unknown): boolean {
+  return e instanceof ApiError && !(e instanceof UnavailableError);
 }
 
 /** Whether a patched object names a resourceVersion other than the one it was patched from: the write is then guarded by it. */
