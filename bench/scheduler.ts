@@ -31,7 +31,8 @@
  * --pods P` for one row of your own; `--quick` for 500 / 1,000.
  * `--cpu-prof DIR` runs the scheduler and the API server under `node
  * --cpu-prof` (profiles per row in DIR/<nodes>n-<pods>p and its apiserver/)
- * and prints their top costs by self time.
+ * and prints their top costs by self time. `KUBELING_STORE_CPU_PROF=DIR`
+ * in the environment profiles the store members too (test/cluster.ts).
  * `--scheduler-qps N` gives the scheduler's client a rate limit (qps N,
  * burst N/4; kube-scheduler's clientConnection.qps and burst), through
  * scheduler-child.ts.

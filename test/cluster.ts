@@ -113,7 +113,7 @@ export class TestCluster {
     const p =
       this.flavour === 'etcd'
         ? spawn('etcd', args, { stdio: ['ignore', 'pipe', 'pipe'] })
-        : spawn(process.execPath, [join(ROOT, 'cli/bin.js'), 'store', ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
+        : spawn(process.execPath, [...profiling(), join(ROOT, 'cli/bin.js'), 'store', ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
     m.log = '';
     const keep = (d: Buffer): void => {
       m.log = (m.log + d.toString()).slice(-20000);
@@ -161,7 +161,8 @@ export class TestCluster {
 
   /** Stops every member and removes the data. */
   async stop(): Promise<void> {
-    await Promise.all(this.members.map((m) => this.kill(m, 'SIGKILL')));
+    // profiled members stop gracefully, to write their profiles
+    await Promise.all(this.members.map((m) => this.kill(m, profiling().length ? 'SIGTERM' : 'SIGKILL')));
     rmSync(this.root, { recursive: true, force: true });
   }
 }
@@ -213,4 +214,10 @@ export function etcdctl(endpoints: string, args: string[], opts: { tls?: TlsFile
   const out = { stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status ?? -1 };
   if (out.status !== 0 && !opts.allowFail) throw new Error(`etcdctl ${args.join(' ')} failed (${out.status}): ${out.stderr}`);
   return out;
+}
+
+/** With KUBELING_STORE_CPU_PROF=DIR (for benchmarks), kubeling members run under `node --cpu-prof`, their profiles written to DIR when they stop. */
+function profiling(): string[] {
+  const dir = process.env.KUBELING_STORE_CPU_PROF;
+  return dir ? ['--cpu-prof', '--cpu-prof-dir', dir] : [];
 }
