@@ -2,7 +2,7 @@
 /**
  * Two `kubeling scheduler` processes under leader election, as two
  * kube-schedulers run: one leads and schedules, the other waits; the leader
- * is killed with SIGKILL half-way through a thousand pods, the other takes
+ * is killed with SIGKILL half-way through two thousand pods, the other takes
  * over once the Lease expires, and at the end every pod is bound and no
  * node holds more than it can (requests against allocatable, pod count).
  */
@@ -13,8 +13,8 @@ import { after, before, describe, it } from 'node:test';
 import { TestApi } from './apiserver.js';
 import { startKubeling, until, type KubelingProc } from './proc.js';
 
-const NODES = 20;
-const PODS = 1000;
+const NODES = 40;
+const PODS = 2000;
 
 describe('two schedulers under leader election', () => {
   let t: TestApi;
