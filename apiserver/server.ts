@@ -23,6 +23,7 @@ import { leases } from './registry/coordination/leases.js';
 import { configmaps } from './registry/core/configmaps.js';
 import { endpoints } from './registry/core/endpoints.js';
 import { events } from './registry/core/events.js';
+import { eventsV1 } from './registry/events/events.js';
 import { namespaces } from './registry/core/namespaces.js';
 import { nodes } from './registry/core/nodes.js';
 import { pods } from './registry/core/pods.js';
@@ -31,6 +32,7 @@ import { tokenRequest } from './registry/core/serviceaccount-token.js';
 import { serviceaccounts } from './registry/core/serviceaccounts.js';
 import { services } from './registry/core/services.js';
 import { SYSTEM_PRIORITY_CLASSES, priorityclasses } from './registry/scheduling/priorityclasses.js';
+import { storeFor } from './registry/cohabiting.js';
 import { AlreadyExistsError } from './registry/errors.js';
 import { GenericStore } from './registry/generic.js';
 import type { Strategy } from './registry/strategy.js';
@@ -51,6 +53,7 @@ export const STRATEGIES: readonly Strategy[] = [
   deployments,
   replicasets,
   daemonsets,
+  eventsV1,
   jobs,
   leases,
   priorityclasses,
@@ -103,7 +106,7 @@ export async function startApiServer(store: StoreClient, listen: ServeOptions = 
   const sat = listen.serviceAccounts;
   const lookup: ObjectLookup = (resource, namespace, name) => stores.find((s) => s.strategy.info.resource === resource)!.cached(namespace, name);
   const stores = STRATEGIES.map(
-    (s) => new GenericStore(store, s === serviceaccounts && sat?.canIssue ? { ...s, actions: { token: tokenRequest(sat, lookup) } } : s, undefined, listen.watchCacheSize),
+    (s) => new GenericStore(storeFor(store, s), s === serviceaccounts && sat?.canIssue ? { ...s, actions: { token: tokenRequest(sat, lookup) } } : s, undefined, listen.watchCacheSize),
   );
   const ns = stores.find((s) => s.strategy === namespaces)!;
   const pcs = stores.find((s) => s.strategy === priorityclasses)!;

@@ -34,6 +34,18 @@ export interface Action {
   post(store: GenericStore, namespace: string | undefined, name: string, body: unknown, opts: { dryRun?: boolean }): Promise<unknown>;
 }
 
+/**
+ * How a kind that shares another kind's keys is stored (Kubernetes'
+ * cohabitating resources): each value is the other kind's object, converted
+ * on the way in and out (registry/cohabiting.ts).
+ */
+export interface StorageConversion {
+  /** An object of this kind, as the generic store writes it, to the object the store keeps. */
+  toStorage(obj: KubeObject): KubeObject;
+  /** A kept object to one of this kind. */
+  fromStorage(obj: KubeObject): KubeObject;
+}
+
 /** One kind's behaviour; see the file comment. */
 export interface Strategy {
   readonly info: ResourceInfo;
@@ -84,4 +96,10 @@ export interface Strategy {
   readonly actions?: Readonly<Record<string, Action>>;
   /** The columns `kubectl get` shows (Kubernetes' printers); without one, Name and Created At. */
   readonly printer?: Printer;
+  /**
+   * The kind is kept as another kind's object under the keys of
+   * `info.resource` (events.k8s.io/v1 Events as core/v1 Events in
+   * /registry/events/); without it, values are the kind's own JSON.
+   */
+  readonly storedAs?: StorageConversion;
 }

@@ -35,8 +35,13 @@ export function defaultEvent(obj: KubeObject): void {
 
 /** The event's errors (legacyValidateEvent, on create and update alike). */
 export function validateEvent(obj: KubeObject): FieldError[] {
+  return [...validateMeta(obj.metadata, pathSegmentName), ...legacyValidateEvent(obj)];
+}
+
+/** Kubernetes' legacyValidateEvent: what every event must satisfy, written through either API (its metadata aside). */
+export function legacyValidateEvent(obj: KubeObject): FieldError[] {
   const e = obj as Event & KubeObject;
-  const errs = validateMeta(obj.metadata, pathSegmentName);
+  const errs: FieldError[] = [];
   const namespace = obj.metadata.namespace ?? '';
   const involved = e.involvedObject?.namespace ?? '';
   const mismatch = () => invalid('involvedObject.namespace', involved, 'does not match event.namespace');
