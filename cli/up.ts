@@ -7,9 +7,10 @@
  *  store-1..N             `kubeling store`, TLS for clients and peers (client certificates required)
  *     ▲ mutual TLS (apiserver-etcd-client)
  *  apiserver              `kubeling apiserver` on https://127.0.0.1:<port>, authenticating every caller
- *     ▲ the admin's client certificate
+ *     ▲ client certificates: the admin's (kubectl), system:kube-scheduler's
  *  scheduler              `kubeling scheduler`, under leader election
  *  <data-dir>/kubeconfig  written for kubectl: `export KUBECONFIG=<data-dir>/kubeconfig`
+ *  <data-dir>/scheduler.conf  the scheduler's (kubeadm's), a certificate issued at each start
  * ```
  *
  * It starts the members, waits until each is healthy, starts the API server,
@@ -26,7 +27,7 @@ import { get } from 'node:https';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initPki } from '../store/server/pki.js';
-import { writeAdminKubeconfig } from './kubeconfig.js';
+import { writeAdminKubeconfig, writeComponentKubeconfig } from './kubeconfig.js';
 
 const BIN = resolve(import.meta.dirname, 'bin.js');
 
@@ -209,8 +210,10 @@ export async function up(argv: string[]): Promise<void> {
 
   const kubeconfig = join(o.dataDir, 'kubeconfig');
   await writeAdminKubeconfig(kubeconfig, { server, pkiDir: pki });
-  // the scheduler authenticates as the admin for now (kubeadm gives it scheduler.conf, CN system:kube-scheduler)
-  const scheduler = start('scheduler', ['scheduler', '--kubeconfig', kubeconfig]);
+  // the scheduler as kubeadm runs it: its own user, system:kube-scheduler, from scheduler.conf
+  const schedulerConf = join(o.dataDir, 'scheduler.conf');
+  await writeComponentKubeconfig(schedulerConf, { server, pkiDir: pki, user: 'system:kube-scheduler' });
+  const scheduler = start('scheduler', ['scheduler', '--kubeconfig', schedulerConf]);
   await waitFor('the scheduler', [{ child: scheduler, ready: async () => /leading as|scheduling pods/.test(tail(scheduler.logFile, 50)) }]);
   const rel = (f: string): string => {
     const r = relative(process.cwd(), f);

@@ -81,6 +81,11 @@ describe('kubeling up', () => {
     assert.equal(created.status, 0, created.stderr);
     const node = await until('the pod bound', async () => (await kubectl(kubeconfig, 'get', 'pod', 'web', '-o', 'jsonpath={.spec.nodeName}')).stdout || undefined);
     assert.equal(node, 'hand-made');
+    // it did so as kubeadm's scheduler does: as system:kube-scheduler, from scheduler.conf
+    const schedulerConf = join(dir, 'scheduler.conf');
+    assert.equal(statSync(schedulerConf).mode & 0o777, 0o600);
+    const schedulerUser = await kubectl(schedulerConf, 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}');
+    assert.equal(schedulerUser.stdout, 'system:kube-scheduler', schedulerUser.stderr);
 
     first.proc.kill('SIGINT');
     assert.equal(await first.exited, 0, first.out);

@@ -197,6 +197,22 @@ export async function initPki(dir: string, opts: PkiOptions = {}): Promise<PkiFi
   return files;
 }
 
+/**
+ * A client certificate for the user `cn` in group `o`, issued by the CA in
+ * `dir` (ca.crt, ca.key) and returned as PEM with its new key, not written:
+ * as kubeadm issues the certificates it embeds in scheduler.conf
+ * (system:kube-scheduler) and controller-manager.conf.
+ */
+export async function issueClientCertificate(dir: string, cn: string, o?: string): Promise<{ cert: string; key: string }> {
+  const root = resolve(dir);
+  const ca = await loadPair(join(root, 'ca.crt'), join(root, 'ca.key'), 'ca.crt', 'ca.key');
+  const caSpec = layout('').find((s) => s.base === 'ca')!;
+  const spec: PairSpec = { base: cn, cn, ...(o ? { o } : {}), ca: 'ca', usages: ['clientAuth'] };
+  const key = await newKey('rsa');
+  const der = createCertificate(spec, key, { spec: caSpec, status: 'kept', ...ca }, { dns: [], ips: [] });
+  return { cert: pem('CERTIFICATE', der), key: exportKey(key) };
+}
+
 async function loadPair(crtPath: string, keyPath: string, crt: string, keyName: string) {
   const warnings: string[] = [];
   let cert: X509Certificate;
