@@ -1,9 +1,11 @@
 /**
  * One pod's scheduling decision (kube-scheduler's schedulePod): PreFilter,
- * then Filter over the nodes, round-robin from where the last cycle stopped
- * and only until enough feasible nodes are found (numFeasibleNodesToFind),
- * then Score, and the best node, a tie broken at random. A pod that fits
- * nowhere is a FitError whose message is kube-scheduler's.
+ * then Filter over the nodes (counting the pods nominated there that it
+ * must yield to), round-robin from where the last cycle stopped and only
+ * until enough feasible nodes are found (numFeasibleNodesToFind), then
+ * Score, and the best node, a tie broken at random. A pod that fits nowhere
+ * is a FitError whose message is kube-scheduler's, naming the plugins that
+ * rejected it (for the queue's cluster events).
  */
 import type { Pod } from '../client/types.js';
 import type { CycleState } from './framework/cyclestate.js';
@@ -31,7 +33,7 @@ export class FitError extends Error {
     readonly numAllNodes: number,
     /** Why each node was rejected. */
     readonly statuses: NodeToStatus,
-    /** The plugins that rejected it. */
+    /** The plugins that rejected it: those of the statuses, and PreFilter plugins that left nodes out. */
     readonly unschedulablePlugins: ReadonlySet<string>,
     readonly preFilterMsg?: string,
   ) {
@@ -71,7 +73,8 @@ export function schedulePod(fw: Framework, state: CycleState, pod: Pod, snapshot
   if (all.length === 0) throw new NoNodesAvailableError();
   const { feasible, statuses, evaluated } = findNodesThatFit(fw, state, pod, all, cursor);
   if (feasible.length === 0) {
-    const plugins = new Set([...statuses.values()].map((s) => s.plugin).filter((p): p is string => !!p));
+    const plugins = new Set(statuses.narrowedBy);
+    for (const s of statuses.values()) if (s.plugin) plugins.add(s.plugin);
     throw new FitError(pod, all.length, statuses.statuses, plugins, statuses.preFilterMsg);
   }
   if (feasible.length === 1) return { suggestedHost: feasible[0]!.name, evaluatedNodes: evaluated, feasibleNodes: 1 };
@@ -84,6 +87,8 @@ export function schedulePod(fw: Framework, state: CycleState, pod: Pod, snapshot
 class Rejections {
   readonly statuses = new Map<string, Status>();
   preFilterMsg: string | undefined;
+  /** The PreFilter plugins whose node names left nodes out. */
+  narrowedBy: ReadonlySet<string> = new Set();
 
   values(): IterableIterator<Status> {
     return this.statuses.values();
@@ -94,6 +99,7 @@ class Rejections {
 function findNodesThatFit(fw: Framework, state: CycleState, pod: Pod, all: readonly NodeInfo[], cursor: ScheduleCursor): { feasible: NodeInfo[]; statuses: Rejections; evaluated: number } {
   const rejected = new Rejections();
   const pre = fw.runPreFilterPlugins(state, pod, all);
+  rejected.narrowedBy = pre.narrowedBy;
   if (!pre.status.isSuccess()) {
     if (!pre.status.isRejected()) throw new Error(pre.status.message() || `plugin ${pre.status.plugin ?? ''} failed in PreFilter`);
     // a PreFilter rejection stands for every node
@@ -105,7 +111,8 @@ function findNodesThatFit(fw: Framework, state: CycleState, pod: Pod, all: reado
   const named = pre.result?.nodeNames;
   if (named) {
     nodes = all.filter((n) => named.has(n.name));
-    const outside = new Status(Code.UnschedulableAndUnresolvable, ['node(s) didn\'t satisfy plugin(s) PreFilter result'], 'PreFilter');
+    // kube-scheduler's words: the plugins that narrowed the nodes, sorted, as Go prints a list
+    const outside = new Status(Code.UnschedulableAndUnresolvable, [`node(s) didn't satisfy plugin(s) [${[...pre.narrowedBy].sort().join(' ')}]`]);
     for (const n of all) if (!named.has(n.name)) rejected.statuses.set(n.name, outside);
   }
   const want = numFeasibleNodesToFind(fw.profile.percentageOfNodesToScore, nodes.length);
@@ -114,7 +121,7 @@ function findNodesThatFit(fw: Framework, state: CycleState, pod: Pod, all: reado
   const start = nodes.length ? cursor.nextStartNodeIndex % nodes.length : 0;
   for (; processed < nodes.length && feasible.length < want; processed++) {
     const n = nodes[(start + processed) % nodes.length]!;
-    const status = fw.runFilterPlugins(state, pod, n);
+    const status = fw.runFilterPluginsWithNominatedPods(state, pod, n);
     if (status.isSuccess()) feasible.push(n);
     else if (status.isRejected()) rejected.statuses.set(n.name, status);
     else throw new Error(status.message() || `plugin ${status.plugin ?? ''} failed in Filter`);

@@ -11,8 +11,15 @@
  *                           back to the queue (unschedulable until a cluster event may help)
  * ```
  *
+ * Informer events become cluster events for the queue (framework/events.ts):
+ * a node added, changed (one event per kind of change: labels, taints,
+ * allocatable ...) or deleted; a pod bound, changed or deleted; the queue
+ * retries only the pods that a plugin which rejected them says the event may
+ * help. Preemption's nominations are kept in a Nominator, which every cycle
+ * counts (Framework.runFilterPluginsWithNominatedPods).
+ *
  * Pods for other schedulers (spec.schedulerName) are left alone; bound pods
- * only feed the cache.
+ * only feed the cache and the cluster events.
  */
 import { hostname } from 'node:os';
 import { EventRecorder } from '../client/events.js';
@@ -22,11 +29,15 @@ import type { Node, Pod } from '../client/types.js';
 import { ApiWriter, asPod } from './api.js';
 import { SchedulerCache } from './cache/cache.js';
 import { CycleState } from './framework/cyclestate.js';
+import {
+  ASSIGNED_POD_ADD, ASSIGNED_POD_DELETE, NODE_ADD, NODE_DELETE, nodeSchedulingPropertiesChange, podSchedulingPropertiesChange, UNSCHEDULED_POD_DELETE,
+} from './framework/events.js';
 import { Framework } from './framework/framework.js';
 import type { PluginFactory, QueuedPodInfo } from './framework/interface.js';
 import { DEFAULT_PROFILE, type Profile } from './framework/profile.js';
 import { Code } from './framework/status.js';
 import { inTreeRegistry } from './plugins/registry.js';
+import { Nominator } from './queue/nominator.js';
 import { SchedulingQueue } from './queue/queue.js';
 import { FitError, NoNodesAvailableError, schedulePod, type ScheduleCursor } from './schedule.js';
 
@@ -65,8 +76,8 @@ export class Scheduler {
   readonly #log: (line: string) => void;
   readonly #cursor: ScheduleCursor;
   #snapshot = this.cache.snapshot();
-  /** Nominations made by preemption, by pod uid, until the informer shows them or the pod is bound or gone. */
-  readonly #nominated = new Map<string, string>();
+  /** The pods nominated to nodes (by preemption, or by their status), until they are assumed, bound or gone, or preemption gives up on them. */
+  readonly #nominator = new Nominator();
   #stopped = false;
   #loop: Promise<void> | undefined;
 
@@ -81,11 +92,18 @@ export class Scheduler {
       this.#writers.set(p.schedulerName, writer);
       this.#frameworks.set(
         p.schedulerName,
-        new Framework(p, { registry: opts.registry ?? inTreeRegistry, snapshot: () => this.#snapshot, namespaceLabels: (ns) => this.#namespaceLabels(ns), api: writer }),
+        new Framework(p, {
+          registry: opts.registry ?? inTreeRegistry,
+          snapshot: () => this.#snapshot,
+          namespaceLabels: (ns) => this.#namespaceLabels(ns),
+          api: writer,
+          nominatedPodsForNode: (node) => this.#nominator.nominatedPodsForNode(node),
+        }),
       );
     }
     const first = this.#frameworks.values().next().value!;
-    this.queue = new SchedulingQueue({ less: (a, b) => first.less(a, b) });
+    const hints = new Map([...this.#frameworks].map(([name, fw]) => [name, fw.queueingHints]));
+    this.queue = new SchedulingQueue({ less: (a, b) => first.less(a, b), hints });
     const log = this.#log;
     this.#pods = new Informer<Pod>(client, { resource: { resource: 'pods' }, log });
     this.#nodes = new Informer<Node>(client, { resource: { resource: 'nodes' }, log });
@@ -127,41 +145,64 @@ export class Scheduler {
     return this.#frameworks.has(pod.spec.schedulerName ?? 'default-scheduler');
   }
 
-  /** Informer events → cache and queue (kube-scheduler's eventhandlers.go). */
+  /** Informer events → cache, nominations and queue, as cluster events (kube-scheduler's eventhandlers.go). */
   #wire(): void {
     const unassigned = (p: Pod): boolean => !p.spec.nodeName && !p.metadata.deletionTimestamp && this.#responsible(p) && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed';
+    const q = this.queue;
     this.#pods.addEventHandler({
       onAdd: (p) => {
         if (p.spec.nodeName) {
           this.cache.addPod(p);
-          this.queue.moveAllToActiveOrBackoff((q) => q.unschedulablePlugins.has('InterPodAffinity') || q.unschedulablePlugins.has('PodTopologySpread'));
-        } else if (unassigned(p)) this.queue.add(p);
+          q.moveAllToActiveOrBackoff(ASSIGNED_POD_ADD, undefined, p);
+        } else if (unassigned(p)) {
+          this.#nominator.add(p);
+          q.add(p);
+        }
       },
       onUpdate: (old, p) => {
         if (p.spec.nodeName) {
-          if (!old.spec.nodeName) this.queue.delete(p); // bound (by us, or by someone else)
           this.cache.updatePod(p);
-        } else if (unassigned(p)) this.queue.update(p);
-        else this.queue.delete(p);
+          if (!old.spec.nodeName) {
+            // bound (by us, or by someone else): out of the queue, into the cluster
+            q.delete(p);
+            this.#nominator.delete(p);
+            q.moveAllToActiveOrBackoff(ASSIGNED_POD_ADD, undefined, p);
+          } else for (const e of podSchedulingPropertiesChange(p, old)) q.moveAllToActiveOrBackoff(e, old, p);
+        } else if (unassigned(p)) {
+          if (this.cache.isAssumed(p)) return; // being bound: its scheduling is over
+          this.#nominator.update(old, p);
+          q.update(old, p);
+        } else {
+          q.delete(p);
+          this.#nominator.delete(p);
+        }
       },
       onDelete: (p) => {
         if (p.spec.nodeName) {
           this.cache.removePod(p);
-          this.queue.moveAllToActiveOrBackoff(); // its room is free
-        } else this.queue.delete(p);
-        this.#nominated.delete(p.metadata.uid ?? '');
+          q.moveAllToActiveOrBackoff(ASSIGNED_POD_DELETE, p, undefined); // its room is free
+          return;
+        }
+        q.delete(p);
+        const nominated = this.#nominator.nominatedNodeName(p) ?? p.status?.nominatedNodeName;
+        this.#nominator.delete(p);
+        // the room lower-priority pods left it on its nominated node is free
+        if (nominated) q.moveAllToActiveOrBackoff(UNSCHEDULED_POD_DELETE, { ...p, status: { ...p.status, nominatedNodeName: nominated } }, undefined);
       },
     });
     this.#nodes.addEventHandler({
       onAdd: (n) => {
         this.cache.addNode(n);
-        this.queue.moveAllToActiveOrBackoff();
+        q.moveAllToActiveOrBackoff(NODE_ADD, undefined, n);
       },
-      onUpdate: (_old, n) => {
+      onUpdate: (old, n) => {
         this.cache.updateNode(n);
-        this.queue.moveAllToActiveOrBackoff();
+        for (const e of nodeSchedulingPropertiesChange(n, old)) q.moveAllToActiveOrBackoff(e, old, n);
       },
-      onDelete: (n) => this.cache.removeNode(n),
+      onDelete: (n) => {
+        this.cache.removeNode(n);
+        q.moveAllToActiveOrBackoff(NODE_DELETE, n, undefined);
+      },
     });
   }
 
@@ -172,6 +213,7 @@ export class Scheduler {
       try {
         await this.scheduleOne(q);
       } catch (e) {
+        this.queue.done(q.pod);
         this.stats.errors++;
         this.#log(`scheduling ${q.pod.metadata.namespace}/${q.pod.metadata.name}: ${(e as Error).message}`);
       }
@@ -181,8 +223,11 @@ export class Scheduler {
   /** One scheduling cycle for `q`, and its binding cycle started in the background. */
   async scheduleOne(q: QueuedPodInfo): Promise<void> {
     const live = this.#pods.get(`${q.pod.metadata.namespace}/${q.pod.metadata.name}`);
-    if (!live || live.spec.nodeName || live.metadata.deletionTimestamp || live.metadata.uid !== q.pod.metadata.uid) return; // gone or bound meanwhile
-    const nominated = live.status?.nominatedNodeName ?? this.#nominated.get(live.metadata.uid ?? '');
+    if (!live || live.spec.nodeName || live.metadata.deletionTimestamp || live.metadata.uid !== q.pod.metadata.uid) {
+      this.queue.done(q.pod); // gone or bound meanwhile
+      return;
+    }
+    const nominated = live.status?.nominatedNodeName ?? this.#nominator.nominatedNodeName(live);
     const pod: Pod = nominated ? { ...live, status: { ...live.status, nominatedNodeName: nominated } } : live;
     const fw = this.#frameworks.get(pod.spec.schedulerName ?? 'default-scheduler')!;
     const cycle = this.queue.schedulingCycle;
@@ -198,11 +243,13 @@ export class Scheduler {
     }
     const assumed: Pod = { ...pod, spec: { ...pod.spec, nodeName: host } };
     this.cache.assume(assumed);
+    this.#nominator.delete(assumed); // counted on its node now; a nomination would count it twice
     const reserve = fw.runReservePlugins(state, assumed, host);
     const permit = reserve.isSuccess() ? fw.runPermitPlugins(state, assumed, host) : { status: reserve, timeoutMs: 0 };
     if (!reserve.isSuccess() || (!permit.status.isSuccess() && permit.status.code !== Code.Wait)) {
       if (reserve.isSuccess()) fw.runUnreservePlugins(state, assumed, host);
       this.cache.forget(assumed);
+      if (permit.status.isRejected() && permit.status.plugin) q.unschedulablePlugins = new Set([permit.status.plugin]);
       await this.#failed(fw, state, q, pod, new Error(permit.status.message() || 'rejected'), cycle);
       return;
     }
@@ -217,12 +264,12 @@ export class Scheduler {
     if (!status.isSuccess()) {
       fw.runUnreservePlugins(state, assumed, host);
       this.cache.forget(assumed);
-      this.queue.moveAllToActiveOrBackoff((x) => x.unschedulablePlugins.size > 0); // its room is free again
+      this.queue.moveAllToActiveOrBackoff(ASSIGNED_POD_DELETE, assumed, undefined); // its room is free again
       await this.#failed(fw, state, q, q.pod, new Error(`binding rejected: ${status.message()}`), cycle);
       return;
     }
+    this.queue.done(assumed);
     this.stats.scheduled++;
-    this.#nominated.delete(assumed.metadata.uid ?? '');
     this.#events.eventf(asPod(assumed), 'Normal', 'Scheduled', 'Successfully assigned %s/%s to %s', assumed.metadata.namespace, assumed.metadata.name, host);
     fw.runPostBindPlugins(state, assumed, host);
   }
@@ -232,6 +279,7 @@ export class Scheduler {
     let reason = 'SchedulerError';
     let message = e instanceof Error ? e.message : String(e);
     let nominated: string | undefined;
+    let clearNomination = false;
     if (e instanceof FitError) {
       reason = 'Unschedulable';
       this.stats.unschedulable++;
@@ -239,9 +287,15 @@ export class Scheduler {
       const r = await fw.runPostFilterPlugins(state, pod, e.statuses);
       if (r.nominatedNodeName) {
         nominated = r.nominatedNodeName;
-        this.#nominated.set(pod.metadata.uid ?? '', nominated);
+        this.#nominator.add(pod, nominated);
+      } else {
+        if (r.nominatedNodeName === '') {
+          // preemption found nothing: the room held for the pod goes back (kube-scheduler clears the nomination)
+          clearNomination = !!this.#pods.get(`${pod.metadata.namespace}/${pod.metadata.name}`)?.status?.nominatedNodeName;
+          this.#nominator.delete(pod);
+        }
+        if (r.status.reasons.length && r.status.code !== Code.Error) e.postFilterMsg = r.status.message();
       }
-      else if (r.status.reasons.length && r.status.code !== Code.Error) e.postFilterMsg = r.status.message();
       message = e.message;
     } else if (e instanceof NoNodesAvailableError) {
       reason = 'Unschedulable';
@@ -249,14 +303,17 @@ export class Scheduler {
       message = e.message;
     } else this.stats.errors++;
     this.#events.eventf(asPod(pod), 'Warning', 'FailedScheduling', message);
+    const writer = this.#writers.get(fw.profile.schedulerName)!;
     try {
-      await this.#writers.get(fw.profile.schedulerName)!.unschedulable(pod, reason, message, nominated);
+      await writer.unschedulable(pod, reason, message, nominated);
+      if (clearNomination) await writer.nominate(pod, undefined);
     } catch (err) {
       this.#log(`updating the status of ${pod.metadata.namespace}/${pod.metadata.name}: ${(err as Error).message}`);
     }
     // a pod gone meanwhile is not queued again
     const live = this.#pods.get(`${pod.metadata.namespace}/${pod.metadata.name}`);
     if (live && !live.spec.nodeName && live.metadata.uid === pod.metadata.uid) this.queue.addUnschedulable({ ...q, pod: live }, cycle);
+    else this.queue.done(pod);
   }
 }
 

@@ -7,15 +7,21 @@
  *   intersected; a Skip skips that plugin's Filter for this cycle; a
  *   rejection stands for every node (its message becomes FitError's).
  * - Filter: plugins run in order and the first rejection decides the node.
+ *   The scheduling cycle filters with the nominated pods: on a node where
+ *   pods of at least the pod's priority are nominated (they preempted there
+ *   and wait for their victims to go), they count as if running, so that the
+ *   room made for them is not taken; see runFilterPluginsWithNominatedPods.
  * - Score: every plugin scores every feasible node (PreScore Skip skips it),
  *   normalises, and is weighted; a node's score is the sum.
  * - Reserve runs in order and Unreserve in reverse; Permit may make a pod
  *   wait; Bind plugins run until one does not Skip.
  *
- * The Framework is also the Handle its plugins get.
+ * The Framework is also the Handle its plugins get, and it gathers its
+ * plugins' cluster-event registrations for the queue (queueingHints).
  */
 import type { Pod } from '../../client/types.js';
 import { CycleState, type StateData } from './cyclestate.js';
+import { type ClusterEventWithHint, type QueueingHintMap, WILDCARD_REGISTRATION } from './events.js';
 import type {
   AnyPlugin,
   Handle,
@@ -28,7 +34,7 @@ import type {
   SchedulerApi,
 } from './interface.js';
 import { MAX_NODE_SCORE, MIN_NODE_SCORE } from './interface.js';
-import type { NodeInfo } from './nodeinfo.js';
+import type { NodeInfo, PodInfo } from './nodeinfo.js';
 import type { Profile } from './profile.js';
 import { Code, SKIP, SUCCESS, Status, asError } from './status.js';
 
@@ -39,6 +45,8 @@ export interface FrameworkDeps {
   readonly snapshot: () => NodeInfoLister;
   readonly namespaceLabels: (namespace: string) => Record<string, string> | undefined;
   readonly api: SchedulerApi;
+  /** The pods nominated to a node (preemption made room for them there); none when absent. */
+  readonly nominatedPodsForNode?: (nodeName: string) => readonly PodInfo[];
 }
 
 /** The plugins skipped in this cycle by PreFilter or PreScore returning Skip. */
@@ -64,12 +72,25 @@ function skipped(state: CycleState): Skipped {
 export interface PreFilterOutcome {
   readonly result: PreFilterResult | undefined;
   readonly status: Status;
+  /** The plugins whose node names left nodes out: rejectors of those nodes, should the pod fit nowhere. */
+  readonly narrowedBy: ReadonlySet<string>;
+}
+
+/** A pod's priority as the nominated-pods rule compares them. */
+function priority(pod: Pod): number {
+  return pod.spec.priority ?? 0;
 }
 
 /** The framework of one profile; see the file comment. */
 export class Framework implements Handle {
   readonly #plugins = new Map<string, AnyPlugin>();
   readonly api: SchedulerApi;
+  /**
+   * The cluster events each plugin that can reject a pod (PreFilter, Filter,
+   * Reserve, Permit, PreBind) registered; the wildcard for one that does not
+   * implement EnqueueExtensions.
+   */
+  readonly queueingHints: QueueingHintMap;
 
   constructor(
     readonly profile: Profile,
@@ -99,6 +120,12 @@ export class Framework implements Handle {
     missing('PreBind', p.preBind, 'preBind');
     missing('Bind', p.bind, 'bind');
     missing('PostBind', p.postBind, 'postBind');
+    const hints = new Map<string, readonly ClusterEventWithHint[]>();
+    for (const name of new Set([...p.preFilter, ...p.filter, ...p.reserve, ...p.permit, ...p.preBind])) {
+      const plugin = this.#plugin(name);
+      hints.set(name, plugin.eventsToRegister ? plugin.eventsToRegister() : [WILDCARD_REGISTRATION]);
+    }
+    this.queueingHints = hints;
   }
 
   #plugin(name: string): AnyPlugin {
@@ -121,6 +148,7 @@ export class Framework implements Handle {
   /** PreFilter; see the file comment. */
   runPreFilterPlugins(state: CycleState, pod: Pod, nodes: readonly NodeInfo[]): PreFilterOutcome {
     let names: Set<string> | undefined;
+    const narrowedBy = new Set<string>();
     const skip = skipped(state);
     for (const name of this.profile.plugins.preFilter) {
       const { result, status } = this.#callFor(name, () => this.#plugin(name).preFilter!(state, pod, nodes));
@@ -128,15 +156,17 @@ export class Framework implements Handle {
         skip.filter.add(name);
         continue;
       }
-      if (!status.isSuccess()) return { result: undefined, status: attribute(status, name) };
+      if (!status.isSuccess()) return { result: undefined, status: attribute(status, name), narrowedBy };
       if (result?.nodeNames) {
+        narrowedBy.add(name);
         names = names ? new Set([...names].filter((n) => result.nodeNames!.has(n))) : new Set(result.nodeNames);
         if (names.size === 0) {
-          return { result: { nodeNames: names }, status: new Status(Code.UnschedulableAndUnresolvable, [`node(s) didn't satisfy plugin(s) [${name}] simultaneously`], name) };
+          const status = new Status(Code.UnschedulableAndUnresolvable, [`node(s) didn't satisfy plugin(s) [${name}] simultaneously`], name);
+          return { result: { nodeNames: names }, status, narrowedBy };
         }
       }
     }
-    return { result: names ? { nodeNames: names } : undefined, status: SUCCESS };
+    return { result: names ? { nodeNames: names } : undefined, status: SUCCESS, narrowedBy };
   }
 
   /** Filter: the first plugin that rejects the node decides (its status names it). */
@@ -148,6 +178,34 @@ export class Framework implements Handle {
       if (!status.isSuccess()) return attribute(status, name);
     }
     return SUCCESS;
+  }
+
+  /**
+   * Filter, with the nominated pods (kube-scheduler's
+   * RunFilterPluginsWithNominatedPods). When pods of a priority at least the
+   * pod's are nominated to the node, the filters run first on a copy of the
+   * node and CycleState holding them (added through PreFilter's addPod), so
+   * that the pod does not take the room preemption made for them; and, if
+   * that passes, once more without them, since a nominated pod may end up
+   * elsewhere and some filters (pod affinity) pass only with it there. The
+   * pod must pass both. Pods of lower priority are not counted: the pod may
+   * take room made for them (it could preempt them anyway).
+   */
+  runFilterPluginsWithNominatedPods(state: CycleState, pod: Pod, nodeInfo: NodeInfo): Status {
+    const nominated = this.deps.nominatedPodsForNode?.(nodeInfo.name) ?? [];
+    const uid = pod.metadata.uid;
+    const counted = nominated.filter((p) => p.pod.metadata.uid !== uid && priority(p.pod) >= priority(pod));
+    if (counted.length === 0) return this.runFilterPlugins(state, pod, nodeInfo);
+    const withState = state.clone();
+    const withNode = nodeInfo.clone();
+    for (const p of counted) {
+      withNode.addPodInfo(p);
+      const s = this.runPreFilterAddPod(withState, pod, p.pod, withNode);
+      if (!s.isSuccess()) return new Status(Code.Error, s.reasons, s.plugin); // as kube: a failing AddPod is an error
+    }
+    const first = this.runFilterPlugins(withState, pod, withNode);
+    if (!first.isSuccess()) return first;
+    return this.runFilterPlugins(state, pod, nodeInfo);
   }
 
   runPreFilterAddPod(state: CycleState, podToSchedule: Pod, podToAdd: Pod, nodeInfo: NodeInfo): Status {
@@ -168,9 +226,14 @@ export class Framework implements Handle {
     return SUCCESS;
   }
 
-  /** PostFilter (preemption): the first plugin that succeeds nominates a node; otherwise the last one's message. */
+  /**
+   * PostFilter (preemption): the first plugin that succeeds nominates a node;
+   * otherwise the last one's message, with the last nomination a failing
+   * plugin asked for ('' clears the pod's nomination).
+   */
   async runPostFilterPlugins(state: CycleState, pod: Pod, filtered: NodeToStatus): Promise<{ nominatedNodeName?: string; status: Status }> {
     let last: Status = new Status(Code.Unschedulable);
+    let nomination: string | undefined;
     for (const name of this.profile.plugins.postFilter) {
       let r: { nominatedNodeName?: string; status: Status };
       try {
@@ -181,8 +244,9 @@ export class Framework implements Handle {
       if (r.status.isSuccess()) return r;
       if (r.status.code === Code.Error) return { status: attribute(r.status, name) };
       last = attribute(r.status, name);
+      if (r.nominatedNodeName !== undefined) nomination = r.nominatedNodeName;
     }
-    return { status: last };
+    return nomination === undefined ? { status: last } : { nominatedNodeName: nomination, status: last };
   }
 
   /** PreScore, then Score, NormalizeScore and weights: each node's total. */

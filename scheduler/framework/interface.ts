@@ -10,11 +10,16 @@
  *  bind:   PreBind → Bind → PostBind            (Unreserve on any failure after Reserve)
  * ```
  *
+ * A plugin that can reject a pod also says which cluster events could make
+ * that pod schedulable (EnqueueExtensions, with the vocabulary of events.ts),
+ * so that the queue retries a pod only when something it waits for happened.
+ *
  * Plugins are pure over their inputs: what they know of the cluster comes
  * from the Handle's snapshot (taken once per cycle), never from the API.
  */
 import type { Pod } from '../../client/types.js';
 import type { CycleState } from './cyclestate.js';
+import type { ClusterEventWithHint } from './events.js';
 import type { NodeInfo } from './nodeinfo.js';
 import type { Status } from './status.js';
 
@@ -37,8 +42,25 @@ export interface QueuedPodInfo {
   timestamp: number;
   /** How many scheduling attempts it has had. */
   attempts: number;
-  /** The plugins that found it unschedulable in its last attempt (which cluster events may help it). */
+  /**
+   * The plugins that rejected it in its last attempt (Filter and PreFilter
+   * statuses, and PreFilter plugins that narrowed the nodes): the queue asks
+   * only their registrations whether a cluster event may help it. Emptied
+   * at each pop; empty after a failure that no plugin caused (an error).
+   */
   unschedulablePlugins: Set<string>;
+}
+
+/**
+ * EnqueueExtensions: the cluster events that could make a pod this plugin
+ * rejected schedulable, each with an optional hint that looks closer
+ * (kube-scheduler's EventsToRegister). Called once, when the framework is
+ * built. A plugin that can reject and does not implement this is asked about
+ * every event (the wildcard); one that returns [] has its pods retried only
+ * by the periodic flush.
+ */
+export interface EnqueueExtensions extends Plugin {
+  eventsToRegister(): readonly ClusterEventWithHint[];
 }
 
 /** QueueSort: orders the active queue (PrioritySort: higher priority first, then older first). */
@@ -67,7 +89,11 @@ export interface FilterPlugin extends Plugin {
 /** Per node, why the pod did not fit (the Filter statuses), for PostFilter and the FailedScheduling message. */
 export type NodeToStatus = ReadonlyMap<string, Status>;
 
-/** PostFilter: runs when no node fits (DefaultPreemption): may nominate a node after evicting victims. */
+/**
+ * PostFilter: runs when no node fits (DefaultPreemption): may nominate a node
+ * after evicting victims. A nominatedNodeName of '' clears an earlier
+ * nomination (preemption found nothing); undefined leaves it as it is.
+ */
 export interface PostFilterPlugin extends Plugin {
   postFilter(state: CycleState, pod: Pod, filtered: NodeToStatus): Promise<{ nominatedNodeName?: string; status: Status }>;
 }
@@ -136,6 +162,12 @@ export interface Handle {
   priorityOf?(pod: Pod): number;
   /** Filters with every Filter plugin of the profile (preemption's what-ifs). */
   runFilterPlugins(state: CycleState, pod: Pod, nodeInfo: NodeInfo): Status;
+  /**
+   * Filters as runFilterPlugins, counting the pods nominated to the node
+   * with a priority at least the pod's as if they were there (and, when that
+   * passes, once more without them); see Framework.runFilterPluginsWithNominatedPods.
+   */
+  runFilterPluginsWithNominatedPods(state: CycleState, pod: Pod, nodeInfo: NodeInfo): Status;
   /** Adds or removes a pod in the CycleState of every PreFilter plugin (preemption's what-ifs). */
   runPreFilterAddPod(state: CycleState, podToSchedule: Pod, podToAdd: Pod, nodeInfo: NodeInfo): Status;
   runPreFilterRemovePod(state: CycleState, podToSchedule: Pod, podToRemove: Pod, nodeInfo: NodeInfo): Status;
@@ -158,5 +190,7 @@ export type PluginFactory = (args: Record<string, unknown> | undefined, handle: 
 
 /** Every extension point a plugin object may implement. */
 export type AnyPlugin = Plugin &
-  Partial<QueueSortPlugin & PreFilterPlugin & FilterPlugin & PostFilterPlugin & PreScorePlugin & ScorePlugin & ReservePlugin & PermitPlugin & PreBindPlugin & BindPlugin & PostBindPlugin>;
+  Partial<
+    QueueSortPlugin & PreFilterPlugin & FilterPlugin & PostFilterPlugin & PreScorePlugin & ScorePlugin & ReservePlugin & PermitPlugin & PreBindPlugin & BindPlugin & PostBindPlugin & EnqueueExtensions
+  >;
 

@@ -167,6 +167,7 @@ export function fakeHandle(nodes: readonly NodeInfo[], namespaceLabels: Record<s
     snapshot: () => lister,
     namespaceLabels: (ns) => namespaceLabels[ns],
     runFilterPlugins: unused,
+    runFilterPluginsWithNominatedPods: unused,
     runPreFilterAddPod: unused,
     runPreFilterRemovePod: unused,
     api: { bind: unused, evict: unused, nominate: unused },

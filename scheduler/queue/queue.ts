@@ -1,26 +1,31 @@
 /**
  * The scheduling queue (kube-scheduler's PriorityQueue): pods waiting for
- * a node, in three parts:
+ * a node, in three parts, and the pods in flight (popped, being scheduled
+ * or bound):
  *
  * ```
- *   add ─► activeQ (QueueSort order) ─► pop ─► a scheduling cycle
+ *   add ─► activeQ (QueueSort order) ─► pop ─► in flight ─► done (bound)
  *            ▲          ▲                         │ fits nowhere
  *            │ backoff  │ a cluster event          ▼
- *         backoffQ ◄────┴──────────────── unschedulable pods
+ *         backoffQ ◄────┴──── (hint: Queue) ── unschedulable pods
  *     (1 s doubling to 10 s)      (at most 5 minutes, then retried anyway)
  * ```
  *
- * A pod that failed goes to the unschedulable pods, unless a cluster event
- * came while it was being scheduled (it might fit now): then to backoffQ.
- * An event (a node added, a pod deleted...) moves the unschedulable pods
- * that the event may help (by the plugins that rejected them) to backoffQ,
- * or straight to activeQ once their backoff is over. Time comes from an
- * injectable clock; the flushes run on timers started by run(), or by hand
- * in tests.
+ * A cluster event (a node added or changed, a bound pod deleted ...) moves
+ * an unschedulable pod only when a plugin that rejected it registered for
+ * that event and the plugin's hint, if it has one, says Queue (requeue.ts);
+ * a pod that no plugin rejected (an error) goes straight to backoff. A pod
+ * failing its cycle is checked against the events that came while it was
+ * in flight the same way: one that may help it sends it to backoffQ rather
+ * than to the unschedulable pods. A moved pod goes to backoffQ, or to
+ * activeQ once its backoff is over. Time comes from an injectable clock; the
+ * flushes run on timers started by run(), or by hand in tests.
  */
 import type { Pod } from '../../client/types.js';
+import { type ClusterEvent, podSchedulingPropertiesChange } from '../framework/events.js';
 import type { QueuedPodInfo } from '../framework/interface.js';
 import { KeyedHeap } from './keyedheap.js';
+import { isEventOfInterest, isPodWorthRequeuing, type ProfileHints } from './requeue.js';
 
 /** The queue's settings (kube-scheduler's defaults). */
 export interface QueueOptions {
@@ -31,13 +36,23 @@ export interface QueueOptions {
   readonly initialBackoffMs?: number;
   /** podMaxBackoffSeconds: 10 s. */
   readonly maxBackoffMs?: number;
-  /** How long a pod may stay unschedulable before it is retried anyway: 5 minutes. */
+  /** How long a pod may stay unschedulable before it is retried anyway (podMaxInUnschedulablePodsDuration): 5 minutes. */
   readonly maxInUnschedulableMs?: number;
+  /** Each profile's plugin registrations (Framework.queueingHints), by scheduler name; without them every event may help every pod. */
+  readonly hints?: ProfileHints;
 }
 
 /** The key of a pod in the queue: namespace/name. */
 export function podKey(pod: Pod): string {
   return `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`;
+}
+
+/** An event that came while pods were in flight. */
+interface ReceivedEvent {
+  readonly seq: number;
+  readonly event: ClusterEvent;
+  readonly oldObj: unknown;
+  readonly newObj: unknown;
 }
 
 /** The scheduling queue; see the file comment. */
@@ -49,10 +64,16 @@ export class SchedulingQueue {
   readonly #initialBackoffMs: number;
   readonly #maxBackoffMs: number;
   readonly #maxInUnschedulableMs: number;
+  readonly #hints: ProfileHints | undefined;
   /** Incremented by each pop: the cycle a pod is scheduled in. */
   schedulingCycle = 0;
-  /** The cycle of the last move request (a cluster event); pods failing in a cycle at or before it go to backoff. */
+  /** The cycle of the last move request; the rule for a failing pod that was not popped from here (so has no in-flight record). */
   #moveRequestCycle = -1;
+  /** The pods in flight, by key: the seq of the first event they have not seen. */
+  readonly #inFlight = new Map<string, number>();
+  /** The events since the oldest in-flight pod was popped (invariant: empty when none is in flight; seqs ascending). */
+  #events: ReceivedEvent[] = [];
+  #nextSeq = 0;
   #waiters: ((q: QueuedPodInfo | undefined) => void)[] = [];
   #closed = false;
   #timers: NodeJS.Timeout[] = [];
@@ -62,6 +83,7 @@ export class SchedulingQueue {
     this.#initialBackoffMs = opts.initialBackoffMs ?? 1000;
     this.#maxBackoffMs = opts.maxBackoffMs ?? 10_000;
     this.#maxInUnschedulableMs = opts.maxInUnschedulableMs ?? 5 * 60_000;
+    this.#hints = opts.hints;
     this.#active = new KeyedHeap((q) => podKey(q.pod), opts.less);
     this.#backoff = new KeyedHeap((q) => podKey(q.pod), (a, b) => this.#backoffExpiry(a) < this.#backoffExpiry(b));
   }
@@ -69,6 +91,11 @@ export class SchedulingQueue {
   /** How many pods wait in each part. */
   get pending(): { active: number; backoff: number; unschedulable: number } {
     return { active: this.#active.size, backoff: this.#backoff.size, unschedulable: this.#unschedulable.size };
+  }
+
+  /** How many pods are in flight, and how many events are kept for them. */
+  get inFlight(): { pods: number; events: number } {
+    return { pods: this.#inFlight.size, events: this.#events.length };
   }
 
   /** A new pod to schedule. */
@@ -80,23 +107,34 @@ export class SchedulingQueue {
     this.#pushActive({ pod, initialAttemptTimestamp: now, timestamp: now, attempts: 0, unschedulablePlugins: new Set() });
   }
 
-  /** A pod waiting here changed: it is updated in place, and an unschedulable one whose spec changed is retried. */
-  update(pod: Pod): void {
+  /**
+   * A pod that is not bound changed (`oldPod` as it was, when known). In
+   * activeQ or backoffQ it is updated in place; in flight, its change is kept
+   * among the in-flight events; unschedulable, it moves when the change may
+   * help it (its own UnscheduledPod update events, through the hints); a pod
+   * found nowhere is added.
+   */
+  update(oldPod: Pod | undefined, pod: Pod): void {
     const key = podKey(pod);
     const inActive = this.#active.get(key);
     if (inActive) return this.#active.push({ ...inActive, pod });
     const inBackoff = this.#backoff.get(key);
     if (inBackoff) return this.#backoff.push({ ...inBackoff, pod });
     const u = this.#unschedulable.get(key);
+    const before = oldPod ?? u?.pod;
+    if (this.#inFlight.has(key)) {
+      if (before) for (const e of podSchedulingPropertiesChange(pod, before)) if (isEventOfInterest(e, this.#hints)) this.#record(e, before, pod);
+      return;
+    }
     if (!u) return this.add(pod);
     const updated = { ...u, pod };
-    if (JSON.stringify(u.pod.spec) === JSON.stringify(pod.spec) && sameLabels(u.pod, pod)) {
+    const events = before ? podSchedulingPropertiesChange(pod, before) : [];
+    if (!events.some((e) => isPodWorthRequeuing(updated, e, before, pod, this.#hints))) {
       this.#unschedulable.set(key, updated);
       return;
     }
     this.#unschedulable.delete(key);
-    if (this.#backoffExpiry(updated) > this.#now()) this.#backoff.push(updated);
-    else this.#pushActive(updated);
+    this.#requeue(updated);
   }
 
   /** A pod that is gone, or bound by someone else. */
@@ -105,11 +143,13 @@ export class SchedulingQueue {
     this.#active.delete(key);
     this.#backoff.delete(key);
     this.#unschedulable.delete(key);
+    this.#done(key);
   }
 
   /**
    * The next pod to schedule, waiting for one; undefined once the queue is
-   * closed. A pod at hand is still given after one turn of the event loop
+   * closed. The pod is in flight from now until addUnschedulable() or done().
+   * A pod at hand is still given after one turn of the event loop
    * (setImmediate), so that a loop of cycles over a long activeQ lets I/O in
    * between them (bindings' answers, informers' events); resolved at once,
    * the loop would run on microtasks alone and starve it until the queue is
@@ -126,30 +166,45 @@ export class SchedulingQueue {
   }
 
   /**
-   * A pod that failed in the cycle `podSchedulingCycle`: to backoffQ if a move
-   * request came since that cycle began, else to the unschedulable pods.
+   * A popped pod that failed in the cycle `podSchedulingCycle` (its
+   * unschedulablePlugins set): to backoffQ (or activeQ, its backoff over) if
+   * no plugin rejected it or an event that came while it was in flight may
+   * help it; else to the unschedulable pods. It is no longer in flight.
    */
   addUnschedulable(q: QueuedPodInfo, podSchedulingCycle: number): void {
     const key = podKey(q.pod);
-    if (this.#active.has(key) || this.#backoff.has(key) || this.#unschedulable.has(key)) return;
+    const since = this.#inFlight.get(key);
     const back = { ...q, timestamp: this.#now() };
-    if (this.#moveRequestCycle >= podSchedulingCycle) this.#backoff.push(back);
+    let requeue: boolean;
+    if (back.unschedulablePlugins.size === 0) requeue = true;
+    else if (since !== undefined) requeue = this.#events.some((e) => e.seq >= since && isPodWorthRequeuing(back, e.event, e.oldObj, e.newObj, this.#hints));
+    else requeue = this.#moveRequestCycle >= podSchedulingCycle;
+    this.#done(key);
+    if (this.#active.has(key) || this.#backoff.has(key) || this.#unschedulable.has(key)) return;
+    if (requeue) this.#requeue(back);
     else this.#unschedulable.set(key, back);
   }
 
+  /** A popped pod's cycle is over without going back to the queue (bound, or gone). */
+  done(pod: Pod): void {
+    this.#done(podKey(pod));
+  }
+
   /**
-   * A cluster event that may make unschedulable pods fit: moves those that
-   * `mayHelp` says it may help (all, without it) to backoffQ or activeQ.
+   * A cluster event (kube-scheduler's MoveAllToActiveOrBackoffQueue): moves
+   * the unschedulable pods it may help (see the file comment), and keeps it
+   * for the pods in flight. `oldObj` is what changed as it was (undefined
+   * for an Add), `newObj` as it is (undefined for a Delete).
    */
-  moveAllToActiveOrBackoff(mayHelp?: (q: QueuedPodInfo) => boolean): void {
-    const now = this.#now();
+  moveAllToActiveOrBackoff(event: ClusterEvent, oldObj?: unknown, newObj?: unknown): void {
+    if (!isEventOfInterest(event, this.#hints)) return;
     for (const [key, q] of this.#unschedulable) {
-      if (mayHelp && !mayHelp(q)) continue;
+      if (!isPodWorthRequeuing(q, event, oldObj, newObj, this.#hints)) continue;
       this.#unschedulable.delete(key);
-      if (this.#backoffExpiry(q) > now) this.#backoff.push(q);
-      else this.#pushActive(q);
+      this.#requeue(q);
     }
     this.#moveRequestCycle = this.schedulingCycle;
+    this.#record(event, oldObj, newObj);
   }
 
   /** Moves the pods whose backoff is over to activeQ. */
@@ -161,10 +216,18 @@ export class SchedulingQueue {
     }
   }
 
-  /** Retries the pods that have been unschedulable longer than the limit. */
+  /**
+   * Retries the pods that have been unschedulable longer than the limit,
+   * whatever rejected them (kube-scheduler's UnschedulableTimeout: no hint
+   * is asked).
+   */
   flushUnschedulableLeftover(): void {
     const now = this.#now();
-    this.moveAllToActiveOrBackoff((q) => now - q.timestamp > this.#maxInUnschedulableMs);
+    for (const [key, q] of this.#unschedulable) {
+      if (now - q.timestamp <= this.#maxInUnschedulableMs) continue;
+      this.#unschedulable.delete(key);
+      this.#requeue(q);
+    }
   }
 
   /** Starts the flush timers (every second for backoff, every 30 s for the leftovers). */
@@ -180,10 +243,19 @@ export class SchedulingQueue {
     for (const w of this.#waiters.splice(0)) w(undefined);
   }
 
-  /** Whether the pod with `key` waits anywhere here. */
+  /** Whether the pod waits anywhere here (in flight does not count). */
   has(pod: Pod): boolean {
     const key = podKey(pod);
     return this.#active.has(key) || this.#backoff.has(key) || this.#unschedulable.has(key);
+  }
+
+  /** Where the pod waits, if it does. */
+  where(pod: Pod): 'active' | 'backoff' | 'unschedulable' | 'inFlight' | undefined {
+    const key = podKey(pod);
+    if (this.#active.has(key)) return 'active';
+    if (this.#backoff.has(key)) return 'backoff';
+    if (this.#unschedulable.has(key)) return 'unschedulable';
+    return this.#inFlight.has(key) ? 'inFlight' : undefined;
   }
 
   /** The backoff of a pod after `attempts` failures: initial × 2^(attempts−1), at most the max. */
@@ -200,20 +272,44 @@ export class SchedulingQueue {
     return q.timestamp + this.backoffDuration(q.attempts);
   }
 
+  /** A pod an event may help: to backoffQ, or to activeQ when its backoff is over. */
+  #requeue(q: QueuedPodInfo): void {
+    if (this.#backoffExpiry(q) > this.#now()) this.#backoff.push(q);
+    else this.#pushActive(q);
+  }
+
   #pushActive(q: QueuedPodInfo): void {
     const w = this.#waiters.shift();
     if (w) w(this.#started(q));
     else this.#active.push(q);
   }
 
-  /** A pod leaving the queue for a cycle: counted as an attempt in a new cycle. */
+  /** A pod leaving the queue for a cycle: an attempt in a new cycle, in flight, its last rejectors forgotten. */
   #started(q: QueuedPodInfo): QueuedPodInfo {
     q.attempts++;
+    q.unschedulablePlugins = new Set();
     this.schedulingCycle++;
+    this.#inFlight.set(podKey(q.pod), this.#nextSeq);
     return q;
   }
-}
 
-function sameLabels(a: Pod, b: Pod): boolean {
-  return JSON.stringify(a.metadata.labels ?? {}) === JSON.stringify(b.metadata.labels ?? {});
+  /** Keeps an event for the pods in flight (none: nothing to keep). */
+  #record(event: ClusterEvent, oldObj: unknown, newObj: unknown): void {
+    if (this.#inFlight.size === 0) return;
+    this.#events.push({ seq: this.#nextSeq++, event, oldObj, newObj });
+  }
+
+  /** The pod with `key` is no longer in flight; events no in-flight pod needs are dropped. */
+  #done(key: string): void {
+    if (!this.#inFlight.delete(key)) return;
+    if (this.#inFlight.size === 0) {
+      this.#events = [];
+      return;
+    }
+    let oldest = Infinity;
+    for (const seq of this.#inFlight.values()) oldest = Math.min(oldest, seq);
+    const drop = this.#events.findIndex((e) => e.seq >= oldest);
+    if (drop < 0) this.#events = [];
+    else if (drop > 0) this.#events.splice(0, drop);
+  }
 }

@@ -18,6 +18,11 @@
  *    priority, then lowest sum, then fewest, then the most recently
  *    started), evict its victims and nominate it.
  *
+ * The dry runs filter with the nominated pods (Handle.runFilterPluginsWithNominatedPods),
+ * so that a pod does not preempt into room made for a pod it must yield to.
+ * When no node will do, the pod's earlier nomination is cleared
+ * (nominatedNodeName '').
+ *
  * When no node will do, the message is kube-scheduler's: `preemption: 0/3
  * nodes are available: 1 No preemption victims found for incoming pod, 2
  * Preemption is not helpful for scheduling.`
@@ -90,7 +95,8 @@ export class DefaultPreemption implements PostFilterPlugin {
     if (this.#waitingForVictims(pod, filtered)) return { status: unresolvable('not eligible due to a terminating pod on the nominated node.') };
     const { candidates, statuses } = this.findCandidates(state, pod, nodes, filtered);
     if (candidates.length === 0) {
-      return { status: new Status(Code.Unschedulable, [`preemption: 0/${nodes.length} nodes are available: ${reasonHistogram(statuses).join(', ')}.`]) };
+      const status = new Status(Code.Unschedulable, [`preemption: 0/${nodes.length} nodes are available: ${reasonHistogram(statuses).join(', ')}.`]);
+      return { nominatedNodeName: '', status };
     }
     const best = pickOne(candidates);
     try {
@@ -144,13 +150,13 @@ export class DefaultPreemption implements PostFilterPlugin {
       const s = this.handle.runPreFilterRemovePod(state, pod, v, nodeInfo);
       if (!s.isSuccess()) return { status: s };
     }
-    const fits = this.handle.runFilterPlugins(state, pod, nodeInfo);
+    const fits = this.handle.runFilterPluginsWithNominatedPods(state, pod, nodeInfo);
     if (!fits.isSuccess()) return { status: fits };
     const victims: Pod[] = [];
     for (const v of [...lower].sort((a, b) => (moreImportant(a, b) ? -1 : moreImportant(b, a) ? 1 : 0))) {
       nodeInfo.addPod(v);
       const s = this.handle.runPreFilterAddPod(state, pod, v, nodeInfo);
-      if (s.isSuccess() && this.handle.runFilterPlugins(state, pod, nodeInfo).isSuccess()) continue; // reprieved
+      if (s.isSuccess() && this.handle.runFilterPluginsWithNominatedPods(state, pod, nodeInfo).isSuccess()) continue; // reprieved
       nodeInfo.removePod(v.metadata.uid ?? '');
       this.handle.runPreFilterRemovePod(state, pod, v, nodeInfo);
       victims.push(v);

@@ -4,14 +4,17 @@
  * Required terms are hard (PreFilter + Filter, with addPod/removePod for
  * preemption), both the incoming pod's and, symmetrically, existing pods'
  * anti-affinity; preferred terms (and existing pods' required affinity, at
- * hardPodAffinityWeight) are scored.
+ * hardPodAffinityWeight) are scored. Its cluster events and hints are in
+ * hints.ts.
  *
  * Args (InterPodAffinityArgs): `hardPodAffinityWeight` (0..100, default 1)
  * and `ignorePreferredTermsOfExistingPods` (default false).
  */
 import type { Pod } from '../../../client/types.js';
 import type { CycleState } from '../../framework/cyclestate.js';
+import { ActionType, type ClusterEventWithHint, nodeEvent, podEvent } from '../../framework/events.js';
 import type {
+  EnqueueExtensions,
   FilterPlugin,
   Handle,
   NodeScore,
@@ -31,6 +34,7 @@ import {
   satisfyPodAffinity,
   satisfyPodAntiAffinity,
 } from './filtering.js';
+import { isSchedulableAfterNodeChange, isSchedulableAfterPodChange } from './hints.js';
 import { calTopologyScore, normalizeScores, PRE_SCORE_STATE_KEY, PreScoreState, scoreNode } from './scoring.js';
 import { cachedLookup, podTerms } from './terms.js';
 
@@ -52,7 +56,7 @@ export interface InterPodAffinityArgs {
 }
 
 /** The InterPodAffinity plugin; see the file comment. */
-export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin {
+export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin, EnqueueExtensions {
   readonly name = NAME;
   readonly hardPodAffinityWeight: number;
   readonly ignorePreferredTermsOfExistingPods: boolean;
@@ -135,6 +139,15 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
     const s = state.read<PreScoreState>(PRE_SCORE_STATE_KEY);
     if (!s) return { score: 0, status: missing(PRE_SCORE_STATE_KEY) };
     return { score: scoreNode(s, nodeInfo), status: SUCCESS };
+  }
+
+  /** Bound pods added, relabelled or deleted, the pod itself relabelled, and nodes added or relabelled (hints.ts). */
+  eventsToRegister(): ClusterEventWithHint[] {
+    const namespaceLabels = (ns: string): Record<string, string> | undefined => this.handle.namespaceLabels(ns);
+    return [
+      podEvent(ActionType.Add | ActionType.UpdatePodLabel | ActionType.Delete, (pod, o, n) => isSchedulableAfterPodChange(namespaceLabels, pod, o, n)),
+      nodeEvent(ActionType.Add | ActionType.UpdateNodeLabel, isSchedulableAfterNodeChange),
+    ];
   }
 
   /** Maps the lowest raw score to 0 and the highest to 100. */

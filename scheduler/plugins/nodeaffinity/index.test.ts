@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Affinity, NodeSelectorTerm, Pod } from '../../../client/types.js';
 import { CycleState } from '../../framework/cyclestate.js';
+import { QueueingHint } from '../../framework/events.js';
 import { Code } from '../../framework/status.js';
 import { makeNode, makePod, nodeInfo, runFilter, runScore } from '../testing.js';
 import { ERR_REASON_CONFLICT, ERR_REASON_ENFORCED, ERR_REASON_POD, NodeAffinity, type NodeAffinityArgs } from './index.js';
@@ -244,4 +245,35 @@ describe('NodeAffinity.score', () => {
     const status = new NodeAffinity().preScore(new CycleState(), pod, [nodeInfo(makeNode({ name: 'n' }))]);
     assert.equal(status.code, Code.Error);
   });
+});
+
+describe('NodeAffinity queueing hints', () => {
+  const ssd = makePod({ name: 'p', nodeSelector: { disk: 'ssd' } });
+  const inZone = makePod({ name: 'p', affinity: required({ matchExpressions: [{ key: 'zone', operator: 'In', values: ['z1'] }] }) });
+  const named = makePod({ name: 'p', affinity: required({ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['n2'] }] }) });
+  const node = (labels: Record<string, string>, name = 'n') => makeNode({ name, labels });
+  const cases: { name: string; pod: Pod; old?: Record<string, string>; new: Record<string, string>; nodeName?: string; args?: NodeAffinityArgs; queue: boolean }[] = [
+    { name: 'a node added that matches the selector', pod: ssd, new: { disk: 'ssd' }, queue: true },
+    { name: 'a node added that does not', pod: ssd, new: { disk: 'hdd' }, queue: false },
+    { name: 'a node relabelled to match', pod: ssd, old: { disk: 'hdd' }, new: { disk: 'ssd' }, queue: true },
+    { name: 'a node that matched relabelled, still matching', pod: ssd, old: { disk: 'ssd' }, new: { disk: 'ssd', other: 'x' }, queue: false },
+    { name: 'a node relabelled into the required zone', pod: inZone, old: { zone: 'z2' }, new: { zone: 'z1' }, queue: true },
+    { name: 'a node relabelled out of it', pod: inZone, old: { zone: 'z1' }, new: { zone: 'z2' }, queue: false },
+    { name: 'the node the required fields name added', pod: named, new: {}, nodeName: 'n2', queue: true },
+    { name: 'another node added', pod: named, new: {}, nodeName: 'n3', queue: false },
+    {
+      name: 'a node the profile-enforced affinity rules out',
+      pod: ssd,
+      new: { disk: 'ssd' },
+      args: { addedAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'Exists' }] }] } } },
+      queue: false,
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const plugin = new NodeAffinity(c.args);
+      const old = c.old ? node(c.old, c.nodeName) : undefined;
+      assert.equal(plugin.isSchedulableAfterNodeChange(c.pod, old, node(c.new, c.nodeName)), c.queue ? QueueingHint.Queue : QueueingHint.QueueSkip);
+    });
+  }
 });

@@ -11,16 +11,20 @@
  *   pairs and it matches a required term.
  * - Score: the sum of the weights of the preferred terms the node matches,
  *   normalised so the best node gets 100.
+ * - Events: a node added, or its labels changed, that now matches the
+ *   pod's required affinity and selector (and the profile's addedAffinity)
+ *   and did not before.
  *
  * Args: `{ addedAffinity?: {requiredDuringSchedulingIgnoredDuringExecution, preferredDuringSchedulingIgnoredDuringExecution} }`,
  * node affinity the profile adds to every pod (reason:
  * `node(s) didn't match scheduler-enforced node affinity`).
  */
-import type { Affinity, NodeSelectorTerm, Pod } from '../../../client/types.js';
+import type { Affinity, Node, NodeSelectorTerm, Pod } from '../../../client/types.js';
 import type { CycleState, StateData } from '../../framework/cyclestate.js';
+import { ActionType, type ClusterEventWithHint, nodeEvent, QueueingHint } from '../../framework/events.js';
 import { MAX_NODE_SCORE } from '../../framework/interface.js';
 import type {
-  FilterPlugin, Handle, NodeScore, PluginFactory, PreFilterPlugin, PreFilterResult, PreScorePlugin, ScorePlugin,
+  EnqueueExtensions, FilterPlugin, Handle, NodeScore, PluginFactory, PreFilterPlugin, PreFilterResult, PreScorePlugin, ScorePlugin,
 } from '../../framework/interface.js';
 import type { NodeInfo } from '../../framework/nodeinfo.js';
 import { asError, SKIP, type Status, SUCCESS, unresolvable } from '../../framework/status.js';
@@ -86,7 +90,7 @@ function preferredTerms(pod: Pod): { terms?: WeightedTerm[]; error?: string } {
 }
 
 /** See the file comment. */
-export class NodeAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin {
+export class NodeAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin, EnqueueExtensions {
   readonly name = NAME;
   readonly #addedRequired: readonly NodeSelectorTerm[] | undefined;
   readonly #addedPreferred: readonly WeightedTerm[] | undefined;
@@ -145,6 +149,18 @@ export class NodeAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlug
   normalizeScore(_state: CycleState, _pod: Pod, scores: NodeScore[]): Status {
     defaultNormalizeScore(MAX_NODE_SCORE, false, scores);
     return SUCCESS;
+  }
+
+  eventsToRegister(): ClusterEventWithHint[] {
+    return [nodeEvent(ActionType.Add | ActionType.UpdateNodeLabel, (pod, o, n) => this.isSchedulableAfterNodeChange(pod, o, n))];
+  }
+
+  /** Queue when the node matches now (see the file comment) and, for an update, did not before. */
+  isSchedulableAfterNodeChange(pod: Pod, oldNode: Node | undefined, newNode: Node | undefined): QueueingHint {
+    const required = requiredNodeAffinity(pod);
+    const matches = (n: Node): boolean => (!this.#addedRequired || nodeSelectorMatches(this.#addedRequired, n)) && required(n);
+    if (!newNode || !matches(newNode)) return QueueingHint.QueueSkip;
+    return !oldNode || !matches(oldNode) ? QueueingHint.Queue : QueueingHint.QueueSkip;
   }
 }
 

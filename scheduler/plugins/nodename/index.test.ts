@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Pod } from '../../../client/types.js';
+import { QueueingHint } from '../../framework/events.js';
 import { Code } from '../../framework/status.js';
 import { makeNode, makePod, nodeInfo, runFilter } from '../testing.js';
-import { ERR_REASON, newNodeName } from './index.js';
+import { ERR_REASON, isSchedulableAfterNodeAdd, newNodeName } from './index.js';
 
 describe('NodeName.filter', () => {
   const cases: { name: string; pod: Pod; wantCode: Code }[] = [
@@ -19,4 +20,12 @@ describe('NodeName.filter', () => {
       assert.deepEqual(s.reasons, c.wantCode === Code.Success ? [] : [ERR_REASON]);
     });
   }
+});
+
+describe('NodeName queueing hints', () => {
+  it('queues a pod naming a node when that node is added, not another', () => {
+    const p = makePod({ nodeName: 'foo' });
+    assert.equal(isSchedulableAfterNodeAdd(p, undefined, makeNode({ name: 'foo' })), QueueingHint.Queue);
+    assert.equal(isSchedulableAfterNodeAdd(p, undefined, makeNode({ name: 'bar' })), QueueingHint.QueueSkip);
+  });
 });

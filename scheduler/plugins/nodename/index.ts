@@ -1,10 +1,12 @@
 /**
  * NodeName (Filter): a pod that names its node (spec.nodeName) fits only
- * that node; UnschedulableAndUnresolvable elsewhere.
+ * that node; UnschedulableAndUnresolvable elsewhere. Events: the named node
+ * added.
  */
-import type { Pod } from '../../../client/types.js';
+import type { Node, Pod } from '../../../client/types.js';
 import type { CycleState } from '../../framework/cyclestate.js';
-import type { FilterPlugin, Handle, PluginFactory } from '../../framework/interface.js';
+import { ActionType, type ClusterEventWithHint, nodeEvent, QueueingHint } from '../../framework/events.js';
+import type { EnqueueExtensions, FilterPlugin, Handle, PluginFactory } from '../../framework/interface.js';
 import type { NodeInfo } from '../../framework/nodeinfo.js';
 import { type Status, SUCCESS, unresolvable } from '../../framework/status.js';
 
@@ -18,12 +20,21 @@ export function fits(pod: Pod, nodeInfo: NodeInfo): boolean {
   return !pod.spec.nodeName || pod.spec.nodeName === nodeInfo.name;
 }
 
+/** Queue when the node added is the one the pod names. */
+export function isSchedulableAfterNodeAdd(pod: Pod, _oldNode: Node | undefined, newNode: Node | undefined): QueueingHint {
+  return newNode && (!pod.spec.nodeName || pod.spec.nodeName === newNode.metadata.name) ? QueueingHint.Queue : QueueingHint.QueueSkip;
+}
+
 /** See the file comment. */
-export class NodeName implements FilterPlugin {
+export class NodeName implements FilterPlugin, EnqueueExtensions {
   readonly name = NAME;
 
   filter(_state: CycleState, pod: Pod, nodeInfo: NodeInfo): Status {
     return fits(pod, nodeInfo) ? SUCCESS : unresolvable(ERR_REASON);
+  }
+
+  eventsToRegister(): ClusterEventWithHint[] {
+    return [nodeEvent(ActionType.Add, isSchedulableAfterNodeAdd)];
   }
 }
 

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Pod } from '../../../client/types.js';
 import { CycleState } from '../../framework/cyclestate.js';
+import { QueueingHint } from '../../framework/events.js';
 import { Code } from '../../framework/status.js';
 import { makeNode, makePod, nodeInfo, type PortOption, runFilter } from '../testing.js';
-import { ERR_REASON, newNodePorts } from './index.js';
+import { ERR_REASON, isSchedulableAfterPodDeleted, newNodePorts } from './index.js';
 
 const port = (protocol: 'TCP' | 'UDP', hostIP: string, hostPort: number): PortOption => ({ protocol, hostIP, hostPort });
 const podWith = (...ports: PortOption[]): Pod => makePod({ ports });
@@ -57,4 +58,21 @@ describe('NodePorts.filter', () => {
   it('PreFilter skips a pod without host ports', () => {
     assert.equal(plugin.preFilter(new CycleState(), makePod({ ports: [{ hostPort: 0 }] })).status.code, Code.Skip);
   });
+});
+
+describe('NodePorts queueing hints', () => {
+  const target = podWith(port('TCP', '', 8080));
+  const bound = (...ports: PortOption[]): Pod => makePod({ nodeName: 'n', ports });
+  const cases: { name: string; deleted: Pod; queue: boolean }[] = [
+    { name: 'a bound pod holding the port deleted', deleted: bound(port('TCP', '', 8080)), queue: true },
+    { name: 'a bound pod holding the port on one IP deleted (the pod wants it on all)', deleted: bound(port('TCP', '10.0.0.1', 8080)), queue: true },
+    { name: 'a bound pod holding another port deleted', deleted: bound(port('TCP', '', 9090)), queue: false },
+    { name: 'a bound pod holding the port over UDP deleted', deleted: bound(port('UDP', '', 8080)), queue: false },
+    { name: 'a bound pod without host ports deleted', deleted: bound(), queue: false },
+    { name: 'an unbound pod with the port deleted', deleted: podWith(port('TCP', '', 8080)), queue: false },
+    { name: 'a nominated pod with the port deleted', deleted: { ...podWith(port('TCP', '', 8080)), status: { nominatedNodeName: 'n' } }, queue: true },
+  ];
+  for (const c of cases) {
+    it(c.name, () => assert.equal(isSchedulableAfterPodDeleted(target, c.deleted, undefined), c.queue ? QueueingHint.Queue : QueueingHint.QueueSkip));
+  }
 });

@@ -6,11 +6,14 @@
  *   pod ports` when one of them is in use on the node. Ports conflict when
  *   protocol and port are the same and the IPs are the same or either is
  *   0.0.0.0 (an unset hostIP is 0.0.0.0; an unset protocol TCP).
+ * - Events: a pod deleted that held (bound or nominated) a port the pod
+ *   wants; a node added.
  */
 import type { Pod } from '../../../client/types.js';
 import type { CycleState, StateData } from '../../framework/cyclestate.js';
-import type { FilterPlugin, Handle, PluginFactory, PreFilterPlugin, PreFilterResult } from '../../framework/interface.js';
-import { type HostPort, hostPortsOf, type NodeInfo } from '../../framework/nodeinfo.js';
+import { ActionType, type ClusterEventWithHint, nodeEvent, podEvent, QueueingHint } from '../../framework/events.js';
+import type { EnqueueExtensions, FilterPlugin, Handle, PluginFactory, PreFilterPlugin, PreFilterResult } from '../../framework/interface.js';
+import { type HostPort, hostPortsOf, type NodeInfo, portKey } from '../../framework/nodeinfo.js';
 import { SKIP, type Status, SUCCESS, unschedulable } from '../../framework/status.js';
 
 /** The plugin's name in profiles. */
@@ -52,8 +55,16 @@ export function fitsPorts(ports: readonly HostPort[], nodeInfo: NodeInfo): boole
   return ports.every((p) => !conflicts(nodeInfo.usedPorts, p));
 }
 
+/** Queue when the deleted pod held a host port that the pod wants. */
+export function isSchedulableAfterPodDeleted(pod: Pod, deleted: Pod | undefined, _newPod: Pod | undefined): QueueingHint {
+  if (!deleted || (!deleted.spec.nodeName && !deleted.status?.nominatedNodeName)) return QueueingHint.QueueSkip;
+  const held = new Set(hostPortsOf(deleted).map(portKey));
+  if (held.size === 0) return QueueingHint.QueueSkip;
+  return hostPortsOf(pod).some((p) => conflicts(held, p)) ? QueueingHint.Queue : QueueingHint.QueueSkip;
+}
+
 /** See the file comment. */
-export class NodePorts implements PreFilterPlugin, FilterPlugin {
+export class NodePorts implements PreFilterPlugin, FilterPlugin, EnqueueExtensions {
   readonly name = NAME;
 
   preFilter(state: CycleState, pod: Pod): { result?: PreFilterResult; status: Status } {
@@ -66,6 +77,10 @@ export class NodePorts implements PreFilterPlugin, FilterPlugin {
   filter(state: CycleState, pod: Pod, nodeInfo: NodeInfo): Status {
     const ports = state.read<PreFilterState>(PRE_FILTER_KEY)?.ports ?? hostPortsOf(pod);
     return fitsPorts(ports, nodeInfo) ? SUCCESS : unschedulable(ERR_REASON);
+  }
+
+  eventsToRegister(): ClusterEventWithHint[] {
+    return [podEvent(ActionType.Delete, isSchedulableAfterPodDeleted), nodeEvent(ActionType.Add)];
   }
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Container, Pod } from '../../../client/types.js';
+import type { Container, Node, Pod } from '../../../client/types.js';
+import { ActionType, QueueingHint } from '../../framework/events.js';
 import { Code } from '../../framework/status.js';
 import { makeNode, makePod, nodeInfo, runFilter, runScore } from '../testing.js';
 import { Fit, type NodeResourcesFitArgs } from './fit.js';
@@ -151,4 +152,59 @@ describe('NodeResourcesFit.score', () => {
     { name: 'shape score out of range', args: { scoringStrategy: { type: 'RequestedToCapacityRatio', requestedToCapacityRatio: { shape: [{ utilization: 50, score: 11 }] } } } },
   ];
   for (const c of invalid) it(`invalid args: ${c.name}`, () => assert.throws(() => new Fit(c.args)));
+});
+
+describe('NodeResourcesFit queueing hints', () => {
+  const want = (q: boolean): QueueingHint => (q ? QueueingHint.Queue : QueueingHint.QueueSkip);
+  const target = makePod({ name: 'target', cpu: '2' });
+  const withNomination = (p: Pod, node: string): Pod => ({ ...p, status: { nominatedNodeName: node } });
+
+  describe('a pod deleted or scaled down', () => {
+    const cases: { name: string; old: Pod; new?: Pod; queue: boolean }[] = [
+      { name: 'a bound pod deleted frees its room', old: makePod({ name: 'x', nodeName: 'n', cpu: '1' }), queue: true },
+      { name: 'an unbound pod deleted held no room', old: makePod({ name: 'x', cpu: '1' }), queue: false },
+      { name: 'an unbound but nominated pod deleted held room for itself', old: withNomination(makePod({ name: 'x', cpu: '1' }), 'n'), queue: true },
+      { name: 'the pod itself asks for less', old: target, new: makePod({ name: 'target', cpu: '1' }), queue: true },
+      { name: 'an unbound pod asks for less', old: makePod({ name: 'x', cpu: '2' }), new: makePod({ name: 'x', cpu: '1' }), queue: false },
+      { name: 'a bound pod gives back cpu, which the pod wants', old: makePod({ name: 'x', nodeName: 'n', cpu: '2' }), new: makePod({ name: 'x', nodeName: 'n', cpu: '1' }), queue: true },
+      {
+        name: 'a bound pod gives back memory, which the pod does not ask for',
+        old: makePod({ name: 'x', nodeName: 'n', cpu: '1', memory: '2Gi' }),
+        new: makePod({ name: 'x', nodeName: 'n', cpu: '1', memory: '1Gi' }),
+        queue: false,
+      },
+    ];
+    const plugin = new Fit();
+    for (const c of cases) it(c.name, () => assert.equal(plugin.isSchedulableAfterPodEvent(target, c.old, c.new), want(c.queue)));
+  });
+
+  describe('a node added or its allocatable changed', () => {
+    const cases: { name: string; pod?: Pod; old?: Node; new: Node; args?: NodeResourcesFitArgs; queue: boolean }[] = [
+      { name: 'a node added where the pod fits', new: makeNode({ name: 'n', cpu: '4' }), queue: true },
+      { name: 'a node added too small for the pod', new: makeNode({ name: 'n', cpu: '1' }), queue: false },
+      { name: 'a node added that takes no pods', new: makeNode({ name: 'n', cpu: '4', pods: 0 }), queue: false },
+      { name: 'cpu up, and the pod fits', old: makeNode({ name: 'n', cpu: '1' }), new: makeNode({ name: 'n', cpu: '2' }), queue: true },
+      { name: 'cpu up, still too small', old: makeNode({ name: 'n', cpu: '500m' }), new: makeNode({ name: 'n', cpu: '1' }), queue: false },
+      { name: 'memory up: the pod asks for cpu only', old: makeNode({ name: 'n', cpu: '4', memory: '1Gi' }), new: makeNode({ name: 'n', cpu: '4', memory: '2Gi' }), queue: false },
+      { name: 'more pods allowed', old: makeNode({ name: 'n', cpu: '4', pods: 1 }), new: makeNode({ name: 'n', cpu: '4', pods: 2 }), queue: true },
+      { name: 'cpu down', old: makeNode({ name: 'n', cpu: '4' }), new: makeNode({ name: 'n', cpu: '3' }), queue: false },
+      {
+        name: 'a node added without an ignored extended resource',
+        pod: makePod({ name: 'gpu', cpu: '1', extended: { 'example.com/gpu': 1 } }),
+        new: makeNode({ name: 'n', cpu: '4' }),
+        args: { ignoredResources: ['example.com/gpu'] },
+        queue: true,
+      },
+      { name: 'a node added without a wanted extended resource', pod: makePod({ name: 'gpu', cpu: '1', extended: { 'example.com/gpu': 1 } }), new: makeNode({ name: 'n', cpu: '4' }), queue: false },
+    ];
+    for (const c of cases) it(c.name, () => assert.equal(new Fit(c.args).isSchedulableAfterNodeChange(c.pod ?? target, c.old, c.new), want(c.queue)));
+  });
+
+  it('registers pod deletes and scale-downs, node adds and allocatable changes', () => {
+    const events = new Fit().eventsToRegister().map((r) => r.event);
+    assert.deepEqual(events, [
+      { resource: 'Pod', actionType: ActionType.Delete | ActionType.UpdatePodScaleDown },
+      { resource: 'Node', actionType: ActionType.Add | ActionType.UpdateNodeAllocatable },
+    ]);
+  });
 });

@@ -9,15 +9,23 @@
  * - Score: by the scoring strategy: LeastAllocated (default), MostAllocated
  *   or RequestedToCapacityRatio, over the configured resources (default cpu
  *   and memory, weight 1), counting non-zero requests (see scorer.ts).
+ * - Events: a pod deleted or scaled down (Queue when it held room: bound or
+ *   nominated, and for a scale down when a resource the pod requests went
+ *   down), a node added or its allocatable changed (Queue when the pod
+ *   would fit the node empty and, for an update, a resource it requests, or
+ *   the pod count, went up).
  *
  * Args (kube's NodeResourcesFitArgs): `{ ignoredResources?: string[],
  * ignoredResourceGroups?: string[], scoringStrategy?: { type, resources?:
  * [{name, weight}], requestedToCapacityRatio?: { shape: [{utilization, score}] } } }`.
  */
-import type { Pod } from '../../../client/types.js';
+import type { Node, Pod } from '../../../client/types.js';
 import type { CycleState, StateData } from '../../framework/cyclestate.js';
-import type { FilterPlugin, Handle, PluginFactory, PreFilterPlugin, PreFilterResult, PreScorePlugin, ScorePlugin } from '../../framework/interface.js';
-import { type NodeInfo, podRequests, type Resource } from '../../framework/nodeinfo.js';
+import { ActionType, type ClusterEventWithHint, nodeEvent, podEvent, QueueingHint } from '../../framework/events.js';
+import type {
+  EnqueueExtensions, FilterPlugin, Handle, PluginFactory, PreFilterPlugin, PreFilterResult, PreScorePlugin, ScorePlugin,
+} from '../../framework/interface.js';
+import { NodeInfo, podRequests, type Resource, resourceOf } from '../../framework/nodeinfo.js';
 import { type Status, SUCCESS, unschedulable } from '../../framework/status.js';
 import {
   DEFAULT_RESOURCES, leastAllocatedScorer, mostAllocatedScorer, podRequestList, requestedToCapacityRatioScorer, type ResourceSpec,
@@ -129,8 +137,17 @@ function scorerFor(args: NodeResourcesFitArgs): { resources: readonly ResourceSp
   }
 }
 
+/** Whether `after` has more than `before` of some resource `req` asks for (a positive amount of). */
+function anyRequestedIncreased(req: Resource, before: Resource, after: Resource): boolean {
+  if (req.milliCPU > 0 && after.milliCPU > before.milliCPU) return true;
+  if (req.memory > 0 && after.memory > before.memory) return true;
+  if (req.ephemeralStorage > 0 && after.ephemeralStorage > before.ephemeralStorage) return true;
+  for (const [name, v] of req.scalar) if (v > 0 && (after.scalar.get(name) ?? 0) > (before.scalar.get(name) ?? 0)) return true;
+  return false;
+}
+
 /** See the file comment. */
-export class Fit implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin {
+export class Fit implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin, EnqueueExtensions {
   readonly name = NAME;
   readonly #ignoredResources: ReadonlySet<string>;
   readonly #ignoredGroups: ReadonlySet<string>;
@@ -162,6 +179,35 @@ export class Fit implements PreFilterPlugin, FilterPlugin, PreScorePlugin, Score
   score(state: CycleState, pod: Pod, nodeInfo: NodeInfo): { score: number; status: Status } {
     const reqs = state.read<PreScoreState>(PRE_SCORE_KEY)?.podRequests ?? podRequestList(pod, this.#resources, false);
     return { score: scoreNode(nodeInfo, reqs, this.#resources, this.#scorer, false), status: SUCCESS };
+  }
+
+  eventsToRegister(): ClusterEventWithHint[] {
+    return [
+      podEvent(ActionType.Delete | ActionType.UpdatePodScaleDown, (pod, o, n) => this.isSchedulableAfterPodEvent(pod, o, n)),
+      nodeEvent(ActionType.Add | ActionType.UpdateNodeAllocatable, (pod, o, n) => this.isSchedulableAfterNodeChange(pod, o, n)),
+    ];
+  }
+
+  /** The hint for a pod deleted (`newPod` undefined) or scaled down; see the file comment. */
+  isSchedulableAfterPodEvent(pod: Pod, oldPod: Pod | undefined, newPod: Pod | undefined): QueueingHint {
+    if (!oldPod) return QueueingHint.Queue;
+    if (!newPod) return oldPod.spec.nodeName || oldPod.status?.nominatedNodeName ? QueueingHint.Queue : QueueingHint.QueueSkip;
+    if (newPod.metadata.uid === pod.metadata.uid) return QueueingHint.Queue; // the pod itself asks for less
+    if (!newPod.spec.nodeName) return QueueingHint.QueueSkip; // an unbound pod holds no room
+    // room freed: the old requests exceed the new ones in something the pod asks for
+    return anyRequestedIncreased(podRequests(pod), podRequests(newPod), podRequests(oldPod)) ? QueueingHint.Queue : QueueingHint.QueueSkip;
+  }
+
+  /** The hint for a node added or whose allocatable changed; see the file comment. */
+  isSchedulableAfterNodeChange(pod: Pod, oldNode: Node | undefined, newNode: Node | undefined): QueueingHint {
+    if (!newNode) return QueueingHint.QueueSkip;
+    const req = podRequests(pod);
+    if (fitsRequest(req, new NodeInfo(newNode), this.#ignoredResources, this.#ignoredGroups).length > 0) return QueueingHint.QueueSkip;
+    if (!oldNode) return QueueingHint.Queue;
+    const before = resourceOf(oldNode.status?.allocatable);
+    const after = resourceOf(newNode.status?.allocatable);
+    if (after.allowedPodNumber > before.allowedPodNumber) return QueueingHint.Queue;
+    return anyRequestedIncreased(req, before, after) ? QueueingHint.Queue : QueueingHint.QueueSkip;
   }
 }
 

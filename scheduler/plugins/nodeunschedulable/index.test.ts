@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Node, Pod } from '../../../client/types.js';
+import { QueueingHint } from '../../framework/events.js';
 import { Code } from '../../framework/status.js';
 import { makeNode, makePod, nodeInfo, runFilter } from '../testing.js';
-import { ERR_REASON_UNSCHEDULABLE, newNodeUnschedulable } from './index.js';
+import { ERR_REASON_UNSCHEDULABLE, isSchedulableAfterNodeChange, isSchedulableAfterPodTolerationChange, newNodeUnschedulable } from './index.js';
 
 describe('NodeUnschedulable.filter', () => {
   const cases: { name: string; pod: Pod; node: Node; wantCode: Code; wantReasons?: string[] }[] = [
@@ -21,4 +22,27 @@ describe('NodeUnschedulable.filter', () => {
       assert.deepEqual(s.reasons, c.wantReasons ?? []);
     });
   }
+});
+
+describe('NodeUnschedulable queueing hints', () => {
+  const tolerating = makePod({ name: 'p', tolerations: [{ key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' }] });
+  const plain = makePod({ name: 'p' });
+  const cordoned = makeNode({ name: 'n', unschedulable: true });
+  const open = makeNode({ name: 'n', unschedulable: false });
+  const nodeCases: { name: string; pod: Pod; old?: Node; new: Node; queue: boolean }[] = [
+    { name: 'a node added, not cordoned', pod: plain, new: open, queue: true },
+    { name: 'a node added cordoned', pod: plain, new: cordoned, queue: false },
+    { name: 'a node added cordoned, the pod tolerating it', pod: tolerating, new: cordoned, queue: true },
+    { name: 'uncordoned', pod: plain, old: cordoned, new: open, queue: true },
+    { name: 'cordoned', pod: plain, old: open, new: cordoned, queue: false },
+    { name: 'still open (a taint changed)', pod: plain, old: open, new: makeNode({ name: 'n', taints: [{ key: 'x', effect: 'NoSchedule' }] }), queue: false },
+  ];
+  for (const c of nodeCases) {
+    it(c.name, () => assert.equal(isSchedulableAfterNodeChange(c.pod, c.old, c.new), c.queue ? QueueingHint.Queue : QueueingHint.QueueSkip));
+  }
+  it('queues the pod itself when it comes to tolerate the cordon, and not for another pod', () => {
+    assert.equal(isSchedulableAfterPodTolerationChange(plain, plain, tolerating), QueueingHint.Queue);
+    assert.equal(isSchedulableAfterPodTolerationChange(plain, plain, { ...plain, spec: { ...plain.spec, tolerations: [{ key: 'other', operator: 'Exists' }] } }), QueueingHint.QueueSkip);
+    assert.equal(isSchedulableAfterPodTolerationChange(plain, undefined, makePod({ name: 'q', uid: 'other', tolerations: tolerating.spec.tolerations! })), QueueingHint.QueueSkip);
+  });
 });

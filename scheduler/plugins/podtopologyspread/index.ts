@@ -4,7 +4,8 @@
  * topologySpreadConstraints. DoNotSchedule constraints are hard (PreFilter +
  * Filter, with addPod/removePod for preemption); ScheduleAnyway ones are
  * scored (PreScore + Score + NormalizeScore). Pods that set no constraints
- * get the default ones (see `defaultSelector` for which pods).
+ * get the default ones (see `defaultSelector` for which pods). Its cluster
+ * events and hints are in hints.ts.
  *
  * Args (the profile's pluginConfig, as PodTopologySpreadArgs):
  * `defaultingType: 'System' | 'List'` (default System: hostname maxSkew 3
@@ -12,7 +13,9 @@
  */
 import type { Pod, TopologySpreadConstraint } from '../../../client/types.js';
 import type { CycleState } from '../../framework/cyclestate.js';
+import { ActionType, type ClusterEventWithHint, nodeEvent, podEvent } from '../../framework/events.js';
 import type {
+  EnqueueExtensions,
   FilterPlugin,
   Handle,
   NodeScore,
@@ -26,6 +29,7 @@ import type { NodeInfo } from '../../framework/nodeinfo.js';
 import { asError, SKIP, Status, SUCCESS, unresolvable, unschedulable } from '../../framework/status.js';
 import { constraintsOf, ERR_REASON_CONSTRAINTS_NOT_MATCH, ERR_REASON_NODE_LABEL_NOT_MATCH, NAME, SYSTEM_DEFAULT_CONSTRAINTS } from './common.js';
 import { calPreFilterState, PRE_FILTER_STATE_KEY, type PreFilterState } from './filtering.js';
+import { isSchedulableAfterNodeChange, isSchedulableAfterPodChange } from './hints.js';
 import { calPreScoreState, normalizeScores, PRE_SCORE_STATE_KEY, type PreScoreState, scoreNode } from './scoring.js';
 
 /** PodTopologySpreadArgs. */
@@ -37,7 +41,7 @@ export interface PodTopologySpreadArgs {
 }
 
 /** The PodTopologySpread plugin; see the file comment. */
-export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin {
+export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin, EnqueueExtensions {
   readonly name = NAME;
   /** The constraints of pods that set none. */
   readonly defaultConstraints: readonly TopologySpreadConstraint[];
@@ -111,6 +115,15 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
     const s = state.read<PreScoreState>(PRE_SCORE_STATE_KEY);
     if (!s) return { score: 0, status: asError(new Error(`reading "${PRE_SCORE_STATE_KEY}" from cycleState: not found`)) };
     return { score: scoreNode(s, pod, nodeInfo), status: SUCCESS };
+  }
+
+  /** Pods added, relabelled, given tolerations or deleted, and nodes added, deleted, relabelled or retainted (hints.ts). */
+  eventsToRegister(): ClusterEventWithHint[] {
+    const defaults = this.defaultConstraints;
+    return [
+      podEvent(ActionType.Add | ActionType.UpdatePodLabel | ActionType.UpdatePodToleration | ActionType.Delete, (pod, o, n) => isSchedulableAfterPodChange(defaults, pod, o, n)),
+      nodeEvent(ActionType.Add | ActionType.Delete | ActionType.UpdateNodeLabel | ActionType.UpdateNodeTaint, (pod, o, n) => isSchedulableAfterNodeChange(defaults, pod, o, n)),
+    ];
   }
 
   /** Maps raw scores to 0..100, fewest matching pods highest. */

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Pod, Taint, Toleration } from '../../../client/types.js';
+import { QueueingHint } from '../../framework/events.js';
 import { Code } from '../../framework/status.js';
 import { makeNode, makePod, nodeInfo, runFilter, runScore } from '../testing.js';
-import { newTaintToleration } from './index.js';
+import { isSchedulableAfterNodeChange, isSchedulableAfterPodTolerationChange, newTaintToleration } from './index.js';
 
 const plugin = newTaintToleration(undefined, undefined as never);
 const node = (name: string, taints: Taint[]) => nodeInfo(makeNode({ name, taints }));
@@ -83,4 +84,30 @@ describe('TaintToleration.score', () => {
       assert.deepEqual(scores.map((s) => s.score), c.want);
     });
   }
+});
+
+describe('TaintToleration queueing hints', () => {
+  const taint: Taint = { key: 'dedicated', value: 'gpu', effect: 'NoSchedule' };
+  const plain = pod([]);
+  const tolerating = pod([{ key: 'dedicated', operator: 'Exists' }]);
+  const cases: { name: string; pod: Pod; old?: Taint[]; new: Taint[]; queue: boolean }[] = [
+    { name: 'a node added without taints', pod: plain, new: [], queue: true },
+    { name: 'a node added with a taint the pod does not tolerate', pod: plain, new: [taint], queue: false },
+    { name: 'a node added with a taint the pod tolerates', pod: tolerating, new: [taint], queue: true },
+    { name: 'a PreferNoSchedule taint does not keep the pod away', pod: plain, new: [{ ...taint, effect: 'PreferNoSchedule' }], queue: true },
+    { name: 'the untolerated taint removed', pod: plain, old: [taint], new: [], queue: true },
+    { name: 'a taint added', pod: plain, old: [], new: [taint], queue: false },
+    { name: 'one untolerated taint swapped for another', pod: plain, old: [taint], new: [{ key: 'other', effect: 'NoExecute' }], queue: false },
+    { name: 'tolerated before and after', pod: tolerating, old: [taint], new: [], queue: false },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const old = c.old ? makeNode({ name: 'n', taints: c.old }) : undefined;
+      assert.equal(isSchedulableAfterNodeChange(c.pod, old, makeNode({ name: 'n', taints: c.new })), c.queue ? QueueingHint.Queue : QueueingHint.QueueSkip);
+    });
+  }
+  it('queues the pod itself when given tolerations, not when another pod is', () => {
+    assert.equal(isSchedulableAfterPodTolerationChange(plain, plain, { ...plain, spec: { ...plain.spec, tolerations: tolerating.spec.tolerations! } }), QueueingHint.Queue);
+    assert.equal(isSchedulableAfterPodTolerationChange(plain, undefined, makePod({ name: 'other', uid: 'other' })), QueueingHint.QueueSkip);
+  });
 });

@@ -6,11 +6,14 @@
  * - Score: the number of the node's PreferNoSchedule taints the pod does
  *   not tolerate (counting only its tolerations with effect PreferNoSchedule
  *   or none); NormalizeScore reverses it, so the fewest get 100.
+ * - Events: a node added, or its taints changed, that the pod now tolerates
+ *   (and did not before); the pod itself given tolerations.
  */
-import type { Pod, Taint, Toleration } from '../../../client/types.js';
+import type { Node, Pod, Taint, Toleration } from '../../../client/types.js';
 import type { CycleState, StateData } from '../../framework/cyclestate.js';
+import { ActionType, type ClusterEventWithHint, nodeEvent, podEvent, QueueingHint } from '../../framework/events.js';
 import { MAX_NODE_SCORE } from '../../framework/interface.js';
-import type { FilterPlugin, Handle, NodeScore, PluginFactory, PreScorePlugin, ScorePlugin } from '../../framework/interface.js';
+import type { EnqueueExtensions, FilterPlugin, Handle, NodeScore, PluginFactory, PreScorePlugin, ScorePlugin } from '../../framework/interface.js';
 import type { NodeInfo } from '../../framework/nodeinfo.js';
 import { type Status, SUCCESS, unresolvable } from '../../framework/status.js';
 import { defaultNormalizeScore } from '../helper/normalize.js';
@@ -42,8 +45,24 @@ export function countIntolerablePreferNoSchedule(taints: readonly Taint[] | unde
   return (taints ?? []).filter((t) => t.effect === 'PreferNoSchedule' && !tolerationsTolerateTaint(tolerations, t)).length;
 }
 
+/** Whether the pod tolerates every NoSchedule and NoExecute taint of the node. */
+function tolerated(pod: Pod, node: Node): boolean {
+  return findMatchingUntoleratedTaint(node.spec?.taints, pod.spec.tolerations, isDoNotScheduleTaint) === undefined;
+}
+
+/** Queue when the pod tolerates the node's taints now and, for an update, did not before. */
+export function isSchedulableAfterNodeChange(pod: Pod, oldNode: Node | undefined, newNode: Node | undefined): QueueingHint {
+  if (!newNode || !tolerated(pod, newNode)) return QueueingHint.QueueSkip;
+  return !oldNode || !tolerated(pod, oldNode) ? QueueingHint.Queue : QueueingHint.QueueSkip;
+}
+
+/** Queue when the pod itself was given tolerations. */
+export function isSchedulableAfterPodTolerationChange(pod: Pod, _oldPod: Pod | undefined, newPod: Pod | undefined): QueueingHint {
+  return newPod?.metadata.uid === pod.metadata.uid ? QueueingHint.Queue : QueueingHint.QueueSkip;
+}
+
 /** See the file comment. */
-export class TaintToleration implements FilterPlugin, PreScorePlugin, ScorePlugin {
+export class TaintToleration implements FilterPlugin, PreScorePlugin, ScorePlugin, EnqueueExtensions {
   readonly name = NAME;
 
   filter(_state: CycleState, pod: Pod, nodeInfo: NodeInfo): Status {
@@ -65,6 +84,13 @@ export class TaintToleration implements FilterPlugin, PreScorePlugin, ScorePlugi
   normalizeScore(_state: CycleState, _pod: Pod, scores: NodeScore[]): Status {
     defaultNormalizeScore(MAX_NODE_SCORE, true, scores);
     return SUCCESS;
+  }
+
+  eventsToRegister(): ClusterEventWithHint[] {
+    return [
+      nodeEvent(ActionType.Add | ActionType.UpdateNodeTaint, isSchedulableAfterNodeChange),
+      podEvent(ActionType.UpdatePodToleration, isSchedulableAfterPodTolerationChange, 'UnscheduledPod'),
+    ];
   }
 }
 
