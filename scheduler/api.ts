@@ -10,7 +10,7 @@
  * - unschedulable: the PodScheduled=False condition with the reason and
  *   FailedScheduling's message.
  */
-import { rfc3339, type EventRecorder } from '../client/events.js';
+import { rfc3339, type EventsV1Recorder } from '../client/events.js';
 import { isNotFound } from '../client/errors.js';
 import type { RestClient } from '../client/rest.js';
 import type { Pod, PodCondition } from '../client/types.js';
@@ -31,7 +31,7 @@ function now(): string {
 export class ApiWriter implements SchedulerApi {
   constructor(
     private readonly client: RestClient,
-    private readonly events: EventRecorder,
+    private readonly events: EventsV1Recorder,
     private readonly schedulerName: string,
   ) {}
 
@@ -44,7 +44,7 @@ export class ApiWriter implements SchedulerApi {
     });
   }
 
-  async evict(pod: Pod, message: string): Promise<void> {
+  async evict(pod: Pod, preemptor: Pod, message: string): Promise<void> {
     const condition: PodCondition = {
       type: 'DisruptionTarget',
       status: 'True',
@@ -54,7 +54,7 @@ export class ApiWriter implements SchedulerApi {
     };
     try {
       await this.client.patch(pods(pod, 'status'), 'strategic', { status: { conditions: [condition] } });
-      this.events.eventf(asPod(pod), 'Normal', 'Preempted', message);
+      this.events.eventf(asPod(pod), asPod(preemptor), 'Normal', 'Preempted', 'Preempting', message);
       await this.client.delete(pods(pod), { preconditions: { uid: pod.metadata.uid ?? '' } });
     } catch (e) {
       if (!isNotFound(e)) throw e; // gone already

@@ -135,7 +135,8 @@ class Scenario {
       (await this.events(name)).find((e) => e.reason === 'FailedScheduling' && e.message === cond.message),
     );
     assert.equal(event.type, 'Warning');
-    assert.equal(event.source.component, 'default-scheduler');
+    assert.equal(event.reportingComponent, 'default-scheduler'); // an events.k8s.io event, seen through core/v1
+    assert.equal(event.action, 'Scheduling');
     assert.equal((await this.get(name)).spec.nodeName, undefined);
     return cond.message as string;
   }

@@ -56,7 +56,13 @@ describe('the scheduler over a real API server', () => {
     assert.deepEqual([...hosts].sort(), ['w1', 'w1', 'w2', 'w2'], 'two on each worker, none on the tainted control plane');
     const scheduled = await until('a Scheduled event', async () => (await events('a')).find((e) => e.reason === 'Scheduled'));
     assert.equal(scheduled.message, `Successfully assigned default/a to ${hosts[0]}`);
-    assert.equal(scheduled.source.component, 'default-scheduler');
+    // recorded as kube-scheduler records it: through events.k8s.io/v1
+    const v1 = (await ctx.t.call('GET', `/apis/events.k8s.io/v1/namespaces/default/events/${scheduled.metadata.name}`)).body;
+    assert.equal(v1.reportingController, 'default-scheduler');
+    assert.match(v1.reportingInstance, /^default-scheduler-/);
+    assert.equal(v1.action, 'Binding');
+    assert.equal(v1.note, scheduled.message);
+    assert.deepEqual([v1.regarding.kind, v1.regarding.namespace, v1.regarding.name, v1.regarding.uid], ['Pod', 'default', 'a', (await get('a')).metadata.uid]);
     const bound = await get('a');
     assert.equal(bound.status.conditions.find((c: any) => c.type === 'PodScheduled')?.status, 'True');
 

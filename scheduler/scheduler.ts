@@ -22,7 +22,7 @@
  * only feed the cache and the cluster events.
  */
 import { hostname } from 'node:os';
-import { EventRecorder } from '../client/events.js';
+import { EventsV1Recorder } from '../client/events.js';
 import { Informer } from '../client/informer.js';
 import { userAgent, type RestClient } from '../client/rest.js';
 import type { Node, Pod } from '../client/types.js';
@@ -72,7 +72,8 @@ export class Scheduler {
   readonly #pods: Informer<Pod>;
   readonly #nodes: Informer<Node>;
   readonly #namespaces: Informer;
-  readonly #events: EventRecorder;
+  /** Events as kube-scheduler records them: events.k8s.io/v1, repeats folded into series. */
+  readonly #events: EventsV1Recorder;
   readonly #log: (line: string) => void;
   readonly #cursor: ScheduleCursor;
   #snapshot = this.cache.snapshot();
@@ -85,7 +86,7 @@ export class Scheduler {
     const { client } = opts;
     this.#log = opts.log ?? ((l) => void process.stderr.write(`${l}\n`));
     this.#cursor = { nextStartNodeIndex: 0, random: opts.random ?? Math.random };
-    this.#events = new EventRecorder(client, { component: 'default-scheduler', host: hostname(), log: this.#log });
+    this.#events = new EventsV1Recorder(client, { reportingController: 'default-scheduler', reportingInstance: `default-scheduler-${hostname()}`, log: this.#log });
     const profiles = opts.profiles ?? [DEFAULT_PROFILE];
     for (const p of profiles) {
       const writer = new ApiWriter(client, this.#events, p.schedulerName);
@@ -129,6 +130,7 @@ export class Scheduler {
     this.#pods.stop();
     this.#nodes.stop();
     this.#namespaces.stop();
+    this.#events.stop();
     await this.#events.flush();
   }
 
@@ -270,7 +272,7 @@ export class Scheduler {
     }
     this.queue.done(assumed);
     this.stats.scheduled++;
-    this.#events.eventf(asPod(assumed), 'Normal', 'Scheduled', 'Successfully assigned %s/%s to %s', assumed.metadata.namespace, assumed.metadata.name, host);
+    this.#events.eventf(asPod(assumed), undefined, 'Normal', 'Scheduled', 'Binding', 'Successfully assigned %s/%s to %s', assumed.metadata.namespace, assumed.metadata.name, host);
     fw.runPostBindPlugins(state, assumed, host);
   }
 
@@ -302,7 +304,7 @@ export class Scheduler {
       this.stats.unschedulable++;
       message = e.message;
     } else this.stats.errors++;
-    this.#events.eventf(asPod(pod), 'Warning', 'FailedScheduling', message);
+    this.#events.eventf(asPod(pod), undefined, 'Warning', 'FailedScheduling', 'Scheduling', message);
     const writer = this.#writers.get(fw.profile.schedulerName)!;
     try {
       await writer.unschedulable(pod, reason, message, nominated);

@@ -180,7 +180,8 @@ export interface SchedulerApi {
   /** POST pods/binding. */
   bind(pod: Pod, nodeName: string): Promise<void>;
   /** Deletes a pod (a preemption victim), with the reason for its DisruptionTarget condition. */
-  evict(pod: Pod, reason: string): Promise<void>;
+  /** Evicts `pod` for `preemptor`, recording a Preempted event with `message` about it. */
+  evict(pod: Pod, preemptor: Pod, message: string): Promise<void>;
   /** Sets status.nominatedNodeName (preemption), or clears it with undefined. */
   nominate(pod: Pod, nodeName: string | undefined): Promise<void>;
 }

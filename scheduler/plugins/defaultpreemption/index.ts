@@ -100,7 +100,7 @@ export class DefaultPreemption implements PostFilterPlugin {
     }
     const best = pickOne(candidates);
     try {
-      for (const v of best.victims) await this.handle.api.evict(v, `Preempted by pod ${pod.metadata.uid ?? ''} on node ${best.nodeName}`);
+      for (const v of best.victims) await this.handle.api.evict(v, pod, `Preempted by pod ${pod.metadata.uid ?? ''} on node ${best.nodeName}`);
     } catch (e) {
       return { status: asError(e) };
     }
