@@ -86,3 +86,20 @@ export function sleep(ms: number, signal?: AbortSignal, clock: Clock = realClock
     signal?.addEventListener('abort', done, { once: true });
   });
 }
+
+/** RFC 3339 with seconds, as metav1.Time is written. */
+export function rfc3339(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+/** RFC 3339 with microseconds, as metav1.MicroTime is written. */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+/** A Go duration (`15s`, `1m30s`, `500ms`, `1h`) in ms; throws naming `what` when it is not one. */
+export function parseDuration(v: string, what: string): number {
+  const m = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$/.exec(v);
+  if (!m || v === '') throw new Error(`${what}: ${JSON.stringify(v)} is not a duration`);
+  return ((Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 1000 + Number(m[4] ?? 0);
+}

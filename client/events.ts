@@ -36,7 +36,7 @@
  */
 import { hostname } from 'node:os';
 import { format } from 'node:util';
-import { realClock, type Clock, type TimerHandle } from './clock.js';
+import { microTime, realClock, rfc3339, type Clock, type TimerHandle } from './clock.js';
 import { isNotFound } from './errors.js';
 import type { RestClient } from './rest.js';
 import type { Event, KubeObject, ObjectReference } from './types.js';
@@ -71,11 +71,6 @@ export function referenceTo(obj: KubeObject): ObjectReference {
 /** A hex suffix unique in this process: the time in ns (as client-go's %x of UnixNano) plus a sequence. */
 function nameSuffix(nowMs: number, seq: number): string {
   return (BigInt(nowMs) * 1_000_000n + BigInt(seq % 1_000_000)).toString(16);
-}
-
-/** Seconds-precision RFC 3339, as metav1.Time is written. */
-export function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
 /** Records events; see the file comment. */
@@ -213,11 +208,6 @@ export interface EventsV1RecorderOptions {
   readonly clock?: Clock;
   /** Where failed writes are logged (default console.error). */
   readonly log?: (msg: string) => void;
-}
-
-/** RFC 3339 with microseconds, as metav1.MicroTime is written. */
-export function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/Z$/, '000Z');
 }
 
 /** Records events.k8s.io/v1 events, folding isomorphic ones into series; see the file comment. */

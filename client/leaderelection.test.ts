@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TestApi } from '../test/apiserver.js';
 import { waitUntil } from '../test/proc.js';
-import { LeaderElector, microTime, type LeaderElectionConfig } from './leaderelection.js';
+import { microTime } from './clock.js';
+import { LeaderElector, type LeaderElectionConfig } from './leaderelection.js';
 import { RestClient } from './rest.js';
 import type { Lease } from './types.js';
 

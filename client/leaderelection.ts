@@ -22,7 +22,7 @@
  *   onNewLeader (whenever the observed holder changes, self included).
  */
 import { isAlreadyExists, isConflict, isNotFound } from './errors.js';
-import { realClock, sleep, type Clock } from './clock.js';
+import { microTime, realClock, sleep, type Clock } from './clock.js';
 import type { RestClient } from './rest.js';
 import type { Lease } from './types.js';
 
@@ -40,11 +40,6 @@ export interface LeaderElectionConfig {
   readonly onNewLeader?: (identity: string) => void;
   readonly clock?: Clock;
   readonly log?: (msg: string) => void;
-}
-
-/** A Lease time: RFC 3339 with microseconds (metav1.MicroTime). */
-export function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
 type Spec = NonNullable<Lease['spec']>;

@@ -10,7 +10,8 @@
  * - unschedulable: the PodScheduled=False condition with the reason and
  *   FailedScheduling's message.
  */
-import { rfc3339, type EventsV1Recorder } from '../client/events.js';
+import { rfc3339 } from '../client/clock.js';
+import type { EventsV1Recorder } from '../client/events.js';
 import { isNotFound } from '../client/errors.js';
 import type { RestClient } from '../client/rest.js';
 import type { Pod, PodCondition } from '../client/types.js';

@@ -6,6 +6,7 @@
  * default Score plugin, sets its weight); `multiPoint.disabled` removes a
  * plugin from every point; `pluginConfig` gives plugins their args.
  */
+import { parseDuration } from '../../client/clock.js';
 import { parse } from 'yaml';
 import { DEFAULT_PROFILE, type Profile, type ProfilePlugins, type WeightedPlugin } from './profile.js';
 
@@ -25,12 +26,9 @@ export interface SchedulerConfiguration {
 
 const POINTS: readonly (keyof ProfilePlugins)[] = ['queueSort', 'preFilter', 'filter', 'postFilter', 'preScore', 'score', 'reserve', 'permit', 'preBind', 'bind', 'postBind'];
 
-/** A Go duration (`15s`, `1m30s`, `500ms`) in ms. */
+/** A Go duration in ms, or `dflt` when unset. */
 function durationMs(v: unknown, field: string, dflt: number): number {
-  if (v === undefined) return dflt;
-  const m = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$/.exec(String(v));
-  if (!m || String(v) === '') throw new Error(`${field}: ${JSON.stringify(v)} is not a duration`);
-  return ((Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 1000 + Number(m[4] ?? 0);
+  return v === undefined ? dflt : parseDuration(String(v), field);
 }
 
 /** The configuration without a file: the default profile, leader election as kube-scheduler's defaults. */
