@@ -3,7 +3,8 @@ import { connect, createServer as createNetServer, type AddressInfo, type Socket
 import { after, before, describe, it } from 'node:test';
 import { TestApi } from '../test/apiserver.js';
 import { waitUntil } from '../test/proc.js';
-import { Informer, keyOf } from './informer.js';
+import { Informer, keyOf, stripManagedFields } from './informer.js';
+import { InformerFactory } from './informerfactory.js';
 import { RestClient } from './rest.js';
 import type { KubeObject, Pod } from './types.js';
 
@@ -65,6 +66,26 @@ describe('Informer', () => {
     await waitUntil(() => a.log.length >= 4);
     assert.equal(b.log.length, 5, 'a removed handler hears nothing more');
     inf.stop();
+  });
+
+  it('applies a transform to listed and watched objects (stripManagedFields), and a factory shares one informer per resource', async () => {
+    await c.create(cms, { metadata: { name: 'tr-0', labels: { app: 'tr' } } });
+    const factory = new InformerFactory(c, { log: quiet });
+    const spec = { resource: cms, labelSelector: 'app=tr', transform: stripManagedFields };
+    const inf = factory.informer(spec);
+    assert.equal(factory.informer({ resource: { ...cms }, labelSelector: 'app=tr' }), inf, 'the same resource and selector: the same informer');
+    assert.notEqual(factory.informer({ resource: cms, labelSelector: 'app=other' }), inf);
+    const seen: KubeObject[] = [];
+    inf.addEventHandler({ onAdd: (o) => seen.push(o), onUpdate: (_o, n) => seen.push(n) });
+    factory.start();
+    await factory.waitForSync(10_000);
+    await c.patch({ ...cms, name: 'tr-0' }, 'merge', { data: { x: '1' } });
+    const late = factory.informer<KubeObject>({ resource: { resource: 'secrets', namespace: 'default' } });
+    await late.waitForSync(10_000); // made after start(): started at once
+    await waitUntil(() => seen.length >= 2);
+    assert.ok((await c.get<KubeObject>({ ...cms, name: 'tr-0' })).metadata.managedFields, 'the server has managedFields');
+    for (const o of [...seen, inf.get('default/tr-0')!]) assert.equal(o.metadata.managedFields, undefined);
+    factory.stop();
   });
 
   it('indexes pods by node', async () => {

@@ -50,6 +50,18 @@ export interface InformerOptions {
   readonly watchTimeoutSeconds?: readonly [number, number];
   /** Where errors are logged (default console.error). */
   readonly log?: (msg: string) => void;
+  /**
+   * Applied to every object listed or watched before it is cached or handed
+   * to handlers (client-go's SetTransform): e.g. stripManagedFields, which
+   * kube-scheduler and kube-controller-manager apply to save memory.
+   */
+  readonly transform?: (obj: KubeObject) => KubeObject;
+}
+
+/** Drops metadata.managedFields, which no controller reads (a transform). */
+export function stripManagedFields(obj: KubeObject): KubeObject {
+  if (obj.metadata && 'managedFields' in obj.metadata) delete obj.metadata.managedFields;
+  return obj;
 }
 
 /** An informer over one resource; see the file comment. */
@@ -179,7 +191,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   #event(e: WatchEvent<T>): 'ok' | 'gone' | 'error' {
-    const obj = e.object;
+    const obj = this.#o.transform && e.type !== 'ERROR' && e.type !== 'BOOKMARK' ? (this.#o.transform(e.object) as T) : e.object;
     switch (e.type) {
       case 'ADDED':
       case 'MODIFIED': {
@@ -221,7 +233,8 @@ export class Informer<T extends KubeObject = KubeObject> {
           const list = await this.#client.listAll<T>(this.#o.resource, { ...sel, pageSize: this.#o.pageSize ?? 500 });
           if (signal.aborted) return;
           this.#rv = list.metadata.resourceVersion ?? '';
-          this.#replace(list.items);
+          const t = this.#o.transform;
+          this.#replace(t ? (list.items.map(t) as T[]) : list.items);
           needList = false;
         } catch (e) {
           await fail('list failed', e);

@@ -23,7 +23,7 @@
  */
 import { hostname } from 'node:os';
 import { EventsV1Recorder } from '../client/events.js';
-import { Informer } from '../client/informer.js';
+import { Informer, stripManagedFields } from '../client/informer.js';
 import { userAgent, type RestClient } from '../client/rest.js';
 import type { Node, Pod } from '../client/types.js';
 import { ApiWriter, asPod } from './api.js';
@@ -106,9 +106,11 @@ export class Scheduler {
     const hints = new Map([...this.#frameworks].map(([name, fw]) => [name, fw.queueingHints]));
     this.queue = new SchedulingQueue({ less: (a, b) => first.less(a, b), hints });
     const log = this.#log;
-    this.#pods = new Informer<Pod>(client, { resource: { resource: 'pods' }, log });
-    this.#nodes = new Informer<Node>(client, { resource: { resource: 'nodes' }, log });
-    this.#namespaces = new Informer(client, { resource: { resource: 'namespaces' }, log });
+    // managedFields are stripped, as kube-scheduler's informers do: nothing here reads them, and they are most of a pod's bytes
+    const transform = stripManagedFields;
+    this.#pods = new Informer<Pod>(client, { resource: { resource: 'pods' }, log, transform });
+    this.#nodes = new Informer<Node>(client, { resource: { resource: 'nodes' }, log, transform });
+    this.#namespaces = new Informer(client, { resource: { resource: 'namespaces' }, log, transform });
     this.#wire();
   }
 

@@ -83,32 +83,40 @@ export function isExtendedResourceName(name: string): boolean {
  * What keeps a pod that requests `req` off the node (kube's fitsRequest), in
  * the order of the file comment; empty when it fits.
  */
-export function fitsRequest(
-  req: Resource,
-  nodeInfo: NodeInfo,
-  ignoredExtended: ReadonlySet<string> = new Set(),
-  ignoredGroups: ReadonlySet<string> = new Set(),
-): InsufficientResource[] {
-  const out: InsufficientResource[] = [];
+export function fitsRequest(req: Resource, nodeInfo: NodeInfo, ignoredExtended: ReadonlySet<string> = NONE, ignoredGroups: ReadonlySet<string> = NONE): InsufficientResource[] {
+  // called for every node of every cycle: no closures or copies on the way to "fits"
+  let out: InsufficientResource[] | undefined;
   const alloc = nodeInfo.allocatable;
   const used = nodeInfo.requested;
   if (nodeInfo.pods.length + 1 > alloc.allowedPodNumber) {
-    out.push({ resourceName: 'pods', reason: 'Too many pods', requested: 1, used: nodeInfo.pods.length, capacity: alloc.allowedPodNumber });
+    (out ??= []).push({ resourceName: 'pods', reason: 'Too many pods', requested: 1, used: nodeInfo.pods.length, capacity: alloc.allowedPodNumber });
   }
-  if (req.milliCPU === 0 && req.memory === 0 && req.ephemeralStorage === 0 && req.scalar.size === 0) return out;
-  const check = (resourceName: string, requested: number, inUse: number, capacity: number): void => {
-    if (requested > 0 && requested > capacity - inUse) {
-      out.push({ resourceName, reason: `Insufficient ${resourceName}`, requested, used: inUse, capacity });
+  if (req.milliCPU === 0 && req.memory === 0 && req.ephemeralStorage === 0 && req.scalar.size === 0) return out ?? NO_SHORTAGE;
+  if (insufficient(req.milliCPU, used.milliCPU, alloc.milliCPU)) (out ??= []).push(shortage('cpu', req.milliCPU, used.milliCPU, alloc.milliCPU));
+  if (insufficient(req.memory, used.memory, alloc.memory)) (out ??= []).push(shortage('memory', req.memory, used.memory, alloc.memory));
+  if (insufficient(req.ephemeralStorage, used.ephemeralStorage, alloc.ephemeralStorage)) {
+    (out ??= []).push(shortage('ephemeral-storage', req.ephemeralStorage, used.ephemeralStorage, alloc.ephemeralStorage));
+  }
+  if (req.scalar.size > 0) {
+    for (const name of [...req.scalar.keys()].sort()) {
+      if (isExtendedResourceName(name) && (ignoredExtended.has(name) || ignoredGroups.has(name.split('/')[0]!))) continue;
+      const [r, u, c] = [req.scalar.get(name) ?? 0, used.scalar.get(name) ?? 0, alloc.scalar.get(name) ?? 0];
+      if (insufficient(r, u, c)) (out ??= []).push(shortage(name, r, u, c));
     }
-  };
-  check('cpu', req.milliCPU, used.milliCPU, alloc.milliCPU);
-  check('memory', req.memory, used.memory, alloc.memory);
-  check('ephemeral-storage', req.ephemeralStorage, used.ephemeralStorage, alloc.ephemeralStorage);
-  for (const name of [...req.scalar.keys()].sort()) {
-    if (isExtendedResourceName(name) && (ignoredExtended.has(name) || ignoredGroups.has(name.split('/')[0]!))) continue;
-    check(name, req.scalar.get(name) ?? 0, used.scalar.get(name) ?? 0, alloc.scalar.get(name) ?? 0);
   }
-  return out;
+  return out ?? NO_SHORTAGE;
+}
+
+const NONE: ReadonlySet<string> = new Set();
+/** fitsRequest's answer when the pod fits (shared: callers only read it). */
+const NO_SHORTAGE: InsufficientResource[] = [];
+
+function insufficient(requested: number, inUse: number, capacity: number): boolean {
+  return requested > 0 && requested > capacity - inUse;
+}
+
+function shortage(resourceName: string, requested: number, used: number, capacity: number): InsufficientResource {
+  return { resourceName, reason: `Insufficient ${resourceName}`, requested, used, capacity };
 }
 
 /** The scorer a strategy names; throws on arguments kube's validation rejects. */

@@ -92,14 +92,16 @@ export function scoreNode(
   scorer: ScorerFunction,
   useRequested: boolean,
 ): number {
-  const requested = resources.map(() => 0);
-  const allocatable = resources.map(() => 0);
-  resources.forEach((r, i) => {
-    const [alloc, req] = allocatableAndRequested(nodeInfo, r.name, podRequestsList[i] ?? 0, useRequested);
-    if (alloc === 0) return;
+  // called for every feasible node of every cycle: plain loops, no closures
+  const n = resources.length;
+  const requested = new Array<number>(n).fill(0);
+  const allocatable = new Array<number>(n).fill(0);
+  for (let i = 0; i < n; i++) {
+    const [alloc, req] = allocatableAndRequested(nodeInfo, resources[i]!.name, podRequestsList[i] ?? 0, useRequested);
+    if (alloc === 0) continue;
     allocatable[i] = alloc;
     requested[i] = req;
-  });
+  }
   return scorer(requested, allocatable);
 }
 
@@ -108,13 +110,13 @@ function weighted(resources: readonly ResourceSpec[], resourceScore: (requested:
   return (requested, allocatable) => {
     let nodeScore = 0;
     let weightSum = 0;
-    requested.forEach((req, i) => {
+    for (let i = 0; i < requested.length; i++) {
       const alloc = allocatable[i] ?? 0;
-      if (alloc === 0) return;
+      if (alloc === 0) continue;
       const weight = resources[i]?.weight ?? 0;
-      nodeScore += resourceScore(req, alloc) * weight;
+      nodeScore += resourceScore(requested[i]!, alloc) * weight;
       weightSum += weight;
-    });
+    }
     return weightSum === 0 ? 0 : Math.trunc(nodeScore / weightSum);
   };
 }
