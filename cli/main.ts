@@ -23,6 +23,8 @@ commands:
                                             serve the Kubernetes API over an etcd v3 store, authenticating callers
   scheduler --kubeconfig FILE [--config FILE] [--leader-elect=true|false]
                                             bind pods to nodes as kube-scheduler does (leader election on a Lease)
+  controller-manager --kubeconfig FILE [--controllers *,NAME,-NAME] [--leader-elect=true|false]
+                                            run the controllers as kube-controller-manager does (leader election on a Lease)
   pki init --dir DIR [--san DNS|IP] [--force]
                                             write CAs, certificates and keys in kubeadm's layout
 `;
@@ -50,6 +52,9 @@ async function run(cmd: string | undefined, args: string[]): Promise<void> {
       break;
     case 'scheduler':
       await (await import('./scheduler.js')).scheduler(args);
+      break;
+    case 'controller-manager':
+      await (await import('./controller-manager.js')).controllerManager(args);
       break;
     case 'pki':
       await (await import('./pki.js')).pki(args);

@@ -1,0 +1,60 @@
+/**
+ * `kubeling controller-manager`: the controllers as their own process, with
+ * kube-controller-manager's flags: --kubeconfig, --controllers (`*`,
+ * `name`, `-name`), and leader election on the Lease
+ * kube-system/kube-controller-manager (on by default; --leader-elect=false
+ * runs without it; --leader-elect-lease-duration, -renew-deadline and
+ * -retry-period as durations such as 15s).
+ */
+import { parseArgs } from 'node:util';
+import { parseDuration } from '../client/clock.js';
+import { RestClient } from '../client/rest.js';
+import { ControllerManager } from '../controllers/manager.js';
+import { CONTROLLERS } from '../controllers/registry.js';
+import { runDaemon } from './daemon.js';
+
+const USAGE =
+  'kubeling controller-manager --kubeconfig FILE [--controllers *,NAME,-NAME] [--leader-elect=true|false] [--leader-elect-lease-duration 15s] [--leader-elect-renew-deadline 10s] [--leader-elect-retry-period 2s]';
+
+/** Runs the controller manager until SIGINT or SIGTERM (or, under leader election, until the lease is lost). */
+export async function controllerManager(argv: string[]): Promise<void> {
+  const args = argv.map((a) => (a === '--leader-elect' ? '--leader-elect=true' : a));
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      kubeconfig: { type: 'string' },
+      controllers: { type: 'string', default: '*' },
+      'leader-elect': { type: 'string', default: 'true' },
+      'leader-elect-lease-duration': { type: 'string', default: '15s' },
+      'leader-elect-renew-deadline': { type: 'string', default: '10s' },
+      'leader-elect-retry-period': { type: 'string', default: '2s' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`usage: ${USAGE}\n`);
+    return;
+  }
+  if (positionals.length > 0) throw new Error(`unexpected argument "${positionals[0]}" (usage: ${USAGE})`);
+  if (!values.kubeconfig) throw new Error(`--kubeconfig is required (usage: ${USAGE})`);
+  const le = values['leader-elect'];
+  if (le !== 'true' && le !== 'false') throw new Error(`--leader-elect must be true or false, not "${le}"`);
+  const controllers = values.controllers.split(',').map((s) => s.trim()).filter(Boolean);
+
+  const log = (line: string): void => void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+  const client = RestClient.fromKubeconfig(values.kubeconfig, { userAgent: `kubeling-controller-manager/v0.1.0 (${process.platform}/${process.arch}) kube-controller-manager` });
+  const manager = new ControllerManager({ client, registry: CONTROLLERS, controllers, log });
+  const names = manager.names; // refuses unknown names before anything starts
+  const election = {
+    leaderElect: le === 'true',
+    resourceNamespace: 'kube-system',
+    resourceName: 'kube-controller-manager',
+    leaseDurationMs: parseDuration(values['leader-elect-lease-duration'], '--leader-elect-lease-duration'),
+    renewDeadlineMs: parseDuration(values['leader-elect-renew-deadline'], '--leader-elect-renew-deadline'),
+    retryPeriodMs: parseDuration(values['leader-elect-retry-period'], '--leader-elect-retry-period'),
+  };
+  await runDaemon(client, election, { what: `running controllers ${names.join(', ') || '(none)'}`, start: () => manager.start(), stop: () => manager.stop() }, log);
+}
+
