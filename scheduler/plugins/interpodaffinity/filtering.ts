@@ -16,7 +16,7 @@
 import type { Node, Pod } from '../../../client/types.js';
 import type { StateData } from '../../framework/cyclestate.js';
 import type { NodeInfo } from '../../framework/nodeinfo.js';
-import type { Labels } from '../helper/selectors.js';
+import type { Labels } from '../../../client/selectors.js';
 import { type AffinityTerm, type NamespaceLabels, podMatchesAllAffinityTerms, podTerms, termMatches } from './terms.js';
 
 /** The CycleState key of the PreFilter state. */

@@ -19,7 +19,7 @@
  */
 import type { Node, Pod } from '../../../client/types.js';
 import { QueueingHint } from '../../framework/events.js';
-import type { Labels } from '../helper/selectors.js';
+import type { Labels } from '../../../client/selectors.js';
 import { type AffinityTerm, cachedLookup, type NamespaceLabels, podMatchesAllAffinityTerms, podTerms, termMatches } from './terms.js';
 
 const { Queue, QueueSkip } = QueueingHint;

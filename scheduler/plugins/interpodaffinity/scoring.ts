@@ -14,7 +14,7 @@ import type { Node, Pod } from '../../../client/types.js';
 import type { StateData } from '../../framework/cyclestate.js';
 import { MAX_NODE_SCORE, type NodeScore } from '../../framework/interface.js';
 import type { NodeInfo } from '../../framework/nodeinfo.js';
-import type { Labels } from '../helper/selectors.js';
+import type { Labels } from '../../../client/selectors.js';
 import { type AffinityTerm, type NamespaceLabels, podTerms, type PodTerms, termMatches } from './terms.js';
 
 /** The CycleState key of the PreScore state. */

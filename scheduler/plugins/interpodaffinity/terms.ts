@@ -11,7 +11,7 @@
  * harmless when already done).
  */
 import type { LabelSelector, Pod, PodAffinityTerm } from '../../../client/types.js';
-import { type LabelMatcher, labelSelectorMatcher, type Labels } from '../helper/selectors.js';
+import { type LabelMatcher, labelSelectorMatcher, type Labels } from '../../../client/selectors.js';
 
 /** A parsed PodAffinityTerm. */
 export interface AffinityTerm {

@@ -31,7 +31,7 @@ import { asError, SKIP, type Status, SUCCESS, unresolvable } from '../../framewo
 import { defaultNormalizeScore } from '../helper/normalize.js';
 import {
   isEmptyTerm, isValidRequirement, type NodeMatcher, nodeSelectorMatches, preferredTermsScore, requiredNodeAffinity, type WeightedTerm,
-} from '../helper/selectors.js';
+} from '../../../client/selectors.js';
 
 /** The plugin's name in profiles. */
 export const NAME = 'NodeAffinity';

@@ -13,7 +13,7 @@ import { ActionType, type ClusterEventWithHint, nodeEvent, podEvent, QueueingHin
 import type { EnqueueExtensions, FilterPlugin, Handle, PluginFactory } from '../../framework/interface.js';
 import type { NodeInfo } from '../../framework/nodeinfo.js';
 import { type Status, SUCCESS, unresolvable } from '../../framework/status.js';
-import { TAINT_NODE_UNSCHEDULABLE, tolerationsTolerateTaint } from '../helper/taints.js';
+import { TAINT_NODE_UNSCHEDULABLE, tolerationsTolerateTaint } from '../../../client/taints.js';
 
 /** The plugin's name in profiles. */
 export const NAME = 'NodeUnschedulable';

@@ -6,8 +6,8 @@
  */
 import type { LabelSelector, Node, Pod, TopologySpreadConstraint } from '../../../client/types.js';
 import type { PodInfo } from '../../framework/nodeinfo.js';
-import { type LabelMatcher, labelSelectorMatcher, type NodeMatcher, requiredNodeAffinity } from '../helper/selectors.js';
-import { findMatchingUntoleratedTaint, isDoNotScheduleTaint } from '../helper/taints.js';
+import { type LabelMatcher, labelSelectorMatcher, type NodeMatcher, requiredNodeAffinity } from '../../../client/selectors.js';
+import { findMatchingUntoleratedTaint, isDoNotScheduleTaint } from '../../../client/taints.js';
 
 /** The plugin's name. */
 export const NAME = 'PodTopologySpread';

@@ -7,7 +7,7 @@
 import type { Node, Pod } from '../../../client/types.js';
 import type { StateData } from '../../framework/cyclestate.js';
 import type { NodeInfo } from '../../framework/nodeinfo.js';
-import { requiredNodeAffinity } from '../helper/selectors.js';
+import { requiredNodeAffinity } from '../../../client/selectors.js';
 import {
   countPodsMatchSelector,
   matchNodeInclusionPolicies,

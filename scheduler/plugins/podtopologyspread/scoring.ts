@@ -9,7 +9,7 @@ import type { Pod } from '../../../client/types.js';
 import type { StateData } from '../../framework/cyclestate.js';
 import { MAX_NODE_SCORE, type NodeScore } from '../../framework/interface.js';
 import type { NodeInfo } from '../../framework/nodeinfo.js';
-import { requiredNodeAffinity } from '../helper/selectors.js';
+import { requiredNodeAffinity } from '../../../client/selectors.js';
 import {
   countPodsMatchSelector,
   LABEL_HOSTNAME,

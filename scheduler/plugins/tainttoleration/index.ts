@@ -17,7 +17,7 @@ import type { EnqueueExtensions, FilterPlugin, Handle, NodeScore, PluginFactory,
 import type { NodeInfo } from '../../framework/nodeinfo.js';
 import { type Status, SUCCESS, unresolvable } from '../../framework/status.js';
 import { defaultNormalizeScore } from '../helper/normalize.js';
-import { findMatchingUntoleratedTaint, isDoNotScheduleTaint, tolerationsTolerateTaint } from '../helper/taints.js';
+import { findMatchingUntoleratedTaint, isDoNotScheduleTaint, tolerationsTolerateTaint } from '../../../client/taints.js';
 
 /** The plugin's name in profiles. */
 export const NAME = 'TaintToleration';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Taint, Toleration } from '../../../client/types.js';
+import type { Taint, Toleration } from './types.js';
 import { findMatchingUntoleratedTaint, isDoNotScheduleTaint, toleratesTaint } from './taints.js';
 
 describe('toleratesTaint', () => {

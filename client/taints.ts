@@ -9,7 +9,7 @@
  * it is Equal (or unset) and the values are the same. An empty key with
  * Exists tolerates every taint (of its effect, or of all effects).
  */
-import type { Taint, TaintEffect, Toleration } from '../../../client/types.js';
+import type { Taint, TaintEffect, Toleration } from './types.js';
 
 /** The taint the node lifecycle puts on cordoned nodes (spec.unschedulable). */
 export const TAINT_NODE_UNSCHEDULABLE = 'node.kubernetes.io/unschedulable';

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { LabelSelector, NodeSelectorTerm } from '../../../client/types.js';
-import { makeNode, makePod } from '../testing.js';
+import type { Affinity, LabelSelector, Node, NodeSelectorTerm, Pod } from './types.js';
 import { matchesLabelSelector, matchesMapSelector, nodeSelectorMatches, preferredTermsScore, requiredNodeAffinity } from './selectors.js';
+
+const makeNode = (o: { name: string; labels: Record<string, string> }): Node => ({ metadata: { name: o.name, labels: o.labels } });
+const makePod = (o: { nodeSelector?: Record<string, string>; affinity?: Affinity } = {}): Pod => ({ metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'pause' }], ...o } });
 
 describe('matchesLabelSelector', () => {
   const cases: { name: string; selector: LabelSelector | null | undefined; labels?: Record<string, string>; want: boolean }[] = [

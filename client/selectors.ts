@@ -15,7 +15,7 @@
  * Compile once per cycle with labelSelectorMatcher / nodeSelectorMatcher
  * and call the result per object.
  */
-import type { LabelSelector, Node, NodeSelectorRequirement, NodeSelectorTerm, Pod } from '../../../client/types.js';
+import type { LabelSelector, Node, NodeSelectorRequirement, NodeSelectorTerm, Pod } from './types.js';
 
 /** Labels as on an object's metadata (undefined: none). */
 export type Labels = Readonly<Record<string, string>> | undefined;
