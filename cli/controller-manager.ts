@@ -4,17 +4,19 @@
  * `name`, `-name`), and leader election on the Lease
  * kube-system/kube-controller-manager (on by default; --leader-elect=false
  * runs without it; --leader-elect-lease-duration, -renew-deadline and
- * -retry-period as durations such as 15s).
+ * -retry-period as durations such as 15s); the node lifecycle's
+ * --node-monitor-period, --node-monitor-grace-period and
+ * --node-eviction-rate.
  */
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../client/clock.js';
 import { RestClient } from '../client/rest.js';
 import { ControllerManager } from '../controllers/manager.js';
-import { CONTROLLERS } from '../controllers/registry.js';
+import { controllers as controllersWith } from '../controllers/registry.js';
 import { runDaemon } from './daemon.js';
 
 const USAGE =
-  'kubeling controller-manager --kubeconfig FILE [--controllers *,NAME,-NAME] [--leader-elect=true|false] [--leader-elect-lease-duration 15s] [--leader-elect-renew-deadline 10s] [--leader-elect-retry-period 2s]';
+  'kubeling controller-manager --kubeconfig FILE [--controllers *,NAME,-NAME] [--leader-elect=true|false] [--leader-elect-lease-duration 15s] [--leader-elect-renew-deadline 10s] [--leader-elect-retry-period 2s] [--node-monitor-period 5s] [--node-monitor-grace-period 50s] [--node-eviction-rate 0.1]';
 
 /** Runs the controller manager until SIGINT or SIGTERM (or, under leader election, until the lease is lost). */
 export async function controllerManager(argv: string[]): Promise<void> {
@@ -30,6 +32,9 @@ export async function controllerManager(argv: string[]): Promise<void> {
       'leader-elect-lease-duration': { type: 'string', default: '15s' },
       'leader-elect-renew-deadline': { type: 'string', default: '10s' },
       'leader-elect-retry-period': { type: 'string', default: '2s' },
+      'node-monitor-period': { type: 'string', default: '5s' },
+      'node-monitor-grace-period': { type: 'string', default: '50s' },
+      'node-eviction-rate': { type: 'string', default: '0.1' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -45,7 +50,14 @@ export async function controllerManager(argv: string[]): Promise<void> {
 
   const log = (line: string): void => void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
   const client = RestClient.fromKubeconfig(values.kubeconfig, { userAgent: `kubeling-controller-manager/v0.1.0 (${process.platform}/${process.arch}) kube-controller-manager` });
-  const manager = new ControllerManager({ client, registry: CONTROLLERS, controllers, log });
+  const evictionRate = Number(values['node-eviction-rate']);
+  if (!(evictionRate > 0)) throw new Error(`--node-eviction-rate must be a positive number, not "${values['node-eviction-rate']}"`);
+  const registry = controllersWith({
+    monitorPeriodMs: parseDuration(values['node-monitor-period'], '--node-monitor-period'),
+    gracePeriodMs: parseDuration(values['node-monitor-grace-period'], '--node-monitor-grace-period'),
+    evictionRate,
+  });
+  const manager = new ControllerManager({ client, registry, controllers, log });
   const names = manager.names; // refuses unknown names before anything starts
   const election = {
     leaderElect: le === 'true',

@@ -16,21 +16,22 @@ const nothing: Registration = { factory: () => ({ name: 'x', run: () => Promise.
 
 describe('enabledControllers', () => {
   const registry = new Map<string, Registration>([
-    ['replicaset', nothing],
-    ['deployment', nothing],
-    ['bootstrap-signer', { ...nothing, offByDefault: true }],
+    ['replicaset-controller', { ...nothing, aliases: ['replicaset'] }],
+    ['deployment-controller', { ...nothing, aliases: ['deployment'] }],
+    ['bootstrap-signer-controller', { ...nothing, offByDefault: true, aliases: ['bootstrapsigner'] }],
   ]);
   const cases: [string[] | undefined, string[]][] = [
-    [undefined, ['replicaset', 'deployment']],
-    [['*'], ['replicaset', 'deployment']],
-    [['*', '-deployment'], ['replicaset']],
-    [['*', 'bootstrap-signer'], ['replicaset', 'deployment', 'bootstrap-signer']],
-    [['deployment'], ['deployment']],
+    [undefined, ['replicaset-controller', 'deployment-controller']],
+    [['*'], ['replicaset-controller', 'deployment-controller']],
+    [['*', '-deployment-controller'], ['replicaset-controller']],
+    [['*', '-deployment'], ['replicaset-controller']],
+    [['*', 'bootstrapsigner'], ['replicaset-controller', 'deployment-controller', 'bootstrap-signer-controller']],
+    [['deployment'], ['deployment-controller']],
     [['-replicaset'], []],
   ];
   for (const [flags, want] of cases) it(`--controllers=${flags?.join(',') ?? '(unset)'}`, () => assert.deepEqual(enabledControllers(registry, flags), want));
   it('refuses an unknown name, as kube-controller-manager does', () => {
-    assert.throws(() => enabledControllers(registry, ['*', '-nope']), { message: '"nope" is not in the list of known controllers: replicaset, deployment, bootstrap-signer' });
+    assert.throws(() => enabledControllers(registry, ['*', '-nope']), { message: '"nope" is not in the list of known controllers: replicaset-controller, deployment-controller, bootstrap-signer-controller' });
   });
 });
 

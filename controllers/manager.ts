@@ -6,7 +6,9 @@
  *
  * Which controllers run follows kube-controller-manager's `--controllers`:
  * `*` is every controller on by default, `name` enables one, `-name`
- * disables one (`*,-garbage-collector`); an unknown name is an error.
+ * disables one (`*,-garbage-collector-controller`); a controller may be
+ * named by its older alias (`garbagecollector`); an unknown name is an
+ * error.
  */
 import { realClock, type Clock } from '../client/clock.js';
 import { InformerFactory } from '../client/informerfactory.js';
@@ -20,6 +22,8 @@ export interface Registration {
   readonly workers: number;
   /** Off unless named in --controllers. */
   readonly offByDefault?: boolean;
+  /** Older names --controllers also takes (kube 1.28 renamed `replicaset` to `replicaset-controller` ...). */
+  readonly aliases?: readonly string[];
 }
 
 /** What the manager runs with. */
@@ -35,12 +39,18 @@ export interface ManagerOptions {
 
 /** The names `--controllers` enables, in the registry's order; throws on a name the registry does not know. */
 export function enabledControllers(registry: ReadonlyMap<string, Registration>, flags: readonly string[] = ['*']): string[] {
+  const canonical = (name: string): string => {
+    if (name === '*' || registry.has(name)) return name;
+    for (const [n, r] of registry) if (r.aliases?.includes(name)) return n;
+    throw new Error(`"${name}" is not in the list of known controllers: ${[...registry.keys()].join(', ')}`);
+  };
+  const on = new Set<string>();
+  const off = new Set<string>();
   for (const f of flags) {
-    const name = f.startsWith('-') ? f.slice(1) : f;
-    if (name !== '*' && !registry.has(name)) throw new Error(`"${name}" is not in the list of known controllers: ${[...registry.keys()].join(', ')}`);
+    if (f.startsWith('-')) off.add(canonical(f.slice(1)));
+    else on.add(canonical(f));
   }
-  const star = flags.includes('*');
-  return [...registry].filter(([name, r]) => !flags.includes(`-${name}`) && (flags.includes(name) || (star && !r.offByDefault))).map(([name]) => name);
+  return [...registry].filter(([name, r]) => !off.has(name) && (on.has(name) || (on.has('*') && !r.offByDefault))).map(([name]) => name);
 }
 
 /** See the file comment. */
