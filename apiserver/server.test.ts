@@ -169,7 +169,12 @@ describe('API server over a kubeling store: CRUD, lists and Status errors', () =
     assert.deepEqual([refused.code, refused.body.reason], [403, 'Forbidden']);
     assert.equal(refused.body.message, 'configmaps "x" is forbidden: unable to create new content in namespace ending because it is being terminated');
     assert.equal(ns.code, 201);
-    assert.equal((await call('DELETE', '/api/v1/namespaces/ending')).code, 200);
+    // a DELETE marks it (the kubernetes finalizer holds it); finalizing it with nothing left removes it
+    const marked = await call('DELETE', '/api/v1/namespaces/ending');
+    assert.deepEqual([marked.code, marked.body.status.phase, marked.body.spec.finalizers], [200, 'Terminating', ['kubernetes']]);
+    const finalized = await call('PUT', '/api/v1/namespaces/ending/finalize', { ...marked.body, spec: {} });
+    assert.equal(finalized.code, 200);
+    assert.equal((await call('GET', '/api/v1/namespaces/ending')).code, 404);
   });
 
   it('serves aggregated discovery (v2, v2beta1) when asked, legacy discovery otherwise', async () => {
@@ -189,7 +194,10 @@ describe('API server over a kubeling store: CRUD, lists and Status errors', () =
       shortNames: ['cm'],
     });
     const ns = core.items[0].versions[0].resources.find((x: any) => x.resource === 'namespaces');
-    assert.deepEqual(ns.subresources, [{ subresource: 'status', responseKind: { group: '', version: 'v1', kind: 'Namespace' }, verbs: ['get', 'patch', 'update'] }]);
+    assert.deepEqual(ns.subresources, [
+      { subresource: 'finalize', responseKind: { group: '', version: 'v1', kind: 'Namespace' }, verbs: ['update'] },
+      { subresource: 'status', responseKind: { group: '', version: 'v1', kind: 'Namespace' }, verbs: ['get', 'patch', 'update'] },
+    ]);
     const beta = await fetch(`${t.base}/apis`, { headers: { accept: 'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList' } });
     assert.equal(((await beta.json()) as any).apiVersion, 'apidiscovery.k8s.io/v2beta1');
     const legacy = await call('GET', '/api');

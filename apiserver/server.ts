@@ -14,7 +14,7 @@ import { tokens, union, x509, type Authenticator } from './auth/authenticate.js'
 import type { ObjectLookup, ServiceAccountTokens } from './auth/serviceaccount.js';
 import type { UserInfo } from './auth/user.js';
 import { createApp, createUpgrade, type AuthOptions } from './http/server.js';
-import { namespaceLifecycle, podPriority, podServiceAccount } from './registry/admission.js';
+import { NamespaceLifecycle, podPriority, podServiceAccount } from './registry/admission.js';
 import { daemonsets } from './registry/apps/daemonsets.js';
 import { deployments } from './registry/apps/deployments.js';
 import { replicasets } from './registry/apps/replicasets.js';
@@ -110,7 +110,11 @@ export async function startApiServer(store: StoreClient, listen: ServeOptions = 
   );
   const ns = stores.find((s) => s.strategy === namespaces)!;
   const pcs = stores.find((s) => s.strategy === priorityclasses)!;
-  for (const s of stores) s.admission.push(namespaceLifecycle(ns), podServiceAccount, podPriority(pcs));
+  const lifecycle = new NamespaceLifecycle(ns);
+  for (const s of stores) {
+    s.admission.push(lifecycle.create, podServiceAccount, podPriority(pcs));
+    s.deleteAdmission.push(lifecycle.delete);
+  }
   const ensure = (store: GenericStore, obj: KubeObject) =>
     store.create(obj.metadata.namespace, obj).catch((e: unknown) => {
       if (!(e instanceof AlreadyExistsError)) throw e;

@@ -48,6 +48,7 @@ export function subresourcesOf(store: GenericStore): Subresource[] {
   if (store.strategy.scale) out.push({ name: 'scale', kind: { group: 'autoscaling', version: 'v1', kind: 'Scale' }, verbs: ['get', 'patch', 'update'] });
   if (store.strategy.status) out.push({ name: 'status', kind: { group, version, kind }, verbs: ['get', 'patch', 'update'] });
   for (const [name, action] of Object.entries(store.strategy.actions ?? {})) out.push({ name, kind: action.kind, verbs: ['create'] });
+  for (const name of Object.keys(store.strategy.updates ?? {})) out.push({ name, kind: { group, version, kind }, verbs: ['update'] });
   return out.sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 

@@ -209,7 +209,13 @@ function resolve(kinds: Map<string, GenericStore> | undefined, seg: string[]): T
   const [resource, name, subresource, ...more] = seg;
   const store = resource === undefined ? undefined : kinds.get(resource);
   if (!store || more.length > 0 || name === '') return undefined;
-  if (subresource !== undefined && !(subresource === 'status' && store.strategy.status) && !(subresource === 'scale' && store.strategy.scale) && !store.strategy.actions?.[subresource]) {
+  if (
+    subresource !== undefined &&
+    !(subresource === 'status' && store.strategy.status) &&
+    !(subresource === 'scale' && store.strategy.scale) &&
+    !store.strategy.actions?.[subresource] &&
+    !store.strategy.updates?.[subresource]
+  ) {
     return undefined;
   }
   return { store, namespace, name, subresource };
@@ -227,7 +233,8 @@ async function handle(t: Target, req: Request, res: Response): Promise<void> {
   // unknown fields: Kubernetes' default is to warn (a protobuf body cannot carry any: its decoder drops them)
   const fieldValidation = mediaType(req) === PROTOBUF ? 'Ignore' : fieldValidationOf(q.fieldValidation);
   const manager = managerParams(req, q);
-  const opts = { dryRun, fieldValidation, warnings, ...manager, ...(subresource === 'status' ? { subresource: 'status' as const } : {}) };
+  const updating = subresource !== undefined && store.strategy.updates?.[subresource] !== undefined;
+  const opts = { dryRun, fieldValidation, warnings, ...manager, ...(subresource === 'status' || updating ? { subresource } : {}) };
   const sendWarnings = (): void => {
     if (warnings.length) res.setHeader('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
   };
@@ -236,6 +243,13 @@ async function handle(t: Target, req: Request, res: Response): Promise<void> {
   if (action) {
     if (req.method !== 'POST') return send(res, failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {}));
     return void res.status(201).json(await action.post(store, namespace, name!, decodeBody(req), { dryRun }));
+  }
+  if (updating) {
+    // an update subresource (a namespace's finalize) takes a PUT of the whole object, nothing else
+    if (req.method !== 'PUT') return send(res, failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {}));
+    const obj = await store.update(namespace, name!, parseBody(store, req, opts), opts);
+    sendWarnings();
+    return void res.json(obj);
   }
   switch (`${req.method} ${name === undefined ? 'collection' : (subresource ?? 'object')}`) {
     case 'GET collection':

@@ -69,7 +69,9 @@ export function statusOf(e: unknown): Status {
       causes: e.causes.map((c) => ({ reason: c.type, message: c.message.slice(c.field.length + 2), field: c.field })),
     });
   }
-  if (e instanceof ForbiddenError) return failure(403, 'Forbidden', e.message, resourceDetails(e.resource, e.objectName));
+  if (e instanceof ForbiddenError) {
+    return failure(403, 'Forbidden', e.message, { ...resourceDetails(e.resource, e.objectName), ...(e.causes.length ? { causes: e.causes.map((c) => ({ ...c })) } : {}) });
+  }
   if (e instanceof BadRequestError) return failure(400, 'BadRequest', e.message);
   if (e instanceof UnprocessableError) return failure(422, 'Invalid', e.message);
   if (e instanceof ExpiredError) return failure(410, 'Expired', e.message);

@@ -1,26 +1,70 @@
 /**
  * Admission checks of the registry (Kubernetes' admission plugins that
- * kubeling has): each runs on a create after validation and throws to refuse.
+ * kubeling has): each runs on a create after validation (or, for
+ * GenericStore.deleteAdmission, on a delete) and throws to refuse.
  */
 import type { KubeObject } from '../api/meta.js';
 import { ForbiddenError, NotFoundError } from './errors.js';
 import type { GenericStore } from './generic.js';
 
+/** The namespaces that may not be deleted (NamespaceLifecycle's immortal ones). */
+export const IMMORTAL_NAMESPACES: ReadonlySet<string> = new Set(['default', 'kube-system', 'kube-public']);
+
+/** How long after its deletion a namespace is read from the store, not the watch cache, by create's check (Kubernetes' forceLiveLookupTTL). */
+const LIVE_LOOKUP_MS = 30_000;
+
 /**
- * NamespaceLifecycle: an object is created only in a namespace that exists
- * and is not being deleted (NotFound, or Forbidden with Kubernetes' message).
+ * NamespaceLifecycle (Kubernetes' admission plugin of that name):
+ * - `create`: an object is created only in a namespace that exists (else
+ *   NotFound) and is not being deleted (else Forbidden, with a cause of
+ *   type NamespaceTerminating). The namespace is read from the watch cache,
+ *   except for one deleted in the last 30 s while the cache still shows it
+ *   Active: that one is read from the store, so a create right after the
+ *   namespace's DELETE cannot slip in on a cache that lags.
+ * - `delete`: default, kube-system and kube-public may not be deleted
+ *   (Forbidden); the deletion of another namespace starts its live lookups.
  */
-export function namespaceLifecycle(namespaces: GenericStore): (obj: KubeObject, store: GenericStore) => Promise<void> {
-  return async (obj, store) => {
+export class NamespaceLifecycle {
+  /** Namespace name → until when creates in it look it up in the store. */
+  readonly #liveLookup = new Map<string, number>();
+
+  constructor(
+    private readonly namespaces: GenericStore,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  readonly create = async (obj: KubeObject, store: GenericStore): Promise<void> => {
     const ns = obj.metadata.namespace;
     if (!store.strategy.info.namespaced || ns === undefined) return;
-    const found = await namespaces.cached(undefined, ns);
+    let found = await this.namespaces.cached(undefined, ns);
+    const until = this.#liveLookup.get(ns);
+    if (until !== undefined && until <= this.now()) this.#liveLookup.delete(ns);
+    else if (until !== undefined && found && !terminating(found)) {
+      found = await this.namespaces.get(undefined, ns).catch((e: unknown) => {
+        if (e instanceof NotFoundError) return undefined;
+        throw e;
+      });
+    }
     if (!found) throw new NotFoundError('namespaces', ns);
-    const phase = (found.status as { phase?: string } | undefined)?.phase;
-    if (found.metadata.deletionTimestamp || phase === 'Terminating') {
-      throw new ForbiddenError(store.qualifiedResource, obj.metadata.name ?? '', `unable to create new content in namespace ${ns} because it is being terminated`);
+    if (terminating(found)) {
+      throw new ForbiddenError(store.qualifiedResource, obj.metadata.name ?? '', `unable to create new content in namespace ${ns} because it is being terminated`, [
+        { reason: 'NamespaceTerminating', message: `namespace ${ns} is being terminated`, field: 'metadata.namespace' },
+      ]);
     }
   };
+
+  readonly delete = (_namespace: string | undefined, name: string, store: GenericStore): Promise<void> => {
+    if (store !== this.namespaces) return Promise.resolve();
+    if (IMMORTAL_NAMESPACES.has(name)) return Promise.reject(new ForbiddenError('namespaces', name, 'this namespace may not be deleted'));
+    for (const [ns, until] of this.#liveLookup) if (until <= this.now()) this.#liveLookup.delete(ns);
+    this.#liveLookup.set(name, this.now() + LIVE_LOOKUP_MS);
+    return Promise.resolve();
+  };
+}
+
+/** Whether a namespace is being deleted. */
+function terminating(ns: KubeObject): boolean {
+  return !!ns.metadata.deletionTimestamp || (ns.status as { phase?: string } | undefined)?.phase === 'Terminating';
 }
 
 interface PodSpecAdmitted {

@@ -90,10 +90,22 @@ export class TooLargeResourceVersionError extends ApiError {
   }
 }
 
+/** Why a request was refused, beyond its message (a Status cause: NamespaceTerminating ...). */
+export interface Cause {
+  readonly reason: string;
+  readonly message: string;
+  readonly field?: string;
+}
+
 /** The request is refused while the object or its namespace is being deleted, or by policy. */
 export class ForbiddenError extends ObjectError {
   override name = 'ForbiddenError';
-  constructor(resource: string, objectName: string, why: string) {
+  constructor(
+    resource: string,
+    objectName: string,
+    why: string,
+    readonly causes: readonly Cause[] = [],
+  ) {
     super(resource, objectName, `${resource} "${objectName}" is forbidden: ${why}`);
   }
 }

@@ -70,8 +70,8 @@ export interface FieldValidation {
   readonly warnings?: string[];
 }
 
-/** The subresources a write may name: the object itself, or only its status. */
-export type Subresource = 'status' | undefined;
+/** The subresources a write may name: the object itself, only its status, or one of the kind's update subresources (Strategy.updates: a namespace's `finalize`). */
+export type Subresource = string | undefined;
 
 /** Who makes a write, for metadata.managedFields. */
 export interface ManagerOptions {
@@ -159,6 +159,9 @@ export class GenericStore {
    * validating admission, such as NamespaceLifecycle); each throws to refuse.
    */
   readonly admission: ((obj: KubeObject, store: GenericStore) => Promise<void>)[] = [];
+
+  /** Checks run on every delete (dry runs too) before the object is read (NamespaceLifecycle's immortal namespaces); each throws to refuse. */
+  readonly deleteAdmission: ((namespace: string | undefined, name: string, store: GenericStore) => Promise<void>)[] = [];
 
   constructor(
     readonly store: StoreClient,
@@ -583,7 +586,7 @@ export class GenericStore {
     old = this.#decode(current),
     track: { subresource?: 'scale'; managedFields?: ManagedFieldsEntry[] } = {},
   ): Promise<KubeObject> {
-    const obj = opts.subresource === 'status' ? this.#prepareStatusUpdate(body, old) : this.#prepareUpdate(body, old);
+    const obj = opts.subresource === 'status' ? this.#prepareStatusUpdate(body, old) : this.#prepareUpdate(body, old, opts.subresource);
     const subresource = track.subresource ?? opts.subresource;
     const writer = { manager: managerOf(opts.fieldManager, opts.userAgent), ...(subresource ? { subresource } : {}) };
     setManagedFields(obj, track.managedFields ?? trackUpdate(old, obj, body.metadata.managedFields, writer, this.#trackContext(subresource)));
@@ -595,7 +598,7 @@ export class GenericStore {
       return obj; // nothing changed: no write, no new resourceVersion (kubectl apply's "unchanged")
     }
     const m = obj.metadata;
-    if (m.deletionTimestamp && !m.finalizers?.length && !m.deletionGracePeriodSeconds) {
+    if (m.deletionTimestamp && !m.finalizers?.length && !m.deletionGracePeriodSeconds && !this.strategy.finalizers?.(obj).length) {
       // the last finalizer is gone from an object being deleted: it goes now
       await this.#store(() => this.store.delete(this.key(namespace, name), current.modRevision));
       m.resourceVersion = String(current.modRevision);
@@ -611,8 +614,11 @@ export class GenericStore {
    * it or its kind deletes gracefully (a pod on a node): Kubernetes'
    * graceful deletion. The propagation policy sets the garbage collector's
    * finalizers: `orphan` for Orphan, `foregroundDeletion` for Foreground.
+   * The kind's own finalizers (Strategy.finalizers) keep it as metadata's
+   * do, and Strategy.markDeleted adjusts the marked object.
    */
   async delete(namespace: string | undefined, name: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
+    for (const admit of this.deleteAdmission) await admit(namespace, name, this);
     const pre = opts.preconditions ?? {};
     for (;;) {
       const current = await this.#current(namespace, name);
@@ -638,7 +644,7 @@ export class GenericStore {
       // an object already going may only have its grace period shortened
       if (m.deletionTimestamp && m.deletionGracePeriodSeconds !== undefined && m.deletionGracePeriodSeconds !== null) grace = Math.min(grace, m.deletionGracePeriodSeconds);
       try {
-        if (finalizers.length === 0 && grace === 0) {
+        if (finalizers.length === 0 && !this.strategy.finalizers?.(obj).length && grace === 0) {
           if (!opts.dryRun) await this.#store(() => this.store.delete(this.key(namespace, name), current.modRevision));
           return { object: obj, deleted: true };
         }
@@ -650,6 +656,7 @@ export class GenericStore {
         }
         if (finalizers.length) mm.finalizers = finalizers;
         else delete mm.finalizers;
+        this.strategy.markDeleted?.(marked);
         delete mm.resourceVersion;
         const unmarked = structuredClone(obj);
         delete unmarked.metadata.resourceVersion;
@@ -692,6 +699,7 @@ export class GenericStore {
     else delete m.generation;
     if (this.strategy.status?.onCreate === 'clear') delete obj.status;
     this.strategy.defaults?.(obj);
+    this.strategy.prepareCreate?.(obj);
     return obj;
   }
 
@@ -706,7 +714,8 @@ export class GenericStore {
     return obj;
   }
 
-  #prepareUpdate(body: KubeObject, old: KubeObject): KubeObject {
+  /** A write to the object, or to one of the kind's update subresources (`subresource`, Strategy.updates). */
+  #prepareUpdate(body: KubeObject, old: KubeObject, subresource?: string): KubeObject {
     const obj = structuredClone(body);
     const m = obj.metadata;
     m.namespace = old.metadata.namespace;
@@ -729,7 +738,9 @@ export class GenericStore {
     } else {
       delete m.generation;
     }
-    this.strategy.prepareUpdate?.(obj, old);
+    const sub = subresource === undefined ? undefined : this.strategy.updates?.[subresource];
+    if (sub) sub(obj, old);
+    else this.strategy.prepareUpdate?.(obj, old);
     return obj;
   }
 

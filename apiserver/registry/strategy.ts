@@ -53,6 +53,8 @@ export interface Strategy {
   readonly schema: z.ZodType<KubeObject>;
   /** Sets a new object's defaults (before validation). */
   defaults?(obj: KubeObject): void;
+  /** Adjusts a new object after defaults (a namespace gets the `kubernetes` finalizer); not called for updates. */
+  prepareCreate?(obj: KubeObject): void;
   /**
    * Adjusts an update after defaults and the generic bookkeeping (uid,
    * timestamps, generation, the status kept): what a kind changes beyond
@@ -62,6 +64,20 @@ export interface Strategy {
   prepareUpdate?(obj: KubeObject, old: KubeObject): void;
   /** Adjusts a write to /status after it took the new status (a pod keeps its qosClass). */
   prepareStatusUpdate?(obj: KubeObject, old: KubeObject): void;
+  /**
+   * Subresources a PUT of the whole object writes (a namespace's
+   * `finalize`), by name: each adjusts its writes in place of prepareUpdate
+   * (the stored status is kept, as for any write but /status).
+   */
+  readonly updates?: Readonly<Record<string, (obj: KubeObject, old: KubeObject) => void>>;
+  /**
+   * The kind's own finalizers beyond metadata.finalizers (a namespace's
+   * spec.finalizers): while any remain, an object being deleted stays, and
+   * its deletion only marks it.
+   */
+  finalizers?(obj: KubeObject): readonly string[];
+  /** Adjusts an object as a deletion marks it (deletionTimestamp set): a namespace turns Terminating. */
+  markDeleted?(obj: KubeObject): void;
   /** The object's errors (old: the stored object, for an update). */
   validate(obj: KubeObject, old?: KubeObject): FieldError[];
   /** Whether metadata.generation counts spec changes (kinds with a spec). */
