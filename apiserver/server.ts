@@ -14,7 +14,7 @@ import { tokens, union, x509, type Authenticator } from './auth/authenticate.js'
 import type { ObjectLookup, ServiceAccountTokens } from './auth/serviceaccount.js';
 import type { UserInfo } from './auth/user.js';
 import { createApp, createUpgrade, type AuthOptions } from './http/server.js';
-import { NamespaceLifecycle, podPriority, podServiceAccount } from './registry/admission.js';
+import { NamespaceLifecycle, podDefaultTolerations, podPriority, podServiceAccount } from './registry/admission.js';
 import { daemonsets } from './registry/apps/daemonsets.js';
 import { deployments } from './registry/apps/deployments.js';
 import { replicasets } from './registry/apps/replicasets.js';
@@ -89,6 +89,9 @@ export interface ServeOptions {
    * Expired. Default 10000.
    */
   readonly watchCacheSize?: number;
+  /** The DefaultTolerationSeconds admission's tolerationSeconds (kube-apiserver's --default-not-ready-toleration-seconds, -unreachable-; 300 each). */
+  readonly defaultNotReadyTolerationSeconds?: number;
+  readonly defaultUnreachableTolerationSeconds?: number;
 }
 
 /** A running API server. */
@@ -111,8 +114,9 @@ export async function startApiServer(store: StoreClient, listen: ServeOptions = 
   const ns = stores.find((s) => s.strategy === namespaces)!;
   const pcs = stores.find((s) => s.strategy === priorityclasses)!;
   const lifecycle = new NamespaceLifecycle(ns);
+  const tolerations = podDefaultTolerations(listen.defaultNotReadyTolerationSeconds, listen.defaultUnreachableTolerationSeconds);
   for (const s of stores) {
-    s.admission.push(lifecycle.create, podServiceAccount, podPriority(pcs));
+    s.admission.push(lifecycle.create, podServiceAccount, podPriority(pcs), tolerations);
     s.deleteAdmission.push(lifecycle.delete);
   }
   const ensure = (store: GenericStore, obj: KubeObject) =>

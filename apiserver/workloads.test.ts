@@ -159,6 +159,13 @@ describe('API server workloads: pods with binding and eviction, deployments with
     assert.equal(plain.body.spec.priorityClassName, undefined);
     assert.equal(plain.body.spec.serviceAccountName, 'default');
     assert.equal(plain.body.spec.serviceAccount, 'default');
+    // DefaultTolerationSeconds: five minutes on a node that stops reporting
+    assert.deepEqual(plain.body.spec.tolerations, [
+      { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+      { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+    ]);
+    const own = await t.call('POST', '/api/v1/namespaces/default/pods', pod('adm-own', { tolerations: [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 5 }, { operator: 'Exists' }] }));
+    assert.deepEqual(own.body.spec.tolerations, [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 5 }, { operator: 'Exists' }], 'tolerated already: nothing added');
 
     const critical = await t.call('POST', '/api/v1/namespaces/default/pods', pod('adm-critical', { priorityClassName: 'system-cluster-critical', serviceAccountName: 'builder' }));
     assert.equal(critical.body.spec.priority, 2000000000);

@@ -44,6 +44,8 @@ export async function apiserver(argv: string[]): Promise<void> {
       'service-account-key-file': { type: 'string', multiple: true },
       'service-account-signing-key-file': { type: 'string' },
       'insecure-port': { type: 'string' },
+      'default-not-ready-toleration-seconds': { type: 'string', default: '300' },
+      'default-unreachable-toleration-seconds': { type: 'string', default: '300' },
     },
   });
   if (positionals.length > 0) throw new Error(`unexpected argument "${positionals[0]}"`);
@@ -92,6 +94,12 @@ export async function apiserver(argv: string[]): Promise<void> {
   } else {
     throw new Error('--tls-cert-file and --tls-private-key-file are required to serve HTTPS (kubeling pki init writes apiserver.crt and apiserver.key); or serve plain HTTP with --insecure-port');
   }
+  const seconds = (flag: 'default-not-ready-toleration-seconds' | 'default-unreachable-toleration-seconds'): number => {
+    const n = Number(values[flag]);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`--${flag}: ${values[flag]} is not a whole number of seconds`);
+    return n;
+  };
+  opts = { ...opts, defaultNotReadyTolerationSeconds: seconds('default-not-ready-toleration-seconds'), defaultUnreachableTolerationSeconds: seconds('default-unreachable-toleration-seconds') };
   const tls = tlsFromFiles({ ca: values['etcd-cafile'], cert: values['etcd-certfile'], key: values['etcd-keyfile'] });
   // the all-in-one mode: a single-member store in this process, reached without a socket (cli/inprocess.ts)
   const inProcess = inProcessDir === undefined ? undefined : await startInProcess(inProcessDir, values['in-process-store-client-url']);

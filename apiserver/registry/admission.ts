@@ -129,3 +129,35 @@ export function podServiceAccount(obj: KubeObject, store: GenericStore): Promise
   }
   return Promise.resolve();
 }
+
+/** What a pod's tolerations look like to the admission below. */
+interface TolerationFields {
+  key?: string;
+  operator?: string;
+  effect?: string;
+  tolerationSeconds?: number;
+}
+
+/**
+ * DefaultTolerationSeconds: a new pod that does not already tolerate the
+ * node lifecycle's NoExecute taints node.kubernetes.io/not-ready and
+ * node.kubernetes.io/unreachable gets tolerations of them for
+ * `notReadySeconds` and `unreachableSeconds` (kube-apiserver's
+ * --default-not-ready-toleration-seconds and
+ * --default-unreachable-toleration-seconds, 300 each): its pods stay five
+ * minutes on a node that stops reporting before they are evicted.
+ */
+export function podDefaultTolerations(notReadySeconds = 300, unreachableSeconds = 300): (obj: KubeObject, store: GenericStore) => Promise<void> {
+  return (obj, store) => {
+    if (store.strategy.info.resource === 'pods') {
+      const spec = (obj.spec ??= {}) as { tolerations?: TolerationFields[] };
+      const tolerations = spec.tolerations ?? [];
+      const tolerates = (key: string): boolean => tolerations.some((t) => (t.effect === 'NoExecute' || !t.effect) && (t.key === key || (!t.key && t.operator === 'Exists')));
+      const added: TolerationFields[] = [];
+      if (!tolerates('node.kubernetes.io/not-ready')) added.push({ key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: notReadySeconds });
+      if (!tolerates('node.kubernetes.io/unreachable')) added.push({ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: unreachableSeconds });
+      if (added.length) spec.tolerations = [...tolerations, ...added];
+    }
+    return Promise.resolve();
+  };
+}
