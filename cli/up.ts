@@ -7,19 +7,20 @@
  *  store-1..N             `kubeling store`, TLS for clients and peers (client certificates required)
  *     ▲ mutual TLS (apiserver-etcd-client)
  *  apiserver              `kubeling apiserver` on https://127.0.0.1:<port>, authenticating every caller
- *     ▲ client certificates: the admin's (kubectl), system:kube-scheduler's
+ *     ▲ client certificates: the admin's (kubectl), system:kube-scheduler's, system:kube-controller-manager's
  *  scheduler              `kubeling scheduler`, under leader election
+ *  controller-manager     `kubeling controller-manager`, under leader election
  *  <data-dir>/kubeconfig  written for kubectl: `export KUBECONFIG=<data-dir>/kubeconfig`
- *  <data-dir>/scheduler.conf  the scheduler's (kubeadm's), a certificate issued at each start
+ *  <data-dir>/scheduler.conf, controller-manager.conf  theirs (kubeadm's), certificates issued at each start
  * ```
  *
  * It starts the members, waits until each is healthy, starts the API server,
  * waits until it is ready, writes the kubeconfig, starts the scheduler and
- * waits until it leads, and prints how to use it all; Ctrl-C stops every
- * child cleanly (components, then the API server, then the members), and a
- * second `up` on the same data dir resumes the same cluster with its data. A
- * child that dies is named with the end of its log (<data-dir>/logs/). The
- * controllers and simulated nodes join in later releases.
+ * the controller manager and waits until they lead, and prints how to use
+ * it all; Ctrl-C stops every child cleanly (components, then the API
+ * server, then the members), and a second `up` on the same data dir resumes
+ * the same cluster with its data. A child that dies is named with the end of
+ * its log (<data-dir>/logs/). The simulated nodes join in a later release.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -214,7 +215,14 @@ export async function up(argv: string[]): Promise<void> {
   const schedulerConf = join(o.dataDir, 'scheduler.conf');
   await writeComponentKubeconfig(schedulerConf, { server, pkiDir: pki, user: 'system:kube-scheduler' });
   const scheduler = start('scheduler', ['scheduler', '--kubeconfig', schedulerConf]);
-  await waitFor('the scheduler', [{ child: scheduler, ready: async () => /leading as|scheduling pods/.test(tail(scheduler.logFile, 50)) }]);
+  // the controllers likewise, as system:kube-controller-manager from controller-manager.conf
+  const controllerConf = join(o.dataDir, 'controller-manager.conf');
+  await writeComponentKubeconfig(controllerConf, { server, pkiDir: pki, user: 'system:kube-controller-manager' });
+  const controllerManager = start('controller-manager', ['controller-manager', '--kubeconfig', controllerConf]);
+  await waitFor('the scheduler and the controller manager', [
+    { child: scheduler, ready: async () => /leading as|scheduling pods/.test(tail(scheduler.logFile, 50)) },
+    { child: controllerManager, ready: async () => /controllers running/.test(tail(controllerManager.logFile, 50)) },
+  ]);
   const rel = (f: string): string => {
     const r = relative(process.cwd(), f);
     return r.startsWith('..') ? f : r;
@@ -222,7 +230,7 @@ export async function up(argv: string[]): Promise<void> {
   process.stdout.write(
     [
       '',
-      `kubeling is up: ${o.members} store members, the API server at ${server}, and the scheduler`,
+      `kubeling is up: ${o.members} store members, the API server at ${server}, the scheduler and the controller manager`,
       '',
       'Use kubectl:',
       `  export KUBECONFIG=${kubeconfig}`,
@@ -234,7 +242,7 @@ export async function up(argv: string[]): Promise<void> {
       `    --cert ${rel(p('apiserver-etcd-client.crt'))} --key ${rel(p('apiserver-etcd-client.key'))} get /registry --prefix --keys-only`,
       '',
       `Logs: ${rel(logs)}/ (store-1.log ... apiserver.log). Data: ${rel(o.dataDir)}/ (a second \`up\` resumes it).`,
-      o.nodes > 0 ? `Not yet: the controllers and ${o.nodes} simulated nodes (--nodes) come in a later release; add Nodes yourself for the scheduler to bind pods to.` : '',
+      o.nodes > 0 ? `Not yet: the ${o.nodes} simulated nodes (--nodes) come in a later release; add Nodes yourself for the scheduler to bind pods to.` : '',
       'Ctrl-C stops the cluster.',
       '',
     ].join('\n'),

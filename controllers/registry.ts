@@ -3,11 +3,17 @@
  * kube-controller-manager's names (1.28's, with the older ones as aliases),
  * with its default worker counts.
  */
+import { daemonSetRegistration } from './daemonset/daemonset.js';
+import { deploymentController } from './deployment/deployment.js';
+import { endpointsRegistration } from './endpoints/endpoints.js';
 import { garbageCollectorRegistration } from './garbagecollector/index.js';
+import { jobRegistration } from './job/job.js';
+import { ttlAfterFinishedRegistration } from './job/ttl.js';
 import type { Registration } from './manager.js';
 import { namespaceRegistration } from './namespace/index.js';
 import { nodeLifecycleController, type NodeLifecycleOptions } from './nodelifecycle/index.js';
 import { taintEvictionController } from './nodelifecycle/tainteviction.js';
+import { replicaSetController } from './replicaset/replicaset.js';
 
 /** Settings from kube-controller-manager's flags. */
 export type ControllerOptions = NodeLifecycleOptions;
@@ -15,6 +21,12 @@ export type ControllerOptions = NodeLifecycleOptions;
 /** Every controller, in the order they start, set up with `o`. */
 export function controllers(o: ControllerOptions = {}): ReadonlyMap<string, Registration> {
   return new Map<string, Registration>([
+    ['replicaset-controller', { ...replicaSetController, aliases: ['replicaset'] }],
+    ['deployment-controller', { ...deploymentController, aliases: ['deployment'] }],
+    ['daemonset-controller', { ...daemonSetRegistration, aliases: ['daemonset'] }],
+    ['job-controller', { ...jobRegistration, aliases: ['job'] }],
+    ['ttl-after-finished-controller', { ...ttlAfterFinishedRegistration, aliases: ['ttl-after-finished'] }],
+    ['endpoints-controller', { ...endpointsRegistration, aliases: ['endpoint'] }],
     ['namespace-controller', { ...namespaceRegistration, aliases: ['namespace'] }],
     ['garbage-collector-controller', { ...garbageCollectorRegistration, aliases: ['garbagecollector'] }],
     ['node-lifecycle-controller', { ...nodeLifecycleController(o), aliases: ['nodelifecycle'] }],

@@ -87,6 +87,16 @@ describe('kubeling up', () => {
     const schedulerUser = await kubectl(schedulerConf, 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}');
     assert.equal(schedulerUser.stdout, 'system:kube-scheduler', schedulerUser.stderr);
 
+    // the controller manager is up, as system:kube-controller-manager: a deleted namespace is emptied, then goes
+    const leader = await kubectl(kubeconfig, 'get', 'lease', '-n', 'kube-system', 'kube-controller-manager', '-o', 'jsonpath={.spec.holderIdentity}');
+    assert.match(leader.stdout, /_[0-9a-f-]{36}$/, leader.stderr);
+    assert.equal((await kubectl(join(dir, 'controller-manager.conf'), 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}')).stdout, 'system:kube-controller-manager');
+    assert.equal((await kubectl(kubeconfig, 'create', 'namespace', 'doomed')).status, 0);
+    assert.equal((await kubectl(kubeconfig, 'create', 'configmap', 'inside', '-n', 'doomed')).status, 0);
+    const gone = await kubectl(kubeconfig, 'delete', 'namespace', 'doomed', '--timeout=60s');
+    assert.equal(gone.status, 0, gone.stderr);
+    assert.equal((await kubectl(kubeconfig, 'get', 'namespace', 'doomed')).status, 1, 'the namespace controller emptied and finalized it');
+
     first.proc.kill('SIGINT');
     assert.equal(await first.exited, 0, first.out);
     assert.match(first.out, /interrupted; stopping the cluster/);

@@ -1,0 +1,43 @@
+/**
+ * The apps/v1 DaemonSet as the daemonset controller reads and writes it
+ * (k8s.io/api/apps/v1, the fields it uses). The API server fills the
+ * defaults (a RollingUpdate of maxUnavailable 1 and maxSurge 0, 10
+ * revisions kept) and the template generation annotation.
+ */
+import type { KubeObject, LabelSelector } from '../../client/types.js';
+import type { IntOrString, PodTemplateSpec } from '../internal/types.js';
+
+/** apps/v1 DaemonSetUpdateStrategy. */
+export interface DaemonSetUpdateStrategy {
+  type?: 'RollingUpdate' | 'OnDelete' | string;
+  rollingUpdate?: { maxUnavailable?: IntOrString | null; maxSurge?: IntOrString | null } | null;
+}
+
+/** apps/v1 DaemonSetStatus. */
+export interface DaemonSetStatus {
+  currentNumberScheduled: number;
+  numberMisscheduled: number;
+  desiredNumberScheduled: number;
+  numberReady: number;
+  observedGeneration?: number;
+  updatedNumberScheduled?: number;
+  numberAvailable?: number;
+  numberUnavailable?: number;
+  collisionCount?: number;
+  conditions?: unknown[];
+}
+
+/** apps/v1 DaemonSet. */
+export interface DaemonSet extends KubeObject {
+  spec: {
+    selector?: LabelSelector | null;
+    template?: PodTemplateSpec;
+    updateStrategy?: DaemonSetUpdateStrategy;
+    minReadySeconds?: number;
+    revisionHistoryLimit?: number;
+  };
+  status?: DaemonSetStatus;
+}
+
+/** The resource of DaemonSets, for the client and informers. */
+export const DAEMONSETS = { group: 'apps', version: 'v1', resource: 'daemonsets' } as const;
