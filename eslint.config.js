@@ -15,6 +15,8 @@ const layers = {
   // components stand on client/ and reach the cluster only through the API server
   client: ['**/store/**', '**/apiserver/**', '**/scheduler/**', '**/controllers/**', '**/nodes/**', '**/web/**', '**/cli/**'],
   scheduler: ['**/store/**', '**/apiserver/**', '**/controllers/**', '**/nodes/**', '**/web/**', '**/cli/**'],
+  controllers: ['**/store/**', '**/apiserver/**', '**/scheduler/**', '**/nodes/**', '**/web/**', '**/cli/**'],
+  nodes: ['**/store/**', '**/apiserver/**', '**/scheduler/**', '**/controllers/**', '**/web/**', '**/cli/**'],
   bench: [],
   cli: [],
 };

@@ -25,6 +25,8 @@ commands:
                                             bind pods to nodes as kube-scheduler does (leader election on a Lease)
   controller-manager --kubeconfig FILE [--controllers *,NAME,-NAME] [--leader-elect=true|false]
                                             run the controllers as kube-controller-manager does (leader election on a Lease)
+  nodes --kubeconfig FILE --count N [--name-prefix P] [--cpu 4 --memory 16Gi --pods 110] [--zones a,b,c] [--taint k=v:Effect ...]
+                                            run N simulated kubelets in one process: Nodes, Lease heartbeats, pod lifecycle, logs
   pki init --dir DIR [--san DNS|IP] [--force]
                                             write CAs, certificates and keys in kubeadm's layout
 `;
@@ -55,6 +57,9 @@ async function run(cmd: string | undefined, args: string[]): Promise<void> {
       break;
     case 'controller-manager':
       await (await import('./controller-manager.js')).controllerManager(args);
+      break;
+    case 'nodes':
+      await (await import('./nodes.js')).nodes(args);
       break;
     case 'pki':
       await (await import('./pki.js')).pki(args);

@@ -23,6 +23,7 @@ import type { DeleteOptions, FieldValidation, GenericStore, ListOptions, ListRes
 import { discoveryRoutes } from './discovery.js';
 import { openapiV3 } from './openapi.js';
 import { openapiV2Handler } from './openapiv2.js';
+import { podLogRoute } from './podlogs.js';
 import { KubeProtobufError, decodeKubeProtobuf } from './protobuf.js';
 import { StatusError, failure, notFound, statusOf, unauthorized, type Status } from './status.js';
 import { includeObject, listIn, negotiate, partial, table } from './table.js';
@@ -124,6 +125,7 @@ export function createApp(stores: readonly GenericStore[], auth: AuthOptions = {
       send(res, statusOf(e));
     }
   };
+  podLogRoute(app, stores); // pods/log is proxied to the pod's kubelet (podlogs.ts)
   app.all('/api/v1/*rest', body, serve('v1'));
   app.all('/apis/:group/:version/*rest', body, (req, res) => serve(`${req.params.group}/${req.params.version}`)(req, res));
 
