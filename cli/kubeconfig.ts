@@ -46,13 +46,13 @@ export async function writeAdminKubeconfig(path: string, o: AdminKubeconfig): Pr
 /**
  * Writes a control-plane component's kubeconfig to `path` (kubeadm's
  * scheduler.conf, controller-manager.conf): a client certificate for the
- * user `user` issued now by the cluster's CA, embedded with its key; the
+ * user `user` (in `group`, if given) issued now by the cluster's CA, embedded with its key; the
  * context is named `<user>@<cluster>`.
  */
-export async function writeComponentKubeconfig(path: string, o: AdminKubeconfig & { readonly user: string }): Promise<void> {
+export async function writeComponentKubeconfig(path: string, o: AdminKubeconfig & { readonly user: string; readonly group?: string }): Promise<void> {
   const cluster = o.cluster ?? 'kubeling';
   const context = `${o.user}@${cluster}`;
-  const { cert, key } = await issueClientCertificate(o.pkiDir, o.user);
+  const { cert, key } = await issueClientCertificate(o.pkiDir, o.user, o.group);
   const text = stringify({
     apiVersion: 'v1',
     kind: 'Config',

@@ -10,6 +10,7 @@
  *     ▲ client certificates: the admin's (kubectl), system:kube-scheduler's, system:kube-controller-manager's
  *  scheduler              `kubeling scheduler`, under leader election
  *  controller-manager     `kubeling controller-manager`, under leader election
+ *  nodes                  `kubeling nodes --count N`: simulated kubelets (<data-dir>/nodes.conf)
  *  <data-dir>/kubeconfig  written for kubectl: `export KUBECONFIG=<data-dir>/kubeconfig`
  *  <data-dir>/scheduler.conf, controller-manager.conf  theirs (kubeadm's), certificates issued at each start
  * ```
@@ -20,7 +21,8 @@
  * it all; Ctrl-C stops every child cleanly (components, then the API
  * server, then the members), and a second `up` on the same data dir resumes
  * the same cluster with its data. A child that dies is named with the end of
- * its log (<data-dir>/logs/). The simulated nodes join in a later release.
+ * its log (<data-dir>/logs/). Then `kubeling nodes --count N` (--nodes, 3 by
+ * default; 0 for none) registers the simulated kubelets.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -223,6 +225,13 @@ export async function up(argv: string[]): Promise<void> {
     { child: scheduler, ready: async () => /leading as|scheduling pods/.test(tail(scheduler.logFile, 50)) },
     { child: controllerManager, ready: async () => /controllers running/.test(tail(controllerManager.logFile, 50)) },
   ]);
+  // the simulated kubelets, in one process, in the group system:nodes as kubelets are
+  if (o.nodes > 0) {
+    const nodesConf = join(o.dataDir, 'nodes.conf');
+    await writeComponentKubeconfig(nodesConf, { server, pkiDir: pki, user: 'system:node:kubeling-nodes', group: 'system:nodes' });
+    const fleet = start('nodes', ['nodes', '--kubeconfig', nodesConf, '--count', String(o.nodes)]);
+    await waitFor(`${o.nodes} simulated nodes`, [{ child: fleet, ready: async () => /registered \d+ simulated node/.test(tail(fleet.logFile, 50)) }]);
+  }
   const rel = (f: string): string => {
     const r = relative(process.cwd(), f);
     return r.startsWith('..') ? f : r;
@@ -230,7 +239,7 @@ export async function up(argv: string[]): Promise<void> {
   process.stdout.write(
     [
       '',
-      `kubeling is up: ${o.members} store members, the API server at ${server}, the scheduler and the controller manager`,
+      `kubeling is up: ${o.members} store members, the API server at ${server}, the scheduler, the controller manager and ${o.nodes} simulated node${o.nodes === 1 ? '' : 's'}`,
       '',
       'Use kubectl:',
       `  export KUBECONFIG=${kubeconfig}`,
@@ -242,7 +251,6 @@ export async function up(argv: string[]): Promise<void> {
       `    --cert ${rel(p('apiserver-etcd-client.crt'))} --key ${rel(p('apiserver-etcd-client.key'))} get /registry --prefix --keys-only`,
       '',
       `Logs: ${rel(logs)}/ (store-1.log ... apiserver.log). Data: ${rel(o.dataDir)}/ (a second \`up\` resumes it).`,
-      o.nodes > 0 ? `Not yet: the ${o.nodes} simulated nodes (--nodes) come in a later release; add Nodes yourself for the scheduler to bind pods to.` : '',
       'Ctrl-C stops the cluster.',
       '',
     ].join('\n'),

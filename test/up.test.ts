@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,17 +70,23 @@ describe('kubeling up', () => {
     const cm = await kubectl(kubeconfig, 'create', 'configmap', 'kept', '--from-literal=across=restarts');
     assert.equal(cm.status, 0, cm.stderr);
 
-    // the scheduler is up: a pod goes to a node added by hand (the simulated nodes come later)
-    const manifest = join(dir, 'node-and-pod.yaml');
-    writeFileSync(
-      manifest,
-      'apiVersion: v1\nkind: Node\nmetadata: {name: hand-made}\nstatus: {allocatable: {cpu: "2", memory: 4Gi, pods: "110"}, capacity: {cpu: "2", memory: 4Gi, pods: "110"}}\n---\n' +
-        'apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec: {containers: [{name: web, image: nginx}]}\n',
-    );
-    const created = await kubectl(kubeconfig, 'create', '-f', manifest);
-    assert.equal(created.status, 0, created.stderr);
-    const node = await until('the pod bound', async () => (await kubectl(kubeconfig, 'get', 'pod', 'web', '-o', 'jsonpath={.spec.nodeName}')).stdout || undefined);
-    assert.equal(node, 'hand-made');
+    // the whole chain: a Deployment's pods are made by the controllers, bound by the scheduler and run by the simulated nodes
+    const nodes = await until('three Ready nodes', async () => {
+      const r = await kubectl(kubeconfig, 'get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status} {end}');
+      const ready = r.stdout.trim().split(' ').filter((x) => x.endsWith('=True'));
+      return ready.length === 3 ? ready : undefined;
+    }, 60_000);
+    assert.deepEqual(nodes.sort(), ['kubeling-node-0=True', 'kubeling-node-1=True', 'kubeling-node-2=True']);
+    assert.equal((await kubectl(kubeconfig, 'create', 'deployment', 'web', '--image=nginx', '--replicas=3')).status, 0);
+    const rollout = await kubectl(kubeconfig, 'rollout', 'status', 'deployment/web', '--timeout=90s');
+    assert.equal(rollout.status, 0, rollout.stderr);
+    const listed = await kubectl(kubeconfig, 'get', 'pods', '-l', 'app=web', '-o', 'jsonpath={range .items[*]}{.status.phase}/{.spec.nodeName}/{.status.podIP} {end}');
+    const pods = listed.stdout.trim().split(' ');
+    assert.equal(pods.length, 3, listed.stdout);
+    for (const p of pods) assert.match(p, /^Running\/kubeling-node-\d\/10\.244\.\d+\.\d+$/);
+    const logs = await kubectl(kubeconfig, 'logs', 'deployment/web');
+    assert.equal(logs.status, 0, logs.stderr);
+    assert.notEqual(logs.stdout.trim(), '', 'kubectl logs reaches the simulated node');
     // it did so as kubeadm's scheduler does: as system:kube-scheduler, from scheduler.conf
     const schedulerConf = join(dir, 'scheduler.conf');
     assert.equal(statSync(schedulerConf).mode & 0o777, 0o600);
