@@ -13,14 +13,14 @@ import { parseDuration } from '../client/clock.js';
 import { RestClient } from '../client/rest.js';
 import { ControllerManager } from '../controllers/manager.js';
 import { controllers as controllersWith } from '../controllers/registry.js';
-import { runDaemon } from './daemon.js';
+import { leaderElectArgs, leaderElectValue, runDaemon } from './daemon.js';
 
 const USAGE =
   'kubeling controller-manager --kubeconfig FILE [--controllers *,NAME,-NAME] [--leader-elect=true|false] [--leader-elect-lease-duration 15s] [--leader-elect-renew-deadline 10s] [--leader-elect-retry-period 2s] [--node-monitor-period 5s] [--node-monitor-grace-period 50s] [--node-eviction-rate 0.1]';
 
 /** Runs the controller manager until SIGINT or SIGTERM (or, under leader election, until the lease is lost). */
 export async function controllerManager(argv: string[]): Promise<void> {
-  const args = argv.map((a) => (a === '--leader-elect' ? '--leader-elect=true' : a));
+  const args = leaderElectArgs(argv);
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -28,7 +28,7 @@ export async function controllerManager(argv: string[]): Promise<void> {
     options: {
       kubeconfig: { type: 'string' },
       controllers: { type: 'string', default: '*' },
-      'leader-elect': { type: 'string', default: 'true' },
+      'leader-elect': { type: 'string' },
       'leader-elect-lease-duration': { type: 'string', default: '15s' },
       'leader-elect-renew-deadline': { type: 'string', default: '10s' },
       'leader-elect-retry-period': { type: 'string', default: '2s' },
@@ -44,8 +44,7 @@ export async function controllerManager(argv: string[]): Promise<void> {
   }
   if (positionals.length > 0) throw new Error(`unexpected argument "${positionals[0]}" (usage: ${USAGE})`);
   if (!values.kubeconfig) throw new Error(`--kubeconfig is required (usage: ${USAGE})`);
-  const le = values['leader-elect'];
-  if (le !== 'true' && le !== 'false') throw new Error(`--leader-elect must be true or false, not "${le}"`);
+  const leaderElect = leaderElectValue(values['leader-elect'], true);
   const controllers = values.controllers.split(',').map((s) => s.trim()).filter(Boolean);
 
   const log = (line: string): void => void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
@@ -60,7 +59,7 @@ export async function controllerManager(argv: string[]): Promise<void> {
   const manager = new ControllerManager({ client, registry, controllers, log });
   const names = manager.names; // refuses unknown names before anything starts
   const election = {
-    leaderElect: le === 'true',
+    leaderElect,
     resourceNamespace: 'kube-system',
     resourceName: 'kube-controller-manager',
     leaseDurationMs: parseDuration(values['leader-elect-lease-duration'], '--leader-elect-lease-duration'),

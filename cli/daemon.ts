@@ -26,6 +26,18 @@ export interface LeaderElection {
   readonly retryPeriodMs: number;
 }
 
+/** Kubernetes components take `--leader-elect` alone for true: argv with it written `--leader-elect=true`, for parseArgs. */
+export function leaderElectArgs(argv: readonly string[]): string[] {
+  return argv.map((a) => (a === '--leader-elect' ? '--leader-elect=true' : a));
+}
+
+/** The value of --leader-elect (`true` or `false`; `dflt` when not given). */
+export function leaderElectValue(v: string | undefined, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (v !== 'true' && v !== 'false') throw new Error(`--leader-elect must be true or false, not "${v}"`);
+  return v === 'true';
+}
+
 /** A component as the daemon runs it. */
 export interface Component {
   /** What it does once started, for the log: `scheduling pods for default-scheduler`. */

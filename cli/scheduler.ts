@@ -11,14 +11,14 @@ import { parseArgs } from 'node:util';
 import { RestClient } from '../client/rest.js';
 import { defaultSchedulerConfig, parseSchedulerConfig, type SchedulerConfiguration } from '../scheduler/framework/config.js';
 import { Scheduler } from '../scheduler/scheduler.js';
-import { runDaemon } from './daemon.js';
+import { leaderElectArgs, leaderElectValue, runDaemon } from './daemon.js';
 
 const USAGE = 'kubeling scheduler --kubeconfig FILE [--config FILE] [--leader-elect=true|false]';
 
 /** Runs the scheduler until SIGINT or SIGTERM (or, under leader election, until the lease is lost). */
 export async function scheduler(argv: string[]): Promise<void> {
   // kube-scheduler writes booleans as --flag or --flag=false
-  const args = argv.map((a) => (a === '--leader-elect' ? '--leader-elect=true' : a));
+  const args = leaderElectArgs(argv);
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -38,9 +38,7 @@ export async function scheduler(argv: string[]): Promise<void> {
   const cfg: SchedulerConfiguration = values.config ? parseSchedulerConfig(readFileSync(values.config, 'utf8')) : defaultSchedulerConfig();
   const kubeconfig = values.kubeconfig ?? cfg.kubeconfig;
   if (!kubeconfig) throw new Error(`--kubeconfig is required (usage: ${USAGE})`);
-  const le = values['leader-elect'];
-  if (le !== undefined && le !== 'true' && le !== 'false') throw new Error(`--leader-elect must be true or false, not "${le}"`);
-  const leaderElect = le === undefined ? cfg.leaderElection.leaderElect : le === 'true';
+  const leaderElect = leaderElectValue(values['leader-elect'], cfg.leaderElection.leaderElect);
 
   const log = (line: string): void => void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
   const client = RestClient.fromKubeconfig(kubeconfig, { userAgent: Scheduler.userAgent() });

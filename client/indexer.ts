@@ -12,6 +12,23 @@ export function keyOf(obj: KubeObject): string {
   return namespace ? `${namespace}/${name ?? ''}` : (name ?? '');
 }
 
+/**
+ * Objects by namespace (client-go's NamespaceIndex and MetaNamespaceIndexFunc).
+ * Controllers that share an informer add it under this one name, so the
+ * shared cache keeps one such index, not one per controller.
+ */
+export const NAMESPACE_INDEX = 'namespace';
+export function byNamespace(obj: KubeObject): string[] {
+  return [obj.metadata.namespace ?? ''];
+}
+
+/** Pods by the node they are bound to (none for an unbound pod); shared as NAMESPACE_INDEX is. */
+export const NODE_NAME_INDEX = 'spec.nodeName';
+export function byNodeName(obj: KubeObject): string[] {
+  const node = (obj as { spec?: { nodeName?: string } }).spec?.nodeName;
+  return node ? [node] : [];
+}
+
 /** Objects by key, with indexes; see the file comment. */
 export class Indexer<T extends KubeObject> {
   readonly #items = new Map<string, T>();

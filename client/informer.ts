@@ -23,9 +23,9 @@ import { isGone } from './errors.js';
 import type { ListOptions, ResourceRef, RestClient, Watch } from './rest.js';
 import type { KubeObject, Status, WatchEvent } from './types.js';
 import { sleep } from './clock.js';
-import { Indexer, keyOf } from './indexer.js';
+import { Indexer, NAMESPACE_INDEX, NODE_NAME_INDEX, byNamespace, byNodeName, keyOf } from './indexer.js';
 
-export { keyOf };
+export { NAMESPACE_INDEX, NODE_NAME_INDEX, byNamespace, byNodeName, keyOf };
 
 /** What an informer tells its handlers. All optional. */
 export interface EventHandler<T extends KubeObject> {

@@ -33,12 +33,12 @@
  */
 import { EventRecorder } from '../../client/events.js';
 import { isConflict, isNotFound } from '../../client/errors.js';
-import { stripManagedFields, type Informer } from '../../client/informer.js';
+import { NAMESPACE_INDEX, byNamespace, stripManagedFields, type Informer } from '../../client/informer.js';
 import type { KubeObject, Node, Pod } from '../../client/types.js';
 import { QueueController, type ControllerContext } from '../controller.js';
 import { computeHash } from '../deployment/hash.js';
 import type { Registration } from '../manager.js';
-import { claim, controllerOf, newControllerRef, recheckDeletion } from '../internal/controllerref.js';
+import { claim, controllerOf, newControllerRef, recheckDeletion, resolveControllerRef } from '../internal/controllerref.js';
 import { Expectations } from '../internal/expectations.js';
 import { namespaceTerminating, PodControl, slowStartBatch } from '../internal/podcontrol.js';
 import { isPodReady } from '../internal/pods.js';
@@ -49,7 +49,6 @@ import { DAEMONSETS, type DaemonSet, type DaemonSetStatus } from './types.js';
 
 /** The most pods created or deleted in one sync (kube's BurstReplicas). */
 const BURST_REPLICAS = 250;
-const BY_NAMESPACE = 'daemonset-controller/namespace';
 const FAILED_BACKOFF_INITIAL_MS = 1000;
 const FAILED_BACKOFF_MAX_MS = 15 * 60_000;
 
@@ -78,8 +77,8 @@ export class DaemonSetController extends QueueController {
     this.#podControl = new PodControl(ctx.client, this.#recorder);
     this.#creations = new Expectations(ctx.clock);
     this.#deletions = new Expectations(ctx.clock);
-    this.#daemonSets.addIndexer(BY_NAMESPACE, (d) => [d.metadata.namespace ?? '']);
-    this.#pods.addIndexer(BY_NAMESPACE, (p) => [p.metadata.namespace ?? '']);
+    this.#daemonSets.addIndexer(NAMESPACE_INDEX, byNamespace);
+    this.#pods.addIndexer(NAMESPACE_INDEX, byNamespace);
 
     this.#daemonSets.addEventHandler({
       onAdd: (d) => this.queue.add(keyOf(d)),
@@ -113,15 +112,12 @@ export class DaemonSetController extends QueueController {
 
   /** The DaemonSet a pod's controller reference names, if it is one of ours. */
   #daemonSetOf(pod: Pod): DaemonSet | undefined {
-    const ref = controllerOf(pod);
-    if (!ref || ref.kind !== 'DaemonSet' || ref.apiVersion !== 'apps/v1') return undefined;
-    const ds = this.#daemonSets.get(`${pod.metadata.namespace ?? ''}/${ref.name}`);
-    return ds?.metadata.uid === ref.uid ? ds : undefined;
+    return resolveControllerRef(this.#daemonSets, pod.metadata.namespace, controllerOf(pod), 'DaemonSet', 'apps/v1');
   }
 
   /** Queues the DaemonSets that may adopt an orphan pod. */
   #queueMatching(pod: Pod): void {
-    for (const d of this.#daemonSets.byIndex(BY_NAMESPACE, pod.metadata.namespace ?? '')) {
+    for (const d of this.#daemonSets.byIndex(NAMESPACE_INDEX, pod.metadata.namespace ?? '')) {
       if (labelSelectorMatcher(d.spec.selector)(pod.metadata.labels)) this.queue.add(keyOf(d));
     }
   }
@@ -205,7 +201,7 @@ export class DaemonSetController extends QueueController {
         selector: labelSelectorMatcher(ds.spec.selector),
         canAdopt: recheckDeletion(this.ctx.client, { ...DAEMONSETS, namespace: ns, name: ds.metadata.name! }, ds.metadata.uid),
       },
-      this.#pods.byIndex(BY_NAMESPACE, ns),
+      this.#pods.byIndex(NAMESPACE_INDEX, ns),
     );
     const out = new Map<string, Pod[]>();
     for (const p of pods) {

@@ -20,11 +20,11 @@
  * it once it has no pods left.
  */
 import { EventRecorder } from '../../client/events.js';
-import { keyOf, type Informer } from '../../client/informer.js';
+import { NAMESPACE_INDEX, byNamespace, keyOf, type Informer } from '../../client/informer.js';
 import type { OwnerReference, Pod } from '../../client/types.js';
 import { QueueController, type ControllerContext } from '../controller.js';
 import type { Registration } from '../manager.js';
-import { claim, controllerOf, recheckDeletion } from '../internal/controllerref.js';
+import { claim, controllerOf, recheckDeletion, resolveControllerRef } from '../internal/controllerref.js';
 import { labelSelectorMatcher, selectorEmpty, selectorValid } from '../internal/selector.js';
 import { semanticEqual } from '../internal/semantic.js';
 import { DEPLOYMENTS, PODS, REPLICASETS, type Deployment, type ReplicaSet } from '../internal/types.js';
@@ -33,8 +33,6 @@ import { rollback, rollbackTo } from './rollback.js';
 import { rolloutRolling } from './rolling.js';
 import { checkPausedConditions, isScalingEvent, syncScaling, syncStatusOnly, writeStatus, type SyncContext } from './sync.js';
 
-const NAMESPACE_INDEX = 'namespace';
-const byNamespace = (o: { metadata: { namespace?: string } }): string[] => [o.metadata.namespace ?? ''];
 
 /** See the file comment. */
 export class DeploymentController extends QueueController {
@@ -73,9 +71,7 @@ export class DeploymentController extends QueueController {
 
   /** The Deployment a controller reference names, if it is in the cache with that uid. */
   #resolve(namespace: string | undefined, ref: OwnerReference): Deployment | undefined {
-    if (ref.kind !== 'Deployment') return undefined;
-    const d = this.#deployments.get(`${namespace ?? ''}/${ref.name}`);
-    return d?.metadata.uid === ref.uid ? d : undefined;
+    return resolveControllerRef(this.#deployments, namespace, ref, 'Deployment');
   }
 
   /** The Deployments whose selector (valid, not empty) selects the ReplicaSet's labels. */

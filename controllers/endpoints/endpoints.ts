@@ -26,7 +26,7 @@
  */
 import { EventRecorder } from '../../client/events.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../client/errors.js';
-import { stripManagedFields, type Informer } from '../../client/informer.js';
+import { NAMESPACE_INDEX, byNamespace, stripManagedFields, type Informer } from '../../client/informer.js';
 import { matchesMapSelector } from '../../client/selectors.js';
 import type { KubeObject, Pod } from '../../client/types.js';
 import { QueueController, type ControllerContext } from '../controller.js';
@@ -36,7 +36,6 @@ import { semanticEqual } from '../internal/semantic.js';
 import { computeSubsets, HEADLESS_LABEL, LAST_CHANGE_TRIGGER_TIME_ANNOTATION, OVER_CAPACITY_ANNOTATION, subsetsKey, type Endpoints, type Service } from './subsets.js';
 import { rfc3339Nano, TriggerTimeTracker } from './triggertime.js';
 
-const BY_NAMESPACE = 'endpoints-controller/namespace';
 
 /** The selector a Service's Endpoints follow; undefined when it has none (its Endpoints are the user's). */
 function selectorOf(svc: Service): Record<string, string> | undefined {
@@ -60,9 +59,8 @@ export class EndpointsController extends QueueController {
     this.#pods = f.informer<Pod>({ resource: { resource: 'pods' }, transform: stripManagedFields });
     this.#endpoints = f.informer<Endpoints>({ resource: { resource: 'endpoints' }, transform: stripManagedFields });
     this.#recorder = new EventRecorder(ctx.client, { component: 'endpoint-controller', log: ctx.log });
-    const ns = (o: KubeObject): string[] => [o.metadata.namespace ?? ''];
-    this.#services.addIndexer(BY_NAMESPACE, ns);
-    this.#pods.addIndexer(BY_NAMESPACE, ns);
+    this.#services.addIndexer(NAMESPACE_INDEX, byNamespace);
+    this.#pods.addIndexer(NAMESPACE_INDEX, byNamespace);
     const queueKey = (o: KubeObject): void => this.queue.add(`${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`);
     this.#services.addEventHandler({ onAdd: queueKey, onUpdate: (_o, n) => queueKey(n), onDelete: queueKey });
     this.#pods.addEventHandler({
@@ -84,7 +82,7 @@ export class EndpointsController extends QueueController {
 
   /** Queues the services of the pod's namespace that select it (or selected its old labels). */
   #queueServicesOf(pod: Pod, old?: Pod): void {
-    for (const svc of this.#services.byIndex(BY_NAMESPACE, pod.metadata.namespace ?? '')) {
+    for (const svc of this.#services.byIndex(NAMESPACE_INDEX, pod.metadata.namespace ?? '')) {
       const sel = selectorOf(svc);
       if (sel && (matchesMapSelector(sel, pod.metadata.labels) || (old && matchesMapSelector(sel, old.metadata.labels)))) {
         this.queue.add(`${svc.metadata.namespace ?? ''}/${svc.metadata.name ?? ''}`);
@@ -108,7 +106,7 @@ export class EndpointsController extends QueueController {
     }
     const selector = selectorOf(svc);
     if (!selector) return;
-    const pods = this.#pods.byIndex(BY_NAMESPACE, namespace).filter((p) => matchesMapSelector(selector, p.metadata.labels));
+    const pods = this.#pods.byIndex(NAMESPACE_INDEX, namespace).filter((p) => matchesMapSelector(selector, p.metadata.labels));
     const { subsets, truncated } = computeSubsets(svc, pods);
     const trigger = this.#tracker.compute(svc, pods);
     const current = this.#endpoints.get(key);

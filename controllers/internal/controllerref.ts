@@ -37,6 +37,23 @@ export function isControlledBy(obj: KubeObject, owner: KubeObject): boolean {
   return ref !== undefined && ref.uid === owner.metadata.uid;
 }
 
+/**
+ * The owner a controller reference names, if the cache has it with that uid
+ * and it is of `kind` (and `apiVersion`, when given): kube's
+ * resolveControllerRef.
+ */
+export function resolveControllerRef<T extends KubeObject>(
+  cache: { get(key: string): T | undefined },
+  namespace: string | undefined,
+  ref: OwnerReference | undefined,
+  kind: string,
+  apiVersion?: string,
+): T | undefined {
+  if (!ref || ref.kind !== kind || (apiVersion !== undefined && ref.apiVersion !== apiVersion)) return undefined;
+  const owner = cache.get(`${namespace ?? ''}/${ref.name}`);
+  return owner?.metadata.uid === ref.uid ? owner : undefined;
+}
+
 /** The controller reference to `owner` (of `apiVersion`/`kind`) that its objects carry. */
 export function newControllerRef(owner: KubeObject, apiVersion: string, kind: string): OwnerReference {
   return { apiVersion, kind, name: owner.metadata.name ?? '', uid: owner.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };

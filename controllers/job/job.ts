@@ -36,11 +36,11 @@
 import { rfc3339 } from '../../client/clock.js';
 import { EventRecorder } from '../../client/events.js';
 import { isNotFound } from '../../client/errors.js';
-import { stripManagedFields, type Informer } from '../../client/informer.js';
+import { NAMESPACE_INDEX, byNamespace, stripManagedFields, type Informer } from '../../client/informer.js';
 import type { KubeObject, Pod } from '../../client/types.js';
 import { QueueController, type ControllerContext } from '../controller.js';
 import type { Registration } from '../manager.js';
-import { claim, controllerOf, recheckDeletion } from '../internal/controllerref.js';
+import { claim, controllerOf, recheckDeletion, resolveControllerRef } from '../internal/controllerref.js';
 import { Expectations } from '../internal/expectations.js';
 import { isPodActive } from '../internal/pods.js';
 import { labelSelectorMatcher } from '../internal/selector.js';
@@ -75,7 +75,6 @@ export interface JobControllerOptions {
   readonly maxPodFailureBackoffMs?: number;
 }
 
-const BY_NAMESPACE = 'job-controller/namespace';
 const BY_CONTROLLER = 'job-controller/controller-uid';
 const ORPHAN = 'orphan-pod:';
 
@@ -97,8 +96,8 @@ export class JobController extends QueueController {
     this.#recorder = new EventRecorder(ctx.client, { component: 'job-controller', log: ctx.log, now: () => ctx.clock.now() });
     this.#jobs = ctx.informers.informer<Job>({ resource: JOBS, transform: stripManagedFields });
     this.#pods = ctx.informers.informer<Pod>({ resource: { resource: 'pods' }, transform: stripManagedFields });
-    this.#jobs.addIndexer(BY_NAMESPACE, (j) => [j.metadata.namespace ?? '']);
-    this.#pods.addIndexer(BY_NAMESPACE, (p) => [p.metadata.namespace ?? '']);
+    this.#jobs.addIndexer(NAMESPACE_INDEX, byNamespace);
+    this.#pods.addIndexer(NAMESPACE_INDEX, byNamespace);
     this.#pods.addIndexer(BY_CONTROLLER, (p) => {
       const ref = controllerOf(p);
       return ref ? [ref.uid] : [];
@@ -133,15 +132,12 @@ export class JobController extends QueueController {
 
   /** The Job a pod's controller reference names, if it is one of ours. */
   #jobOf(pod: Pod): Job | undefined {
-    const ref = controllerOf(pod);
-    if (!ref || ref.kind !== 'Job' || ref.apiVersion !== 'batch/v1') return undefined;
-    const job = this.#jobs.get(`${pod.metadata.namespace ?? ''}/${ref.name}`);
-    return job?.metadata.uid === ref.uid ? job : undefined;
+    return resolveControllerRef(this.#jobs, pod.metadata.namespace, controllerOf(pod), 'Job', 'batch/v1');
   }
 
   /** Queues the Jobs whose selector matches an orphan pod (they may adopt it). */
   #queueMatchingJobs(pod: Pod): void {
-    for (const job of this.#jobs.byIndex(BY_NAMESPACE, pod.metadata.namespace ?? '')) {
+    for (const job of this.#jobs.byIndex(NAMESPACE_INDEX, pod.metadata.namespace ?? '')) {
       if (labelSelectorMatcher(job.spec.selector)(pod.metadata.labels)) this.queue.addAfter(keyOf(job), this.#o.batchMs);
     }
   }
@@ -368,7 +364,7 @@ export class JobController extends QueueController {
   /** The pods the Job manages: its own, and orphans its selector matches (adopted, with the tracking finalizer). */
   async #podsForJob(job: Job): Promise<Pod[]> {
     const ns = job.metadata.namespace ?? '';
-    const candidates = this.#pods.byIndex(BY_NAMESPACE, ns);
+    const candidates = this.#pods.byIndex(NAMESPACE_INDEX, ns);
     const claimed = await claim(
       {
         client: this.ctx.client,

@@ -28,7 +28,7 @@
  */
 import { rfc3339 } from '../../client/clock.js';
 import { EventRecorder } from '../../client/events.js';
-import { stripManagedFields, type Informer } from '../../client/informer.js';
+import { NODE_NAME_INDEX, byNodeName, stripManagedFields, type Informer } from '../../client/informer.js';
 import { isConflict, isNotFound } from '../../client/errors.js';
 import type { Lease, Node, NodeCondition, Pod, PodCondition, Taint } from '../../client/types.js';
 import type { Controller, ControllerContext } from '../controller.js';
@@ -85,7 +85,7 @@ export class NodeLifecycleController implements Controller {
     this.#nodes = ctx.informers.informer<Node>({ resource: { resource: 'nodes' }, transform });
     this.#leases = ctx.informers.informer<Lease>({ resource: { group: 'coordination.k8s.io', resource: 'leases', namespace: 'kube-node-lease' }, transform });
     this.#pods = ctx.informers.informer<Pod>({ resource: { resource: 'pods' }, transform });
-    this.#pods.addIndexer('spec.nodeName', (p) => (p.spec.nodeName ? [p.spec.nodeName] : []));
+    this.#pods.addIndexer(NODE_NAME_INDEX, byNodeName);
     this.#events = new EventRecorder(ctx.client, { component: 'node-controller', log: ctx.log });
   }
 
@@ -168,7 +168,7 @@ export class NodeLifecycleController implements Controller {
 
   /** Sets Ready False on the pods of a node that stopped reporting (kube's MarkPodsNotReady). */
   async #markPodsNotReady(nodeName: string, at: string): Promise<void> {
-    for (const pod of this.#pods.byIndex('spec.nodeName', nodeName)) {
+    for (const pod of this.#pods.byIndex(NODE_NAME_INDEX, nodeName)) {
       const ready = pod.status?.conditions?.find((c) => c.type === 'Ready');
       if (!ready || ready.status === 'False') continue;
       const cond: PodCondition = { ...ready, status: 'False', lastTransitionTime: at };

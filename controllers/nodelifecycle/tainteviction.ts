@@ -20,7 +20,7 @@
  */
 import { rfc3339 } from '../../client/clock.js';
 import { EventRecorder } from '../../client/events.js';
-import { stripManagedFields, type Informer } from '../../client/informer.js';
+import { NODE_NAME_INDEX, byNodeName, stripManagedFields, type Informer } from '../../client/informer.js';
 import { isNotFound } from '../../client/errors.js';
 import { toleratesTaint } from '../../client/taints.js';
 import type { Node, Pod, Taint } from '../../client/types.js';
@@ -57,11 +57,11 @@ export class TaintEvictionController extends QueueController {
     const transform = stripManagedFields;
     this.#nodes = ctx.informers.informer<Node>({ resource: { resource: 'nodes' }, transform });
     this.#pods = ctx.informers.informer<Pod>({ resource: { resource: 'pods' }, transform });
-    this.#pods.addIndexer('spec.nodeName', (p) => (p.spec.nodeName ? [p.spec.nodeName] : []));
+    this.#pods.addIndexer(NODE_NAME_INDEX, byNodeName);
     this.#events = new EventRecorder(ctx.client, { component: 'taint-eviction-controller', log: ctx.log });
     const key = (p: Pod): string => `${p.metadata.namespace}/${p.metadata.name}`;
     const forNode = (n: Node): void => {
-      for (const p of this.#pods.byIndex('spec.nodeName', n.metadata.name!)) this.queue.add(key(p));
+      for (const p of this.#pods.byIndex(NODE_NAME_INDEX, n.metadata.name!)) this.queue.add(key(p));
     };
     this.#nodes.addEventHandler({ onAdd: forNode, onUpdate: (_o, n) => forNode(n) });
     this.#pods.addEventHandler({ onAdd: (p) => this.queue.add(key(p)), onUpdate: (_o, p) => this.queue.add(key(p)), onDelete: (p) => this.#seen.delete(key(p)) });

@@ -28,11 +28,11 @@
 import { rfc3339 } from '../../client/clock.js';
 import { isNotFound } from '../../client/errors.js';
 import { EventRecorder } from '../../client/events.js';
-import { keyOf, type Informer } from '../../client/informer.js';
+import { NAMESPACE_INDEX, byNamespace, keyOf, type Informer } from '../../client/informer.js';
 import type { OwnerReference, Pod } from '../../client/types.js';
 import { QueueController, type ControllerContext } from '../controller.js';
 import type { Registration } from '../manager.js';
-import { claim, controllerOf, newControllerRef, recheckDeletion } from '../internal/controllerref.js';
+import { claim, controllerOf, newControllerRef, recheckDeletion, resolveControllerRef } from '../internal/controllerref.js';
 import { Expectations } from '../internal/expectations.js';
 import { PodControl, namespaceTerminating, slowStartBatch } from '../internal/podcontrol.js';
 import { isPodActive, isPodReady, podsToDelete } from '../internal/pods.js';
@@ -48,8 +48,6 @@ export const SLOW_START_INITIAL_BATCH = 1;
 /** Attempts after the first at a status write that fails (kube's statusUpdateRetries). */
 const STATUS_UPDATE_RETRIES = 1;
 
-const NAMESPACE_INDEX = 'namespace';
-const byNamespace = (o: { metadata: { namespace?: string } }): string[] => [o.metadata.namespace ?? ''];
 
 /** The `namespace/name` key of a pod, as expectations remember deletions. */
 export function podKey(pod: Pod): string {
@@ -90,9 +88,7 @@ export class ReplicaSetController extends QueueController {
 
   /** The ReplicaSet a controller reference names, if it is in the cache with that uid. */
   #resolve(namespace: string | undefined, ref: OwnerReference): ReplicaSet | undefined {
-    if (ref.kind !== 'ReplicaSet') return undefined;
-    const rs = this.#rss.get(`${namespace ?? ''}/${ref.name}`);
-    return rs?.metadata.uid === ref.uid ? rs : undefined;
+    return resolveControllerRef(this.#rss, namespace, ref, 'ReplicaSet');
   }
 
   /** The ReplicaSets whose selector (valid, not empty) selects the pod (GetPodReplicaSets). */

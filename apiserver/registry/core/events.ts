@@ -63,6 +63,19 @@ export function legacyValidateEvent(obj: KubeObject): FieldError[] {
 }
 
 /** The events strategy. */
+/** The field selectors of an event's object reference under `prefix` (involvedObject, or events.k8s.io's regarding). */
+export function referenceFields(prefix: string, r: { kind?: string; namespace?: string; name?: string; uid?: string; apiVersion?: string; resourceVersion?: string; fieldPath?: string }): Record<string, string> {
+  return {
+    [`${prefix}.kind`]: r.kind ?? '',
+    [`${prefix}.namespace`]: r.namespace ?? '',
+    [`${prefix}.name`]: r.name ?? '',
+    [`${prefix}.uid`]: r.uid ?? '',
+    [`${prefix}.apiVersion`]: r.apiVersion ?? '',
+    [`${prefix}.resourceVersion`]: r.resourceVersion ?? '',
+    [`${prefix}.fieldPath`]: r.fieldPath ?? '',
+  };
+}
+
 export const events = {
   info: { group: '', version: 'v1', kind: 'Event', resource: 'events', singular: 'event', namespaced: true, shortNames: ['ev'] },
   schema: Event,
@@ -70,15 +83,8 @@ export const events = {
   validate: (obj) => validateEvent(obj),
   fields: (obj) => {
     const e = obj as Event & KubeObject;
-    const o = e.involvedObject ?? {};
     return {
-      'involvedObject.kind': o.kind ?? '',
-      'involvedObject.namespace': o.namespace ?? '',
-      'involvedObject.name': o.name ?? '',
-      'involvedObject.uid': o.uid ?? '',
-      'involvedObject.apiVersion': o.apiVersion ?? '',
-      'involvedObject.resourceVersion': o.resourceVersion ?? '',
-      'involvedObject.fieldPath': o.fieldPath ?? '',
+      ...referenceFields('involvedObject', e.involvedObject ?? {}),
       reason: e.reason ?? '',
       reportingComponent: e.reportingComponent ?? '',
       source: e.source?.component ?? '',

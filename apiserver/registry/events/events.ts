@@ -21,7 +21,7 @@ import type { Event as CoreEvent } from '../../api/core/event.js';
 import type { ObjectReference } from '../../api/core/service.js';
 import { Event } from '../../api/events/v1.js';
 import { dns1123Subdomain, invalid, required, validateMeta, type KubeObject } from '../../api/meta.js';
-import { legacyValidateEvent } from '../core/events.js';
+import { legacyValidateEvent, referenceFields } from '../core/events.js';
 import type { FieldError } from '../errors.js';
 import { eventPrinter } from '../printers/misc.js';
 import type { Printer } from '../printer.js';
@@ -113,15 +113,8 @@ function validate(obj: KubeObject, old?: KubeObject): FieldError[] {
 /** The field selectors of events.k8s.io/v1 (Kubernetes' field label conversion for it). */
 function fields(obj: KubeObject): Record<string, string> {
   const e = obj as KubeObject & Event;
-  const r = e.regarding ?? {};
   return {
-    'regarding.kind': r.kind ?? '',
-    'regarding.namespace': r.namespace ?? '',
-    'regarding.name': r.name ?? '',
-    'regarding.uid': r.uid ?? '',
-    'regarding.apiVersion': r.apiVersion ?? '',
-    'regarding.resourceVersion': r.resourceVersion ?? '',
-    'regarding.fieldPath': r.fieldPath ?? '',
+    ...referenceFields('regarding', e.regarding ?? {}),
     reason: e.reason ?? '',
     reportingController: e.reportingController ?? '',
     source: e.deprecatedSource?.component ?? '',
