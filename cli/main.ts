@@ -8,9 +8,11 @@ const USAGE = `usage: kubeling <command> [flags]
 
 commands:
   up [--data-dir DIR] [--store-members N] [--port P] [--store-port P] [--nodes N]
-                                            run the local cluster as child processes: a TLS store cluster and the
-                                            API server, with an admin kubeconfig in DIR (the scheduler, controllers
-                                            and nodes join it in later releases)
+     [--extra-config COMPONENT.FLAG=VALUE ...]
+                                            run the local cluster as child processes: a TLS store cluster, the API
+                                            server, the scheduler, the controller manager and simulated nodes, with
+                                            an admin kubeconfig in DIR; --extra-config passes a flag to one of
+                                            store (etcd), apiserver, scheduler, controller-manager, nodes (kubelet)
   sim [--seeds N | --seed S]                run the deterministic Raft simulator (same as npm run sim)
   store --name NAME --data-dir DIR --listen-client-urls URL --advertise-client-urls URL
         --listen-peer-urls URL --initial-advertise-peer-urls URL --initial-cluster n1=URL,...

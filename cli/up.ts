@@ -81,6 +81,31 @@ interface UpOptions {
   readonly storePort: number;
   readonly port: number;
   readonly nodes: number;
+  /** --extra-config: more flags for each component, by component. */
+  readonly extra: ReadonlyMap<Component, readonly string[]>;
+}
+
+/** The components --extra-config can reach, by the names minikube gives them too (etcd, kubelet). */
+const COMPONENTS = ['store', 'apiserver', 'scheduler', 'controller-manager', 'nodes'] as const;
+type Component = (typeof COMPONENTS)[number];
+const COMPONENT_ALIASES: Readonly<Record<string, Component>> = { etcd: 'store', kubelet: 'nodes' };
+
+/**
+ * Parses --extra-config values, minikube's form `component.flag=value`
+ * (`controller-manager.node-monitor-grace-period=10s`), into each
+ * component's extra flags (`--flag=value`).
+ */
+export function extraConfig(values: readonly string[]): Map<Component, string[]> {
+  const extra = new Map<Component, string[]>();
+  for (const v of values) {
+    const m = /^([a-z-]+)\.([a-z0-9][a-z0-9-]*)=(.*)$/.exec(v);
+    const component = m && ((COMPONENTS as readonly string[]).includes(m[1]!) ? (m[1] as Component) : COMPONENT_ALIASES[m[1]!]);
+    if (!m || !component) {
+      throw new Error(`--extra-config must be component.flag=value with a component of ${COMPONENTS.join(', ')}, not "${v}"`);
+    }
+    extra.set(component, [...(extra.get(component) ?? []), `--${m[2]}=${m[3]}`]);
+  }
+  return extra;
 }
 
 function options(argv: string[]): UpOptions {
@@ -93,6 +118,7 @@ function options(argv: string[]): UpOptions {
       'store-port': { type: 'string', default: '2379' },
       port: { type: 'string', default: '6443' },
       nodes: { type: 'string', default: '3' },
+      'extra-config': { type: 'string', multiple: true, default: [] },
     },
   });
   const int = (flag: string, v: string, min: number, max: number): number => {
@@ -106,6 +132,7 @@ function options(argv: string[]): UpOptions {
     storePort: int('store-port', values['store-port'], 1024, 65000),
     port: int('port', values.port, 1024, 65535),
     nodes: int('nodes', values.nodes, 0, 10000),
+    extra: extraConfig(values['extra-config']),
   };
 }
 
@@ -126,6 +153,8 @@ export async function up(argv: string[]): Promise<void> {
 
   const children: Child[] = [];
   const start = (name: string, args: string[]): Child => {
+    const component = (name.startsWith('store-') ? 'store' : name) as Component;
+    args = [...args, ...(o.extra.get(component) ?? [])];
     const logFile = join(logs, `${name}.log`);
     const log = createWriteStream(logFile, { flags: 'a' });
     const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });

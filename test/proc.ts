@@ -2,7 +2,8 @@
  * Test support: a `kubeling` command as a child process, with everything it
  * prints collected, and bounded polling for a condition.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 
 const BIN = resolve(import.meta.dirname, '../cli/bin.js');
@@ -37,4 +38,44 @@ export async function until<T>(what: string, check: () => T | undefined | Promis
 /** Polls `cond` every 10 ms until it holds, at most `ms`. */
 export async function waitUntil(cond: () => boolean, ms = 15_000): Promise<void> {
   await until('a condition', () => (cond() ? true : undefined), ms);
+}
+
+/** Resolves when `p` has printed `text`, rejects when it exits first. */
+export async function printed(p: KubelingProc, text: string): Promise<void> {
+  while (!p.out.includes(text)) {
+    const code = await Promise.race([p.exited, new Promise<'wait'>((r) => setTimeout(() => r('wait'), 100))]);
+    if (code !== 'wait') throw new Error(`exited (${code}) before printing ${JSON.stringify(text)}:\n${p.out}`);
+  }
+}
+
+/**
+ * Ports for `kubeling up`: a store port base whose member ports (base,
+ * base+1, base+10, base+11, base+20, base+21) are free, and a free API
+ * server port.
+ */
+export async function upPorts(): Promise<{ store: number; api: number }> {
+  for (;;) {
+    // below the kernel's ephemeral range (32768 on), where outgoing connections take their ports
+    const store = 20000 + 10 * Math.floor(Math.random() * 1200);
+    const api = store + 5;
+    const all = [0, 1, 10, 11, 20, 21].map((d) => store + d).concat(api);
+    const free = await Promise.all(all.map((p) => new Promise<boolean>((res) => {
+      const s = createServer().once('error', () => res(false)).listen(p, '127.0.0.1', () => s.close(() => res(true)));
+    })));
+    if (free.every(Boolean)) return { store, api };
+  }
+}
+
+/** What a kubectl run ended with. */
+export interface KubectlResult {
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the real kubectl with `kubeconfig`. */
+export function kubectlWith(kubeconfig: string, ...args: string[]): Promise<KubectlResult> {
+  return new Promise((res) => {
+    execFile('kubectl', ['--kubeconfig', kubeconfig, ...args], { maxBuffer: 64 << 20 }, (err, stdout, stderr) => res({ status: err ? Number(err.code) || 1 : 0, stdout, stderr }));
+  });
 }
