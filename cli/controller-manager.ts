@@ -6,7 +6,8 @@
  * runs without it; --leader-elect-lease-duration, -renew-deadline and
  * -retry-period as durations such as 15s); the node lifecycle's
  * --node-monitor-period, --node-monitor-grace-period and
- * --node-eviction-rate.
+ * --node-eviction-rate; the pod garbage collector's
+ * --terminated-pod-gc-threshold (12500; 0 or less: terminated pods are kept).
  */
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../client/clock.js';
@@ -16,7 +17,7 @@ import { controllers as controllersWith } from '../controllers/registry.js';
 import { leaderElectArgs, leaderElectValue, runDaemon } from './daemon.js';
 
 const USAGE =
-  'kubeling controller-manager --kubeconfig FILE [--controllers *,NAME,-NAME] [--leader-elect=true|false] [--leader-elect-lease-duration 15s] [--leader-elect-renew-deadline 10s] [--leader-elect-retry-period 2s] [--node-monitor-period 5s] [--node-monitor-grace-period 50s] [--node-eviction-rate 0.1]';
+  'kubeling controller-manager --kubeconfig FILE [--controllers *,NAME,-NAME] [--leader-elect=true|false] [--leader-elect-lease-duration 15s] [--leader-elect-renew-deadline 10s] [--leader-elect-retry-period 2s] [--node-monitor-period 5s] [--node-monitor-grace-period 50s] [--node-eviction-rate 0.1] [--terminated-pod-gc-threshold 12500]';
 
 /** Runs the controller manager until SIGINT or SIGTERM (or, under leader election, until the lease is lost). */
 export async function controllerManager(argv: string[]): Promise<void> {
@@ -35,6 +36,7 @@ export async function controllerManager(argv: string[]): Promise<void> {
       'node-monitor-period': { type: 'string', default: '5s' },
       'node-monitor-grace-period': { type: 'string', default: '50s' },
       'node-eviction-rate': { type: 'string', default: '0.1' },
+      'terminated-pod-gc-threshold': { type: 'string', default: '12500' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -51,10 +53,14 @@ export async function controllerManager(argv: string[]): Promise<void> {
   const client = RestClient.fromKubeconfig(values.kubeconfig, { userAgent: `kubeling-controller-manager/v0.1.0 (${process.platform}/${process.arch}) kube-controller-manager` });
   const evictionRate = Number(values['node-eviction-rate']);
   if (!(evictionRate > 0)) throw new Error(`--node-eviction-rate must be a positive number, not "${values['node-eviction-rate']}"`);
+  const gcThreshold = values['terminated-pod-gc-threshold'];
+  if (!/^[+-]?\d+$/.test(gcThreshold)) throw new Error(`--terminated-pod-gc-threshold must be an integer, not "${gcThreshold}"`);
+  const terminatedPodGCThreshold = Number(gcThreshold);
   const registry = controllersWith({
     monitorPeriodMs: parseDuration(values['node-monitor-period'], '--node-monitor-period'),
     gracePeriodMs: parseDuration(values['node-monitor-grace-period'], '--node-monitor-grace-period'),
     evictionRate,
+    terminatedPodGCThreshold,
   });
   const manager = new ControllerManager({ client, registry, controllers, log });
   const names = manager.names; // refuses unknown names before anything starts

@@ -13,10 +13,11 @@ import type { Registration } from './manager.js';
 import { namespaceRegistration } from './namespace/index.js';
 import { nodeLifecycleController, type NodeLifecycleOptions } from './nodelifecycle/index.js';
 import { taintEvictionController } from './nodelifecycle/tainteviction.js';
+import { podGCController, type PodGCOptions } from './podgc/index.js';
 import { replicaSetController } from './replicaset/replicaset.js';
 
 /** Settings from kube-controller-manager's flags. */
-export type ControllerOptions = NodeLifecycleOptions;
+export type ControllerOptions = NodeLifecycleOptions & Pick<PodGCOptions, 'terminatedPodGCThreshold'>;
 
 /** Every controller, in the order they start, set up with `o`. */
 export function controllers(o: ControllerOptions = {}): ReadonlyMap<string, Registration> {
@@ -31,6 +32,7 @@ export function controllers(o: ControllerOptions = {}): ReadonlyMap<string, Regi
     ['garbage-collector-controller', { ...garbageCollectorRegistration, aliases: ['garbagecollector'] }],
     ['node-lifecycle-controller', { ...nodeLifecycleController(o), aliases: ['nodelifecycle'] }],
     ['taint-eviction-controller', taintEvictionController],
+    ['pod-garbage-collector-controller', { ...podGCController(o), aliases: ['podgc'] }],
   ]);
 }
 
