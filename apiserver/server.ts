@@ -21,6 +21,7 @@ import { replicasets } from './registry/apps/replicasets.js';
 import { jobs } from './registry/batch/jobs.js';
 import { leases } from './registry/coordination/leases.js';
 import { configmaps } from './registry/core/configmaps.js';
+import { endpointslices } from './registry/discovery/endpointslices.js';
 import { endpoints } from './registry/core/endpoints.js';
 import { events } from './registry/core/events.js';
 import { eventsV1 } from './registry/events/events.js';
@@ -57,6 +58,7 @@ export const STRATEGIES: readonly Strategy[] = [
   jobs,
   leases,
   priorityclasses,
+  endpointslices,
 ];
 
 /** The namespaces that exist from the start. */

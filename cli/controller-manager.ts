@@ -7,7 +7,8 @@
  * -retry-period as durations such as 15s); the node lifecycle's
  * --node-monitor-period, --node-monitor-grace-period and
  * --node-eviction-rate; the pod garbage collector's
- * --terminated-pod-gc-threshold (12500; 0 or less: terminated pods are kept).
+ * --terminated-pod-gc-threshold (12500; 0 or less: terminated pods are kept);
+ * the endpointslice controller's --max-endpoints-per-slice (100).
  */
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../client/clock.js';
@@ -17,7 +18,7 @@ import { controllers as controllersWith } from '../controllers/registry.js';
 import { leaderElectArgs, leaderElectValue, runDaemon } from './daemon.js';
 
 const USAGE =
-  'kubeling controller-manager --kubeconfig FILE [--controllers *,NAME,-NAME] [--leader-elect=true|false] [--leader-elect-lease-duration 15s] [--leader-elect-renew-deadline 10s] [--leader-elect-retry-period 2s] [--node-monitor-period 5s] [--node-monitor-grace-period 50s] [--node-eviction-rate 0.1] [--terminated-pod-gc-threshold 12500]';
+  'kubeling controller-manager --kubeconfig FILE [--controllers *,NAME,-NAME] [--leader-elect=true|false] [--leader-elect-lease-duration 15s] [--leader-elect-renew-deadline 10s] [--leader-elect-retry-period 2s] [--node-monitor-period 5s] [--node-monitor-grace-period 50s] [--node-eviction-rate 0.1] [--terminated-pod-gc-threshold 12500] [--max-endpoints-per-slice 100]';
 
 /** Runs the controller manager until SIGINT or SIGTERM (or, under leader election, until the lease is lost). */
 export async function controllerManager(argv: string[]): Promise<void> {
@@ -37,6 +38,7 @@ export async function controllerManager(argv: string[]): Promise<void> {
       'node-monitor-grace-period': { type: 'string', default: '50s' },
       'node-eviction-rate': { type: 'string', default: '0.1' },
       'terminated-pod-gc-threshold': { type: 'string', default: '12500' },
+      'max-endpoints-per-slice': { type: 'string', default: '100' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -56,11 +58,17 @@ export async function controllerManager(argv: string[]): Promise<void> {
   const gcThreshold = values['terminated-pod-gc-threshold'];
   if (!/^[+-]?\d+$/.test(gcThreshold)) throw new Error(`--terminated-pod-gc-threshold must be an integer, not "${gcThreshold}"`);
   const terminatedPodGCThreshold = Number(gcThreshold);
+  const maxEndpointsPerSlice = Number(values['max-endpoints-per-slice']);
+  // kube-controller-manager's range: 1 to 1000 (an EndpointSlice holds at most 1000 endpoints)
+  if (!Number.isInteger(maxEndpointsPerSlice) || maxEndpointsPerSlice < 1 || maxEndpointsPerSlice > 1000) {
+    throw new Error(`--max-endpoints-per-slice must be an integer from 1 to 1000, not "${values['max-endpoints-per-slice']}"`);
+  }
   const registry = controllersWith({
     monitorPeriodMs: parseDuration(values['node-monitor-period'], '--node-monitor-period'),
     gracePeriodMs: parseDuration(values['node-monitor-grace-period'], '--node-monitor-grace-period'),
     evictionRate,
     terminatedPodGCThreshold,
+    maxEndpointsPerSlice,
   });
   const manager = new ControllerManager({ client, registry, controllers, log });
   const names = manager.names; // refuses unknown names before anything starts

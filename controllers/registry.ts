@@ -6,6 +6,7 @@
 import { daemonSetRegistration } from './daemonset/daemonset.js';
 import { deploymentController } from './deployment/deployment.js';
 import { endpointsRegistration } from './endpoints/endpoints.js';
+import { endpointSliceController, type EndpointSliceOptions } from './endpointslice/endpointslice.js';
 import { garbageCollectorRegistration } from './garbagecollector/index.js';
 import { jobRegistration } from './job/job.js';
 import { ttlAfterFinishedRegistration } from './job/ttl.js';
@@ -17,7 +18,7 @@ import { podGCController, type PodGCOptions } from './podgc/index.js';
 import { replicaSetController } from './replicaset/replicaset.js';
 
 /** Settings from kube-controller-manager's flags. */
-export type ControllerOptions = NodeLifecycleOptions & Pick<PodGCOptions, 'terminatedPodGCThreshold'>;
+export type ControllerOptions = NodeLifecycleOptions & Pick<PodGCOptions, 'terminatedPodGCThreshold'> & EndpointSliceOptions;
 
 /** Every controller, in the order they start, set up with `o`. */
 export function controllers(o: ControllerOptions = {}): ReadonlyMap<string, Registration> {
@@ -28,6 +29,7 @@ export function controllers(o: ControllerOptions = {}): ReadonlyMap<string, Regi
     ['job-controller', { ...jobRegistration, aliases: ['job'] }],
     ['ttl-after-finished-controller', { ...ttlAfterFinishedRegistration, aliases: ['ttl-after-finished'] }],
     ['endpoints-controller', { ...endpointsRegistration, aliases: ['endpoint'] }],
+    ['endpointslice-controller', { ...endpointSliceController(o), aliases: ['endpointslice'] }],
     ['namespace-controller', { ...namespaceRegistration, aliases: ['namespace'] }],
     ['garbage-collector-controller', { ...garbageCollectorRegistration, aliases: ['garbagecollector'] }],
     ['node-lifecycle-controller', { ...nodeLifecycleController(o), aliases: ['nodelifecycle'] }],

@@ -6,7 +6,7 @@
 /** One invalid field: Kubernetes' StatusCause (`field`, `reason` such as FieldValueInvalid, `message`). */
 export interface FieldError {
   readonly field: string;
-  readonly type: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueNotSupported' | 'FieldValueForbidden' | 'FieldValueDuplicate' | 'FieldValueTooLong' | 'FieldValueNotFound';
+  readonly type: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueNotSupported' | 'FieldValueForbidden' | 'FieldValueDuplicate' | 'FieldValueTooLong' | 'FieldValueTooMany' | 'FieldValueNotFound';
   /** The whole message, as `field: Invalid value: "x": why`. */
   readonly message: string;
 }

@@ -33,16 +33,9 @@ import { QueueController, type ControllerContext } from '../controller.js';
 import type { Registration } from '../manager.js';
 import { namespaceTerminating } from '../internal/podcontrol.js';
 import { semanticEqual } from '../internal/semantic.js';
-import { computeSubsets, HEADLESS_LABEL, LAST_CHANGE_TRIGGER_TIME_ANNOTATION, OVER_CAPACITY_ANNOTATION, subsetsKey, type Endpoints, type Service } from './subsets.js';
+import { computeSubsets, HEADLESS_LABEL, LAST_CHANGE_TRIGGER_TIME_ANNOTATION, OVER_CAPACITY_ANNOTATION, serviceSelector, servicesSelecting, subsetsKey, type Endpoints, type Service } from './subsets.js';
 import { rfc3339Nano, TriggerTimeTracker } from './triggertime.js';
 
-
-/** The selector a Service's Endpoints follow; undefined when it has none (its Endpoints are the user's). */
-function selectorOf(svc: Service): Record<string, string> | undefined {
-  const sel = svc.spec?.selector;
-  if (!sel || Object.keys(sel).length === 0 || svc.spec?.type === 'ExternalName') return undefined;
-  return sel;
-}
 
 /** See the file comment. */
 export class EndpointsController extends QueueController {
@@ -82,11 +75,8 @@ export class EndpointsController extends QueueController {
 
   /** Queues the services of the pod's namespace that select it (or selected its old labels). */
   #queueServicesOf(pod: Pod, old?: Pod): void {
-    for (const svc of this.#services.byIndex(NAMESPACE_INDEX, pod.metadata.namespace ?? '')) {
-      const sel = selectorOf(svc);
-      if (sel && (matchesMapSelector(sel, pod.metadata.labels) || (old && matchesMapSelector(sel, old.metadata.labels)))) {
-        this.queue.add(`${svc.metadata.namespace ?? ''}/${svc.metadata.name ?? ''}`);
-      }
+    for (const svc of servicesSelecting(this.#services.byIndex(NAMESPACE_INDEX, pod.metadata.namespace ?? ''), pod, old)) {
+      this.queue.add(`${svc.metadata.namespace ?? ''}/${svc.metadata.name ?? ''}`);
     }
   }
 
@@ -104,7 +94,7 @@ export class EndpointsController extends QueueController {
       }
       return;
     }
-    const selector = selectorOf(svc);
+    const selector = serviceSelector(svc);
     if (!selector) return;
     const pods = this.#pods.byIndex(NAMESPACE_INDEX, namespace).filter((p) => matchesMapSelector(selector, p.metadata.labels));
     const { subsets, truncated } = computeSubsets(svc, pods);

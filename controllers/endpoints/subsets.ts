@@ -20,7 +20,9 @@
  * - More than MAX_CAPACITY addresses are truncated (ready ones kept first)
  *   and the object is annotated over-capacity.
  */
+import { matchesMapSelector } from '../../client/selectors.js';
 import type { Pod } from '../../client/types.js';
+import { isPodReady } from '../internal/pods.js';
 import { canonicalJson } from '../internal/semantic.js';
 
 /** core/v1 ServicePort. */
@@ -91,12 +93,29 @@ export const LAST_CHANGE_TRIGGER_TIME_ANNOTATION = 'endpoints.kubernetes.io/last
 /** The label Kubernetes puts on a headless service's Endpoints. */
 export const HEADLESS_LABEL = 'service.kubernetes.io/headless';
 
-/** Whether the pod's Ready condition is True (podutil.IsPodReady). */
-function podReady(pod: Pod): boolean {
-  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+/**
+ * The selector whose pods a controller publishes for the Service; undefined
+ * when it has none (or an empty one) or is an ExternalName: its endpoints
+ * are then the user's. Shared with the endpointslice controller.
+ */
+export function serviceSelector(svc: Service): Record<string, string> | undefined {
+  const sel = svc.spec?.selector;
+  if (!sel || Object.keys(sel).length === 0 || svc.spec?.type === 'ExternalName') return undefined;
+  return sel;
 }
 
-/** Whether the pod belongs in the service's Endpoints at all (see the file comment). */
+/** The services (of the pod's namespace) whose selector matches the pod's labels, or its `old` labels before an update. */
+export function servicesSelecting(services: readonly Service[], pod: Pod, old?: Pod): Service[] {
+  return services.filter((svc) => {
+    const sel = serviceSelector(svc);
+    return sel !== undefined && (matchesMapSelector(sel, pod.metadata.labels) || (old !== undefined && matchesMapSelector(sel, old.metadata.labels)));
+  });
+}
+
+/**
+ * Whether the pod belongs in the service's endpoints at all (see the file
+ * comment); the endpointslice controller always includes terminating pods.
+ */
 export function shouldPodBeInEndpoints(pod: Pod, includeTerminating: boolean): boolean {
   const phase = pod.status?.phase;
   if (phase === 'Succeeded' || phase === 'Failed') return false;
@@ -114,14 +133,20 @@ export function podIPForService(svc: Service, pod: Pod): string | undefined {
   return ips.find((ip) => ip.includes(':') === v6);
 }
 
+/** The pod's hostname when its subdomain is the service's name (ShouldSetHostname), else undefined. */
+export function hostnameFor(svc: Service, pod: Pod): string | undefined {
+  const hostname = pod.spec.hostname as string | undefined;
+  return hostname && pod.spec.subdomain === svc.metadata.name && pod.metadata.namespace === svc.metadata.namespace ? hostname : undefined;
+}
+
 /** The pod's address for the service (see the file comment), undefined when it has no IP of the service's family. */
 export function podToEndpointAddress(svc: Service, pod: Pod): EndpointAddress | undefined {
   const ip = podIPForService(svc, pod);
   if (ip === undefined) return undefined;
   const m = pod.metadata;
   const addr: EndpointAddress = { ip };
-  const hostname = pod.spec.hostname as string | undefined;
-  if (hostname && pod.spec.subdomain === svc.metadata.name && m.namespace === svc.metadata.namespace) addr.hostname = hostname;
+  const hostname = hostnameFor(svc, pod);
+  if (hostname !== undefined) addr.hostname = hostname;
   if (pod.spec.nodeName) addr.nodeName = pod.spec.nodeName;
   addr.targetRef = { kind: 'Pod', namespace: m.namespace ?? '', name: m.name ?? '', uid: m.uid ?? '' };
   return addr;
@@ -151,7 +176,7 @@ export function computeSubsets(svc: Service, pods: readonly Pod[]): { subsets: E
   const headless = svc.spec?.clusterIP === 'None';
   const raw: EndpointSubset[] = [];
   const add = (pod: Pod, addr: EndpointAddress, port: EndpointPort | undefined): void => {
-    const ready = tolerateUnready || podReady(pod);
+    const ready = tolerateUnready || isPodReady(pod);
     raw.push({ ...(ready ? { addresses: [addr] } : { notReadyAddresses: [addr] }), ...(port ? { ports: [port] } : {}) });
   };
   for (const pod of pods) {

@@ -78,6 +78,11 @@ export function notFound(field: string, value: unknown): FieldError {
   return { field, type: 'FieldValueNotFound', message: `${field}: Not found: ${shown(value)}` };
 }
 
+/** `field: Too many: 1001: must have at most 1000 items` (Kubernetes' FieldValueTooMany). */
+export function tooMany(field: string, actual: number, max: number): FieldError {
+  return { field, type: 'FieldValueTooMany', message: `${field}: Too many: ${actual}: must have at most ${max} ${max === 1 ? 'item' : 'items'}` };
+}
+
 /** Kubernetes' detail for a value that may not change (ValidateImmutableField). */
 export const IMMUTABLE = 'field is immutable';
 
