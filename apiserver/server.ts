@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { tokens, union, x509, type Authenticator } from './auth/authenticate.js';
 import type { ObjectLookup, ServiceAccountTokens } from './auth/serviceaccount.js';
 import type { UserInfo } from './auth/user.js';
-import { createApp, createUpgrade, type AuthOptions } from './http/server.js';
+import { createApp, createUpgrade, type AuthOptions, type UiServer } from './http/server.js';
 import { NamespaceLifecycle, podDefaultTolerations, podPriority, podServiceAccount } from './registry/admission.js';
 import { daemonsets } from './registry/apps/daemonsets.js';
 import { deployments } from './registry/apps/deployments.js';
@@ -94,6 +94,8 @@ export interface ServeOptions {
   /** The DefaultTolerationSeconds admission's tolerationSeconds (kube-apiserver's --default-not-ready-toleration-seconds, -unreachable-; 300 each). */
   readonly defaultNotReadyTolerationSeconds?: number;
   readonly defaultUnreachableTolerationSeconds?: number;
+  /** The dashboard, served under /ui/ (apiserver/inspect/). */
+  readonly ui?: UiServer;
 }
 
 /** A running API server. */
@@ -137,8 +139,8 @@ export async function startApiServer(store: StoreClient, listen: ServeOptions = 
   const host = listen.host ?? '127.0.0.1';
   const servers: Server[] = [];
   const serve = async (server: Server, port: number, auth: AuthOptions): Promise<{ server: Server; port: number }> => {
-    server.on('request', createApp(stores, auth));
-    server.on('upgrade', createUpgrade(stores, auth));
+    server.on('request', createApp(stores, auth, listen.ui));
+    server.on('upgrade', createUpgrade(stores, auth, listen.ui));
     servers.push(server);
     await new Promise<void>((res, rej) => {
       server.once('error', rej);

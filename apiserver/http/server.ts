@@ -60,6 +60,22 @@ export interface AuthOptions {
   readonly authenticate?: Authenticator;
 }
 
+/**
+ * What serves the dashboard (apiserver/inspect/): its routes, mounted
+ * before the API's, and its WebSockets. The dashboard's static files (under
+ * /ui/ but not /ui/api/) are public, as the login page must load; the rest
+ * is authenticated as every request is.
+ */
+export interface UiServer {
+  /** Mounts the routes under /ui/ on `app`. */
+  routes(app: express.Express): void;
+  /** Takes an upgrade to a WebSocket under /ui/api/ made by an authenticated `user`. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, user: UserInfo): void;
+}
+
+/** Whether `path` is one of the dashboard's public static files. */
+const isUiStatic = (path: string): boolean => (path === '/ui' || path.startsWith('/ui/')) && !path.startsWith('/ui/api/');
+
 /** The reviews served beside the stores (create-only resources answered from the request). */
 const REVIEWS: readonly Review[] = [selfSubjectReview];
 
@@ -67,12 +83,12 @@ const REVIEWS: readonly Review[] = [selfSubjectReview];
 const PUBLIC = new Set(['/healthz', '/livez', '/readyz', '/version']);
 
 /** The user authentication found for a request (set by createApp's authentication step). */
-function userOf(res: Response): UserInfo {
+export function userOf(res: Response): UserInfo {
   return (res.locals as { user?: UserInfo }).user ?? UNSECURED;
 }
 
 /** The express app serving `stores` (one per kind). */
-export function createApp(stores: readonly GenericStore[], auth: AuthOptions = {}): express.Express {
+export function createApp(stores: readonly GenericStore[], auth: AuthOptions = {}, ui?: UiServer): express.Express {
   const byGroupVersion = groupVersions(stores);
 
   const app = express();
@@ -80,7 +96,7 @@ export function createApp(stores: readonly GenericStore[], auth: AuthOptions = {
   app.set('etag', false);
 
   app.use((req, res, next) => {
-    if (!auth.authenticate || PUBLIC.has(req.path)) return next();
+    if (!auth.authenticate || PUBLIC.has(req.path) || isUiStatic(req.path)) return next();
     Promise.resolve(auth.authenticate(req)).then(
       (user) => {
         if (!user) return send(res, unauthorized());
@@ -93,6 +109,7 @@ export function createApp(stores: readonly GenericStore[], auth: AuthOptions = {
   for (const p of ['/healthz', '/livez', '/readyz']) app.get(p, (_req, res) => void res.type('text/plain').send('ok'));
   app.get('/version', (_req, res) => void res.json(VERSION));
   discoveryRoutes(app, stores, REVIEWS);
+  ui?.routes(app);
 
   app.get('/openapi/v2', openapiV2Handler(stores));
   const openapi = openapiV3(stores);
@@ -158,7 +175,7 @@ function groupVersions(stores: readonly GenericStore[]): Map<string, Map<string,
  * event with the `base64.binary.k8s.io` subprotocol). Anything else is
  * answered with its Status and the connection closed.
  */
-export function createUpgrade(stores: readonly GenericStore[], auth: AuthOptions = {}): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+export function createUpgrade(stores: readonly GenericStore[], auth: AuthOptions = {}, ui?: UiServer): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
   const byGroupVersion = groupVersions(stores);
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => (offered.has('base64.binary.k8s.io') ? 'base64.binary.k8s.io' : false) });
   const refuse = (socket: Duplex, e: unknown): void => {
@@ -166,10 +183,14 @@ export function createUpgrade(stores: readonly GenericStore[], auth: AuthOptions
     const body = JSON.stringify(st);
     socket.end(`HTTP/1.1 ${st.code} ${st.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   };
+  const dispatch = (req: IncomingMessage, socket: Duplex, head: Buffer, user: UserInfo): void => {
+    if (ui && req.url?.startsWith('/ui/api/')) return ui.upgrade(req, socket, head, user);
+    upgrade(req, socket, head);
+  };
   return (req, socket, head) => {
-    if (!auth.authenticate) return upgrade(req, socket, head);
+    if (!auth.authenticate) return dispatch(req, socket, head, UNSECURED);
     Promise.resolve(auth.authenticate(req)).then(
-      (user) => (user ? upgrade(req, socket, head) : refuse(socket, new StatusError(unauthorized()))),
+      (user) => (user ? dispatch(req, socket, head, user) : refuse(socket, new StatusError(unauthorized()))),
       (e: unknown) => refuse(socket, e),
     );
   };

@@ -1,0 +1,49 @@
+/**
+ * The dashboard's server side (web/README.md has the contract): the static
+ * dashboard under /ui/, and the inspection API under /ui/api/ for what the
+ * Kubernetes API does not show: the store's keys and revisions (store.ts),
+ * the Raft members (raft.ts), and the flow of writes and watch events
+ * (flow.ts). Each part registers its routes and WebSockets here; the HTTP
+ * layer sees one UiServer.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type express from 'express';
+import type { UserInfo } from '../auth/user.js';
+import type { UiServer } from '../http/server.js';
+
+/** A WebSocket endpoint under /ui/api/: its path (without the query), and what takes the upgrade. */
+export interface UiSocket {
+  readonly path: string;
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, user: UserInfo): void;
+}
+
+/** One part of the dashboard's server side. */
+export interface UiPart {
+  /** Mounts its routes (under /ui/) on `app`. */
+  routes?(app: express.Express): void;
+  /** Its WebSocket endpoints. */
+  readonly sockets?: readonly UiSocket[];
+}
+
+/** Whether `user` may change things through the dashboard (group system:masters, as kube's cluster-admin binding). */
+export function isAdmin(user: UserInfo): boolean {
+  return user.groups.includes('system:masters');
+}
+
+/** The UiServer made of `parts`: their routes in order; each upgrade goes to the part that serves its path, or is refused 404. */
+export function uiServer(parts: readonly UiPart[]): UiServer {
+  const sockets = new Map(parts.flatMap((p) => p.sockets ?? []).map((s) => [s.path, s]));
+  return {
+    routes(app) {
+      for (const p of parts) p.routes?.(app);
+    },
+    upgrade(req, socket, head, user) {
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      const s = sockets.get(path);
+      if (s) return s.upgrade(req, socket, head, user);
+      const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server could not find the requested resource', reason: 'NotFound', details: {}, code: 404 });
+      socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    },
+  };
+}
