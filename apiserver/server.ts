@@ -15,6 +15,7 @@ import type { ObjectLookup, ServiceAccountTokens } from './auth/serviceaccount.j
 import type { UserInfo } from './auth/user.js';
 import { createApp, createUpgrade, type AuthOptions, type UiServer } from './http/server.js';
 import { NamespaceLifecycle, podDefaultTolerations, podPriority, podServiceAccount } from './registry/admission.js';
+import { controllerrevisions } from './registry/apps/controllerrevisions.js';
 import { daemonsets } from './registry/apps/daemonsets.js';
 import { deployments } from './registry/apps/deployments.js';
 import { replicasets } from './registry/apps/replicasets.js';
@@ -54,6 +55,7 @@ export const STRATEGIES: readonly Strategy[] = [
   deployments,
   replicasets,
   daemonsets,
+  controllerrevisions,
   eventsV1,
   jobs,
   leases,

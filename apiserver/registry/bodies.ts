@@ -42,12 +42,16 @@ export function unknownFields(given: unknown, parsed: unknown, path: string): st
   return out;
 }
 
-/** `v` without the null fields of its objects, at any depth (list elements stay). */
-export function dropNulls(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(dropNulls);
+/**
+ * `v` without the null fields of its objects, at any depth (list elements
+ * stay), but inside the top-level fields `raw` names, which are kept as
+ * given (a runtime.RawExtension's bytes: a ControllerRevision's `data`).
+ */
+export function dropNulls(v: unknown, raw: readonly string[] = []): unknown {
+  if (Array.isArray(v)) return v.map((x) => dropNulls(x));
   if (v === null || typeof v !== 'object') return v;
   const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = dropNulls(x);
+  for (const [k, x] of Object.entries(v)) if (x !== null) out[k] = raw.includes(k) ? x : dropNulls(x);
   return out;
 }
 

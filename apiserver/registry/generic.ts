@@ -172,7 +172,7 @@ export class GenericStore {
   ) {
     this.cache = new WatchCache(store, this.prefix(), (v) => this.#decode(v), watchCacheSize);
     this.#fieldNames = new Set(Object.keys(this.#fields({ metadata: {} })));
-    this.#applySchema = applySchema({ ...META_MERGE_KEYS, ...this.strategy.mergeKeys });
+    this.#applySchema = applySchema({ ...META_MERGE_KEYS, ...this.strategy.mergeKeys }, this.strategy.rawFields);
   }
 
   /** The object named `name`, from the watch cache if it has it, else from the store (undefined when it does not exist). */
@@ -537,7 +537,7 @@ export class GenericStore {
   parse(raw: unknown, check: FieldValidation = {}): KubeObject {
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new BadRequestError('the body of the request must be a JSON object');
     // a null field is an unset one, as Kubernetes' decoding into its types makes it
-    const given = dropNulls(raw);
+    const given = dropNulls(raw, this.strategy.rawFields);
     const parsed = this.strategy.schema.safeParse(given);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
@@ -565,7 +565,7 @@ export class GenericStore {
    */
   async #current(namespace: string | undefined, name: string, cached = false): Promise<Current> {
     const hit = cached && this.#cacheReady ? this.cache.get(this.key(namespace, name)) : undefined;
-    if (hit) return { key: this.key(namespace, name), value: this.#encode(hit), modRevision: parseResourceVersion(hit.metadata.resourceVersion!), createRevision: 0, cached: true };
+    if (hit) return { key: this.key(namespace, name), value: this.#encode(hit), modRevision: parseResourceVersion(hit.metadata.resourceVersion!), createRevision: 0, version: 0, lease: '0', cached: true };
     const { value } = await this.#store(() => this.store.get(this.key(namespace, name)));
     if (!value) throw new NotFoundError(this.qualifiedResource, name);
     return value;

@@ -82,6 +82,13 @@ export interface Strategy {
   validate(obj: KubeObject, old?: KubeObject): FieldError[];
   /** Whether metadata.generation counts spec changes (kinds with a spec). */
   readonly hasGeneration?: boolean;
+  /**
+   * Top-level fields held as given (runtime.RawExtension: a
+   * ControllerRevision's `data`): the nulls inside them stay, where any
+   * other field's nulls are unset fields and dropped; server-side apply
+   * and managedFields treat each as one atomic value.
+   */
+  readonly rawFields?: readonly string[];
   /** The merge keys of the kind's lists for strategic merge patch (ObjectMeta's are added). */
   readonly mergeKeys?: MergeKeys;
   /** Whether DELETE answers with the deleted object (else a Status with its details). */

@@ -8,44 +8,51 @@
  *   nodes ─────┘   (a node change queues       create / delete (expectations),
  *                   every DaemonSet)            roll, write status
  *
+ *   controllerrevisions ─► queue the owner (or, for an orphan, the DaemonSets
+ *                          whose selector matches it)
+ *
  * Each sync (syncDaemonSet):
- * 1. The pods are claimed (controller reference; orphans the selector
+ * 1. The history (history.ts): the ControllerRevisions it owns are claimed,
+ *    the current template's revision found (its number raised when the
+ *    template came back to it) or created; its hash is what daemon pods
+ *    are labelled with and rolled to.
+ * 2. The pods are claimed (controller reference; orphans the selector
  *    matches are adopted) and grouped by the node they are for (nodeName,
  *    or the node their affinity names).
- * 2. Unless creations or deletions it asked for are still unseen
+ * 3. Unless creations or deletions it asked for are still unseen
  *    (expectations), it manages: a pod created for each node that should
  *    run one and has none, failed pods deleted (with a per-node backoff,
  *    1 s doubling to 15 minutes, and a FailedDaemonPod event), extra pods
  *    deleted, pods on nodes they may not run on deleted; pods of nodes that
  *    no longer exist deleted at once (kube leaves the scheduled ones to its
  *    pod garbage collector, which kubeling lacks).
- * 3. With the RollingUpdate strategy, one step of the update; OnDelete
- *    replaces a pod only once a user deleted it.
- * 4. The status (desired, current, ready, available, updated,
+ * 4. With the RollingUpdate strategy, one step of the update; OnDelete
+ *    replaces a pod only once a user deleted it. Then old revisions beyond
+ *    spec.revisionHistoryLimit that no pod runs are deleted.
+ * 5. The status (desired, current, ready, available, updated,
  *    misscheduled, unavailable) and, when it acted on this generation,
  *    observedGeneration, so that `kubectl rollout status` can follow.
  *
  * New pods are created from the template with the daemon tolerations, the
- * controller-revision-hash (the template's hash: kubeling serves no
- * ControllerRevisions, so the hash is computed here, as kube names its
- * revisions) and pod-template-generation labels, and a required node
- * affinity on metadata.name for the scheduler to bind them.
+ * controller-revision-hash (the current revision's) and
+ * pod-template-generation labels, and a required node affinity on
+ * metadata.name for the scheduler to bind them.
  */
 import { EventRecorder } from '../../client/events.js';
 import { isConflict, isNotFound } from '../../client/errors.js';
 import { NAMESPACE_INDEX, byNamespace, stripManagedFields, type Informer } from '../../client/informer.js';
 import type { KubeObject, Node, Pod } from '../../client/types.js';
 import { QueueController, type ControllerContext } from '../controller.js';
-import { computeHash } from '../deployment/hash.js';
 import type { Registration } from '../manager.js';
 import { claim, controllerOf, newControllerRef, recheckDeletion, resolveControllerRef } from '../internal/controllerref.js';
 import { Expectations } from '../internal/expectations.js';
 import { namespaceTerminating, PodControl, slowStartBatch } from '../internal/podcontrol.js';
 import { isPodReady } from '../internal/pods.js';
 import { labelSelectorMatcher, selectorEmpty } from '../internal/selector.js';
+import { DaemonSetHistory, revisionHash } from './history.js';
 import { affinityForNode, daemonPodTemplate, nodeShouldRunDaemonPod, targetNodeName } from './placement.js';
 import { computeStatus, podsShouldBeOnNode, rollingUpdatePlan } from './plan.js';
-import { DAEMONSETS, type DaemonSet, type DaemonSetStatus } from './types.js';
+import { CONTROLLER_REVISIONS, DAEMONSETS, type ControllerRevision, type DaemonSet, type DaemonSetStatus } from './types.js';
 
 /** The most pods created or deleted in one sync (kube's BurstReplicas). */
 const BURST_REPLICAS = 250;
@@ -59,6 +66,8 @@ export class DaemonSetController extends QueueController {
   readonly #daemonSets: Informer<DaemonSet>;
   readonly #pods: Informer<Pod>;
   readonly #nodes: Informer<Node>;
+  readonly #revisions: Informer<ControllerRevision>;
+  readonly #history: DaemonSetHistory;
   readonly #recorder: EventRecorder;
   readonly #podControl: PodControl;
   // creations and deletions are expected apart: one sync may ask for both
@@ -73,12 +82,15 @@ export class DaemonSetController extends QueueController {
     this.#daemonSets = f.informer<DaemonSet>({ resource: DAEMONSETS, transform: stripManagedFields });
     this.#pods = f.informer<Pod>({ resource: { resource: 'pods' }, transform: stripManagedFields });
     this.#nodes = f.informer<Node>({ resource: { resource: 'nodes' }, transform: stripManagedFields });
+    this.#revisions = f.informer<ControllerRevision>({ resource: CONTROLLER_REVISIONS, transform: stripManagedFields });
+    this.#history = new DaemonSetHistory(ctx.client, (ns) => this.#revisions.byIndex(NAMESPACE_INDEX, ns));
     this.#recorder = new EventRecorder(ctx.client, { component: 'daemonset-controller', log: ctx.log, now: () => ctx.clock.now() });
     this.#podControl = new PodControl(ctx.client, this.#recorder);
     this.#creations = new Expectations(ctx.clock);
     this.#deletions = new Expectations(ctx.clock);
     this.#daemonSets.addIndexer(NAMESPACE_INDEX, byNamespace);
     this.#pods.addIndexer(NAMESPACE_INDEX, byNamespace);
+    this.#revisions.addIndexer(NAMESPACE_INDEX, byNamespace);
 
     this.#daemonSets.addEventHandler({
       onAdd: (d) => this.queue.add(keyOf(d)),
@@ -93,6 +105,11 @@ export class DaemonSetController extends QueueController {
       onAdd: (p) => (p.metadata.deletionTimestamp ? this.#deletePod(p) : this.#addPod(p)),
       onUpdate: (o, n) => this.#updatePod(o, n),
       onDelete: (p) => this.#deletePod(p),
+    });
+    this.#revisions.addEventHandler({
+      onAdd: (r) => (r.metadata.deletionTimestamp ? this.#deleteRevision(r) : this.#addRevision(r)),
+      onUpdate: (o, n) => this.#updateRevision(o, n),
+      onDelete: (r) => this.#deleteRevision(r),
     });
     const all = (): void => {
       for (const d of this.#daemonSets.list()) this.queue.add(keyOf(d));
@@ -115,11 +132,40 @@ export class DaemonSetController extends QueueController {
     return resolveControllerRef(this.#daemonSets, pod.metadata.namespace, controllerOf(pod), 'DaemonSet', 'apps/v1');
   }
 
-  /** Queues the DaemonSets that may adopt an orphan pod. */
-  #queueMatching(pod: Pod): void {
-    for (const d of this.#daemonSets.byIndex(NAMESPACE_INDEX, pod.metadata.namespace ?? '')) {
-      if (labelSelectorMatcher(d.spec.selector)(pod.metadata.labels)) this.queue.add(keyOf(d));
+  /** Queues the DaemonSets that may adopt an orphan pod or revision (a DaemonSet with an empty selector adopts nothing). */
+  #queueMatching(obj: KubeObject): void {
+    for (const d of this.#daemonSets.byIndex(NAMESPACE_INDEX, obj.metadata.namespace ?? '')) {
+      if (d.spec.selector && selectorEmpty(d.spec.selector)) continue;
+      if (labelSelectorMatcher(d.spec.selector)(obj.metadata.labels)) this.queue.add(keyOf(d));
     }
+  }
+
+  /** A new revision: its owner has it already (it made it); an orphan may be adopted (addHistory). */
+  #addRevision(r: ControllerRevision): void {
+    if (!controllerOf(r)) this.#queueMatching(r);
+  }
+
+  /** A changed revision: its former and present owners look again; an orphan whose labels or owner changed may be adopted (updateHistory). */
+  #updateRevision(old: ControllerRevision, cur: ControllerRevision): void {
+    if (old.metadata.resourceVersion === cur.metadata.resourceVersion) return;
+    const [oldRef, curRef] = [controllerOf(old), controllerOf(cur)];
+    const refChanged = JSON.stringify(oldRef) !== JSON.stringify(curRef);
+    if (refChanged && oldRef) {
+      const prev = resolveControllerRef(this.#daemonSets, old.metadata.namespace, oldRef, 'DaemonSet', 'apps/v1');
+      if (prev) this.queue.add(keyOf(prev));
+    }
+    if (curRef) {
+      const ds = resolveControllerRef(this.#daemonSets, cur.metadata.namespace, curRef, 'DaemonSet', 'apps/v1');
+      if (ds) this.queue.add(keyOf(ds));
+      return;
+    }
+    if (refChanged || JSON.stringify(old.metadata.labels ?? {}) !== JSON.stringify(cur.metadata.labels ?? {})) this.#queueMatching(cur);
+  }
+
+  /** A deleted revision: its owner looks again (deleteHistory). */
+  #deleteRevision(r: ControllerRevision): void {
+    const ds = resolveControllerRef(this.#daemonSets, r.metadata.namespace, controllerOf(r), 'DaemonSet', 'apps/v1');
+    if (ds) this.queue.add(keyOf(ds));
   }
 
   #addPod(pod: Pod): void {
@@ -173,7 +219,10 @@ export class DaemonSetController extends QueueController {
       return;
     }
     if (ds.metadata.deletionTimestamp) return;
-    const hash = computeHash(ds.spec.template, ds.status?.collisionCount);
+    const history = await this.#history.construct(ds, () => this.#claimPods(ds)).catch((e: unknown) => {
+      throw new Error(`failed to construct revisions of DaemonSet: ${(e as Error).message}`, { cause: e });
+    });
+    const hash = revisionHash(history.cur) ?? '';
     if (!this.#satisfied(key)) return this.#updateStatus(ds, nodes, hash, await this.#nodeToPods(ds), false);
 
     await this.#manage(ds, nodes, hash);
@@ -181,6 +230,10 @@ export class DaemonSetController extends QueueController {
       const plan = rollingUpdatePlan(ds, nodes, await this.#nodeToPods(ds), hash, this.ctx.clock.now());
       await this.#syncNodes(ds, plan.remove, plan.createOn, hash);
     }
+    const pods = [...(await this.#nodeToPods(ds, true)).values()].flat();
+    await this.#history.cleanup(ds, history.old, pods).catch((e: unknown) => {
+      throw new Error(`failed to clean up revisions of DaemonSet: ${(e as Error).message}`, { cause: e });
+    });
     await this.#updateStatus(ds, nodes, hash, await this.#nodeToPods(ds), true);
   }
 
@@ -188,10 +241,10 @@ export class DaemonSetController extends QueueController {
     return this.#creations.satisfied(key) && this.#deletions.satisfied(key);
   }
 
-  /** The DaemonSet's pods by the node they are for (getNodesToDaemonPods); finished pods being deleted are left out. */
-  async #nodeToPods(ds: DaemonSet): Promise<Map<string, Pod[]>> {
+  /** The DaemonSet's pods (getDaemonPods): those it controls, after adopting and releasing. */
+  #claimPods(ds: DaemonSet): Promise<Pod[]> {
     const ns = ds.metadata.namespace ?? '';
-    const pods = await claim(
+    return claim(
       {
         client: this.ctx.client,
         resource: { resource: 'pods' },
@@ -203,10 +256,17 @@ export class DaemonSetController extends QueueController {
       },
       this.#pods.byIndex(NAMESPACE_INDEX, ns),
     );
+  }
+
+  /**
+   * The DaemonSet's pods by the node they are for (getNodesToDaemonPods);
+   * finished pods being deleted are left out, unless `includeDeletedTerminal`.
+   */
+  async #nodeToPods(ds: DaemonSet, includeDeletedTerminal = false): Promise<Map<string, Pod[]>> {
     const out = new Map<string, Pod[]>();
-    for (const p of pods) {
+    for (const p of await this.#claimPods(ds)) {
       const phase = p.status?.phase;
-      if (p.metadata.deletionTimestamp && (phase === 'Failed' || phase === 'Succeeded')) continue;
+      if (!includeDeletedTerminal && p.metadata.deletionTimestamp && (phase === 'Failed' || phase === 'Succeeded')) continue;
       const node = targetNodeName(p);
       if (node === undefined) continue;
       out.set(node, [...(out.get(node) ?? []), p]);

@@ -1,8 +1,8 @@
 /**
- * The apps/v1 DaemonSet as the daemonset controller reads and writes it
- * (k8s.io/api/apps/v1, the fields it uses). The API server fills the
- * defaults (a RollingUpdate of maxUnavailable 1 and maxSurge 0, 10
- * revisions kept) and the template generation annotation.
+ * The apps/v1 DaemonSet and ControllerRevision as the daemonset controller
+ * reads and writes them (k8s.io/api/apps/v1, the fields it uses). The API
+ * server fills the defaults (a RollingUpdate of maxUnavailable 1 and
+ * maxSurge 0, 10 revisions kept) and the template generation annotation.
  */
 import type { KubeObject, LabelSelector } from '../../client/types.js';
 import type { IntOrString, PodTemplateSpec } from '../internal/types.js';
@@ -41,3 +41,15 @@ export interface DaemonSet extends KubeObject {
 
 /** The resource of DaemonSets, for the client and informers. */
 export const DAEMONSETS = { group: 'apps', version: 'v1', resource: 'daemonsets' } as const;
+
+/**
+ * apps/v1 ControllerRevision: a snapshot of a DaemonSet's template (`data`,
+ * the strategic merge patch that restores it) and its revision number.
+ */
+export interface ControllerRevision extends KubeObject {
+  data?: unknown;
+  revision?: number;
+}
+
+/** The resource of ControllerRevisions, for the client and informers. */
+export const CONTROLLER_REVISIONS = { group: 'apps', version: 'v1', resource: 'controllerrevisions' } as const;

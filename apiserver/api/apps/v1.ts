@@ -1,6 +1,7 @@
 /**
- * apps/v1 Deployment, ReplicaSet and DaemonSet as zod schemas: the fields
- * Kubernetes defines, unknown ones dropped (as its JSON decoding drops them).
+ * apps/v1 Deployment, ReplicaSet, DaemonSet and ControllerRevision as zod
+ * schemas: the fields Kubernetes defines, unknown ones dropped (as its JSON
+ * decoding drops them).
  * Optional scalars accept null, which the strategies treat as unset (as Go's
  * decoder leaves a null pointer field nil).
  */
@@ -133,3 +134,17 @@ export const DaemonSet = z.object({
   spec: DaemonSetSpec.nullish(),
   status: DaemonSetStatus.nullish(),
 });
+
+/**
+ * apps/v1 ControllerRevision: a snapshot of a controller's state (`data`,
+ * any JSON: a runtime.RawExtension) and its revision number, which Go
+ * always writes (0 when unset).
+ */
+export const ControllerRevision = z.object({
+  ...typeMeta,
+  metadata: ObjectMeta,
+  // published as an object, as Kubernetes publishes a RawExtension
+  data: z.unknown().optional().meta({ type: 'object' }),
+  revision: int.nullish(),
+});
+export type ControllerRevision = z.infer<typeof ControllerRevision>;

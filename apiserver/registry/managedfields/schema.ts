@@ -41,8 +41,12 @@ const EXTRA_KEYS: Record<string, { readonly key: string; readonly default?: Json
 const ATOMIC_FIELDS = new Set(['selector', 'nodeSelector', 'labelSelector', 'namespaceSelector']);
 const ATOMIC_PATHS = new Set(['metadata.ownerReferences[]']);
 
-/** The apply schema of a kind with these merge keys (ObjectMeta's included by the caller). */
-export function applySchema(mergeKeys: MergeKeys): ApplySchema {
+/**
+ * The apply schema of a kind with these merge keys (ObjectMeta's included by
+ * the caller); the top-level fields `atomicFields` names are atomic too (a
+ * runtime.RawExtension's, as Kubernetes' schemas have them untyped).
+ */
+export function applySchema(mergeKeys: MergeKeys, atomicFields: readonly string[] = []): ApplySchema {
   return {
     list(path) {
       const key = mergeKeys[path];
@@ -53,7 +57,7 @@ export function applySchema(mergeKeys: MergeKeys): ApplySchema {
       return { keys, defaults: extra?.default !== undefined ? { [extra.key]: extra.default } : {} };
     },
     atomic(path) {
-      return ATOMIC_PATHS.has(path) || ATOMIC_FIELDS.has(path.slice(path.lastIndexOf('.') + 1));
+      return ATOMIC_PATHS.has(path) || atomicFields.includes(path) || ATOMIC_FIELDS.has(path.slice(path.lastIndexOf('.') + 1));
     },
   };
 }

@@ -2,10 +2,11 @@
  * The columns of the workload kinds: deployments, replicasets, daemonsets
  * (apps/v1) and jobs (batch/v1). Counts are integers as Kubernetes sends
  * them, an unset count is 0; each kind's wide columns are its template's
- * containers, their images and its selector.
+ * containers, their images and its selector. And those of the revisions
+ * a workload keeps (apps/v1 controllerrevisions).
  */
 import type { z } from 'zod';
-import type { DaemonSet, Deployment, ReplicaSet } from '../../api/apps/v1.js';
+import type { ControllerRevision, DaemonSet, Deployment, ReplicaSet } from '../../api/apps/v1.js';
 import type { Job } from '../../api/batch/v1.js';
 import type { KubeObject } from '../../api/meta.js';
 import { AGE, NAME, age, column, humanDuration, type Column, type Printer } from '../printer.js';
@@ -165,5 +166,30 @@ export const jobPrinter: Printer = {
       ...containerCells(job.spec?.template?.spec?.containers),
       formatLabelSelector(selectorOf(job.spec?.selector)),
     ];
+  },
+};
+
+/**
+ * The controller a revision's controller reference names, as `kind.group/name`
+ * (`daemonset.apps/fluentd`; a core kind without the dot), `<none>` without
+ * one. An apiVersion that is no group version fails the table, as
+ * schema.ParseGroupVersion fails it in Kubernetes' printer.
+ */
+function revisionController(cr: ControllerRevision): string {
+  const ref = cr.metadata.ownerReferences?.find((r) => r.controller === true);
+  if (!ref) return '<none>';
+  const parts = ref.apiVersion.split('/');
+  if (parts.length > 2) throw new Error(`unexpected GroupVersion string: ${ref.apiVersion}`);
+  const group = parts.length === 2 ? parts[0]! : '';
+  if (group === '' && ref.kind === '') return ref.name;
+  return `${(group === '' ? ref.kind : `${ref.kind}.${group}`).toLowerCase()}/${ref.name}`;
+}
+
+/** controllerrevisions: Name, Controller, Revision, Age. */
+export const controllerRevisionPrinter: Printer = {
+  columns: [NAME, column('Controller', 'string', 'Controller of the object'), column('Revision', 'string', 'Revision indicates the revision of the state represented by Data.'), AGE],
+  cells(obj: KubeObject, now: Date): unknown[] {
+    const cr = obj as unknown as ControllerRevision;
+    return [cr.metadata.name ?? '', revisionController(cr), cr.revision ?? 0, age(cr.metadata.creationTimestamp, now)];
   },
 };
