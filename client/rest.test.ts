@@ -144,6 +144,10 @@ describe('RestClient against a fake server (wire details)', () => {
     await c.request('GET', '/api/v1/x');
     assert.equal(seen.at(-1)?.['user-agent'], 'kubeling-scheduler/v0.1.0');
     assert.equal(seen.at(-1)?.authorization, 'Bearer tok');
+    // a controller's own client: another user agent, the same token
+    await c.withUserAgent('kubeling-scheduler/v0.1.0/binder').request('GET', '/api/v1/x');
+    assert.equal(seen.at(-1)?.['user-agent'], 'kubeling-scheduler/v0.1.0/binder');
+    assert.equal(seen.at(-1)?.authorization, 'Bearer tok');
     assert.equal(seen.at(-1)?.connection, 'keep-alive');
     await assert.rejects(c.request('GET', '/api/v1/gone'), (e) => isGone(e) && (e as ApiError).status.message === 'too old');
     await assert.rejects(c.request('GET', '/api/v1/slow'), /within 300 ms/);

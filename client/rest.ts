@@ -123,9 +123,15 @@ export class RestClient {
   readonly #limiter: TokenBucket | undefined;
   readonly #headers: Record<string, string>;
 
-  constructor(readonly config: RestConfig) {
+  /** `shared`: the connection pool and rate limiter of the client this one is made from (withUserAgent). */
+  constructor(
+    readonly config: RestConfig,
+    shared?: { readonly agent: HttpAgent; readonly limiter: TokenBucket | undefined },
+  ) {
     this.#https = config.server.startsWith('https:');
-    this.#agent = this.#https
+    this.#agent = shared
+      ? shared.agent
+      : this.#https
       ? new HttpsAgent({
           keepAlive: true,
           ...(config.ca ? { ca: config.ca } : {}),
@@ -134,12 +140,21 @@ export class RestClient {
           rejectUnauthorized: !config.insecureSkipTLSVerify,
         })
       : new HttpAgent({ keepAlive: true });
-    this.#limiter = config.qps ? new TokenBucket(config.qps, config.burst ?? Math.max(config.qps, 1) * 2) : undefined;
+    this.#limiter = shared ? shared.limiter : config.qps ? new TokenBucket(config.qps, config.burst ?? Math.max(config.qps, 1) * 2) : undefined;
     this.#headers = {
       'user-agent': config.userAgent ?? userAgent('kubeling'),
       accept: 'application/json',
       ...(config.token ? { authorization: `Bearer ${config.token}` } : {}),
     };
+  }
+
+  /**
+   * This client under another User-Agent, sharing its connections and rate
+   * limiter: kube-controller-manager gives each controller its own client
+   * so that each write names the controller (client-go's AddUserAgent).
+   */
+  withUserAgent(userAgent: string): RestClient {
+    return new RestClient({ ...this.config, userAgent }, { agent: this.#agent, limiter: this.#limiter });
   }
 
   /** A client from a kubeconfig file, with `opts` (user agent, qps ...) on top. */

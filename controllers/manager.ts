@@ -12,7 +12,7 @@
  */
 import { realClock, type Clock } from '../client/clock.js';
 import { InformerFactory } from '../client/informerfactory.js';
-import type { RestClient } from '../client/rest.js';
+import { userAgent, type RestClient } from '../client/rest.js';
 import type { Controller, ControllerContext, ControllerFactory } from './controller.js';
 
 /** A controller the manager may run. */
@@ -73,8 +73,11 @@ export class ControllerManager {
 
   /** Makes the enabled controllers, starts and syncs the informers, and sets each controller running. */
   async start(): Promise<void> {
-    const ctx: ControllerContext = { client: this.#o.client, informers: this.informers, clock: this.#o.clock ?? realClock, log: this.#log };
-    const made = this.names.map((name) => ({ controller: this.#o.registry.get(name)!.factory(ctx), workers: this.#o.registry.get(name)!.workers }));
+    const base = this.#o.client;
+    const ua = base.config.userAgent ?? userAgent('kubeling-controller-manager');
+    // each controller writes under its own user agent, `<manager's>/<controller>`, as kube's do (client-go's AddUserAgent)
+    const ctxOf = (name: string): ControllerContext => ({ client: base.withUserAgent(`${ua}/${name}`), informers: this.informers, clock: this.#o.clock ?? realClock, log: this.#log });
+    const made = this.names.map((name) => ({ controller: this.#o.registry.get(name)!.factory(ctxOf(name)), workers: this.#o.registry.get(name)!.workers }));
     this.informers.start();
     await this.informers.waitForSync();
     this.#running = made.map(({ controller, workers }) => ({
