@@ -17,6 +17,8 @@ const layers = {
   scheduler: ['**/store/**', '**/apiserver/**', '**/controllers/**', '**/nodes/**', '**/web/**', '**/cli/**'],
   controllers: ['**/store/**', '**/apiserver/**', '**/scheduler/**', '**/nodes/**', '**/web/**', '**/cli/**'],
   nodes: ['**/store/**', '**/apiserver/**', '**/scheduler/**', '**/controllers/**', '**/web/**', '**/cli/**'],
+  // the dashboard runs in the browser and talks HTTP to the API server only (its tests may use node:)
+  web: ['**/store/**', '**/apiserver/**', '**/client/**', '**/scheduler/**', '**/controllers/**', '**/nodes/**', '**/cli/**', 'node:*'],
   bench: [],
   cli: [],
 };
@@ -57,6 +59,14 @@ export default tseslint.config(
         ],
       },
     })),
+  {
+    // web/ is bundled for the browser (web/tsconfig.json has Node's types only for its tests)
+    files: ['web/**/*.ts'],
+    ignores: testFiles,
+    rules: {
+      'no-restricted-globals': ['error', 'process', 'Buffer', 'require', 'module', '__dirname', '__filename', 'global', 'setImmediate'],
+    },
+  },
   {
     // the Raft core is pure: no clock, no randomness but the seeded one, no timers
     files: ['store/raft/**/*.ts'],

@@ -11,14 +11,26 @@
  * --service-account-key-file; `kubectl create token`). --insecure-port (kube-apiserver's until 1.24) also
  * serves plain HTTP without authentication, on the bind address: for tests
  * and benchmarks on loopback.
+ *
+ * It also serves the dashboard under /ui/ (apiserver/inspect/): the store's
+ * keys, the Raft members, the flow of writes. `kubeling up` passes
+ * --ui-supervisor-url and --ui-supervisor-token-file (kubeling's own flags),
+ * its supervisor through which the dashboard stops and starts store members.
  */
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { readTokenFile } from '../apiserver/auth/authenticate.js';
 import { DEFAULT_ISSUER, ServiceAccountTokens } from '../apiserver/auth/serviceaccount.js';
+import { createFlow } from '../apiserver/inspect/flow.js';
+import { uiServer, type UiPart } from '../apiserver/inspect/index.js';
+import { raftPart, type SupervisorAddress } from '../apiserver/inspect/raft.js';
+import { staticPart } from '../apiserver/inspect/static.js';
+import { storePart } from '../apiserver/inspect/store.js';
 import { startApiServer, type ServeOptions } from '../apiserver/server.js';
+import type { EtcdChannel } from '../apiserver/storage/channel.js';
 import { EtcdStore, tlsFromFiles } from '../apiserver/storage/etcd.js';
+import type { StoreClient } from '../apiserver/storage/interface.js';
 import type { InProcessStore } from './inprocess.js';
 
 /** Runs the API server until SIGINT or SIGTERM. */
@@ -46,6 +58,8 @@ export async function apiserver(argv: string[]): Promise<void> {
       'insecure-port': { type: 'string' },
       'default-not-ready-toleration-seconds': { type: 'string', default: '300' },
       'default-unreachable-toleration-seconds': { type: 'string', default: '300' },
+      'ui-supervisor-url': { type: 'string' },
+      'ui-supervisor-token-file': { type: 'string' },
     },
   });
   if (positionals.length > 0) throw new Error(`unexpected argument "${positionals[0]}"`);
@@ -104,7 +118,11 @@ export async function apiserver(argv: string[]): Promise<void> {
   // the all-in-one mode: a single-member store in this process, reached without a socket (cli/inprocess.ts)
   const inProcess = inProcessDir === undefined ? undefined : await startInProcess(inProcessDir, values['in-process-store-client-url']);
   const store = inProcess?.client ?? new EtcdStore({ endpoints, ...(tls ? { tls } : {}) });
-  const api = await startApiServer(store, opts).catch(async (e: unknown) => {
+  // the dashboard asks the members themselves: the in-process one through a channel of its own
+  const members = inProcess ? { channels: [(await import('../store/server/grpc/inproc.js')).inProcessChannel(inProcess.member.handlers)] } : { endpoints, ...(tls ? { tls } : {}) };
+  const ui = dashboard(store, members, supervisorOf(values['ui-supervisor-url'], values['ui-supervisor-token-file']));
+  const api = await startApiServer(store, { ...opts, ui: ui.server }).catch(async (e: unknown) => {
+    ui.close();
     await inProcess?.stop(); // its timers would keep the process alive
     throw e;
   });
@@ -115,8 +133,30 @@ export async function apiserver(argv: string[]): Promise<void> {
     process.once('SIGTERM', res);
   });
   await api.close();
+  ui.close();
   store.close();
   await inProcess?.stop();
+}
+
+/** The supervisor of --ui-supervisor-url with the token in --ui-supervisor-token-file (both or neither). */
+function supervisorOf(url: string | undefined, tokenFile: string | undefined): SupervisorAddress | undefined {
+  if ((url === undefined) !== (tokenFile === undefined)) throw new Error('--ui-supervisor-url and --ui-supervisor-token-file go together');
+  if (url === undefined || tokenFile === undefined) return undefined;
+  const token = readFileSync(tokenFile, 'utf8').trim();
+  if (token === '') throw new Error(`--ui-supervisor-token-file: ${tokenFile} is empty`);
+  return { url, token };
+}
+
+/** The dashboard's server side (apiserver/inspect/): its parts over the store, the members (as the store is reached) and the supervisor. */
+function dashboard(
+  store: StoreClient,
+  members: { endpoints: string[]; tls?: ReturnType<typeof tlsFromFiles> } | { channels: EtcdChannel[] },
+  supervisor: SupervisorAddress | undefined,
+): { server: ReturnType<typeof uiServer>; close(): void } {
+  const raft = raftPart({ ...members, ...(supervisor ? { supervisor } : {}) });
+  // the inspection API's parts (store, Raft, flow), then the dashboard's files (web/), whose routes come last
+  const parts: UiPart[] = [storePart(store), raft, createFlow().part, staticPart()];
+  return { server: uiServer(parts), close: () => raft.close() };
 }
 
 /** Starts the in-process store (--in-process-store), logging to stderr; its client URL is for etcdctl. */

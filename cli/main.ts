@@ -22,7 +22,10 @@ commands:
             | --in-process-store DIR [--in-process-store-client-url URL]
             [--secure-port 6443 --tls-cert-file F --tls-private-key-file F --client-ca-file F --token-auth-file F]
             [--bind-address IP] [--insecure-port P]
-                                            serve the Kubernetes API over an etcd v3 store, authenticating callers
+            [--ui-supervisor-url URL --ui-supervisor-token-file F]
+                                            serve the Kubernetes API over an etcd v3 store, authenticating callers,
+                                            and the dashboard under /ui/; the --ui-supervisor-* flags (kubeling's
+                                            own, passed by up) let it stop and start store members
   scheduler --kubeconfig FILE [--config FILE] [--leader-elect=true|false]
                                             bind pods to nodes as kube-scheduler does (leader election on a Lease)
   controller-manager --kubeconfig FILE [--controllers *,NAME,-NAME] [--leader-elect=true|false]

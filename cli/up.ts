@@ -13,6 +13,10 @@
  *  nodes                  `kubeling nodes --count N`: simulated kubelets (<data-dir>/nodes.conf)
  *  <data-dir>/kubeconfig  written for kubectl: `export KUBECONFIG=<data-dir>/kubeconfig`
  *  <data-dir>/scheduler.conf, controller-manager.conf  theirs (kubeadm's), certificates issued at each start
+ *  <data-dir>/ui-token    the dashboard's admin token (kubernetes-admin, system:masters), made once and kept;
+ *                         with any --extra-config apiserver.token-auth-file's, in <data-dir>/tokens.csv
+ *  supervisor             an HTTP server on 127.0.0.1 (cli/supervisor.ts) through which the dashboard
+ *                         stops and starts store members; its token in <data-dir>/ui-supervisor-token
  * ```
  *
  * It starts the members, waits until each is healthy, starts the API server,
@@ -25,21 +29,52 @@
  * default; 0 for none) registers the simulated kubelets.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:https';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initPki } from '../store/server/pki.js';
 import { writeAdminKubeconfig, writeComponentKubeconfig } from './kubeconfig.js';
+import { startSupervisor, type SupervisedProcess, type Supervisor } from './supervisor.js';
 
 const BIN = resolve(import.meta.dirname, 'bin.js');
 
-/** A component running as a child process. */
+/** A component running as a child process (a store member may be stopped and started again: a new process). */
 interface Child {
   readonly name: string;
   readonly logFile: string;
-  readonly proc: ChildProcess;
+  /** Its command line, for a start again. */
+  readonly args: readonly string[];
+  proc: ChildProcess;
   exited: boolean;
+  /** Stopped on purpose (by the supervisor, or at the end): its exit is no failure. */
+  held: boolean;
+}
+
+/** Writes `file` readable by its owner only. */
+function writePrivate(file: string, data: string): void {
+  writeFileSync(file, data, { mode: 0o600 });
+  chmodSync(file, 0o600); // an existing file keeps its mode through writeFileSync
+}
+
+/**
+ * The dashboard's admin token in <data-dir>/ui-token, made on the first run
+ * and kept; and the token file the API server reads (--token-auth-file):
+ * that token as kubernetes-admin in system:masters, with the lines of a
+ * token file the user passed (--extra-config apiserver.token-auth-file=F).
+ */
+function writeTokens(dataDir: string, userFile: string | undefined): { uiToken: string; tokenFile: string } {
+  const tokenPath = join(dataDir, 'ui-token');
+  let uiToken = existsSync(tokenPath) ? readFileSync(tokenPath, 'utf8').trim() : '';
+  if (!/^[A-Za-z0-9_-]{20,}$/.test(uiToken)) {
+    uiToken = randomBytes(32).toString('base64url');
+    writePrivate(tokenPath, uiToken + '\n');
+  }
+  const tokenFile = join(dataDir, 'tokens.csv');
+  const theirs = userFile === undefined ? '' : readFileSync(userFile, 'utf8').replace(/\n?$/, '\n');
+  writePrivate(tokenFile, `${uiToken},kubernetes-admin,,system:masters\n${theirs}`);
+  return { uiToken, tokenFile };
 }
 
 /** TLS material for a health probe: the CA to trust, and the client certificate to present. */
@@ -151,23 +186,50 @@ export async function up(argv: string[]): Promise<void> {
   const files = await initPki(pki);
   for (const w of new Set(files.flatMap((f) => f.warnings))) process.stdout.write(`warning: ${w}\n`);
 
+  // a token file of the user's joins the dashboard's (the API server reads one)
+  const extra = new Map(o.extra);
+  const apiExtra = extra.get('apiserver') ?? [];
+  const userTokenFile = apiExtra.filter((f) => f.startsWith('--token-auth-file=')).pop()?.slice('--token-auth-file='.length);
+  extra.set('apiserver', apiExtra.filter((f) => !f.startsWith('--token-auth-file=')));
+  const tokens = writeTokens(o.dataDir, userTokenFile);
+
   const children: Child[] = [];
-  const start = (name: string, args: string[]): Child => {
-    const component = (name.startsWith('store-') ? 'store' : name) as Component;
-    args = [...args, ...(o.extra.get(component) ?? [])];
-    const logFile = join(logs, `${name}.log`);
+  /** Called with a child that exits without being held (set once the cluster is up). */
+  let died: ((c: Child, code: number | null) => void) | undefined;
+  const launch = (args: readonly string[], logFile: string): ChildProcess => {
     const log = createWriteStream(logFile, { flags: 'a' });
     const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     proc.stdout?.pipe(log);
     proc.stderr?.pipe(log);
-    const c: Child = { name, logFile, proc, exited: false };
-    proc.once('exit', () => {
+    return proc;
+  };
+  const onExit = (c: Child): void => {
+    c.proc.once('exit', (code) => {
       c.exited = true;
+      if (!c.held) died?.(c, code);
     });
+  };
+  const start = (name: string, args: string[]): Child => {
+    const component = (name.startsWith('store-') ? 'store' : name) as Component;
+    const logFile = join(logs, `${name}.log`);
+    const all = [...args, ...(extra.get(component) ?? [])];
+    const c: Child = { name, logFile, args: all, proc: launch(all, logFile), exited: false, held: false };
+    onExit(c);
     children.push(c);
     return c;
   };
+  /** Starts a stopped child again, with its arguments. */
+  const restart = (c: Child): void => {
+    c.proc = launch(c.args, c.logFile);
+    c.exited = false;
+    c.held = false;
+    onExit(c);
+  };
+  /** The supervisor of the store members (started once they are). */
+  let supervisor: Supervisor | undefined = undefined;
   const stopAll = async (): Promise<void> => {
+    await supervisor?.close(); // nothing is started again from now on
+    for (const c of children) c.held = true;
     // the components first, then the API server (they watch it; it watches the store), then the members
     const components = children.filter((c) => !c.name.startsWith('store-') && c.name !== 'apiserver');
     for (const group of [components, children.filter((c) => c.name === 'apiserver'), children.filter((c) => c.name.startsWith('store-'))]) {
@@ -188,7 +250,7 @@ export async function up(argv: string[]): Promise<void> {
     process.stdout.write(`starting ${what}`);
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const dead = children.find((c) => c.exited);
+      const dead = children.find((c) => c.exited && !c.held);
       if (dead) {
         await stopAll();
         throw new Error(`${dead.name} exited during start-up; the end of ${dead.logFile}:\n${tail(dead.logFile)}`);
@@ -228,6 +290,24 @@ export async function up(argv: string[]): Promise<void> {
     ready: () => answers(`${m.client}/health`, etcdProbe),
   }));
   await waitFor(`${o.members} store members`, stores);
+  // the dashboard stops and starts members through it (apiserver/inspect/raft.ts)
+  const supervised = stores.map(({ child: c }): SupervisedProcess => ({
+    name: c.name,
+    running: () => !c.exited,
+    stop: async () => {
+      c.held = true;
+      if (c.exited) return;
+      const exited = new Promise<void>((res) => c.proc.once('exit', () => res()));
+      c.proc.kill('SIGTERM');
+      await exited;
+    },
+    start: () => {
+      if (c.exited) restart(c);
+    },
+  }));
+  supervisor = await startSupervisor(supervised);
+  const supervisorTokenFile = join(o.dataDir, 'ui-supervisor-token');
+  writePrivate(supervisorTokenFile, supervisor.token + '\n');
 
   const endpoints = members.map((m) => m.client).join(',');
   const server = `https://127.0.0.1:${o.port}`;
@@ -236,6 +316,8 @@ export async function up(argv: string[]): Promise<void> {
     '--etcd-cafile', p('etcd/ca.crt'), '--etcd-certfile', p('apiserver-etcd-client.crt'), '--etcd-keyfile', p('apiserver-etcd-client.key'),
     '--secure-port', String(o.port), '--tls-cert-file', p('apiserver.crt'), '--tls-private-key-file', p('apiserver.key'), '--client-ca-file', p('ca.crt'),
     '--service-account-signing-key-file', p('sa.key'), '--service-account-key-file', p('sa.pub'),
+    '--token-auth-file', tokens.tokenFile,
+    '--ui-supervisor-url', supervisor.url, '--ui-supervisor-token-file', supervisorTokenFile,
   ]);
   const apiProbe: Probe = { ca: readFileSync(p('ca.crt')) };
   await waitFor('the API server', [{ child: apiserver, ready: () => answers(`${server}/readyz`, apiProbe) }]);
@@ -279,6 +361,8 @@ export async function up(argv: string[]): Promise<void> {
       `  ETCDCTL_API=3 etcdctl --endpoints ${endpoints} --cacert ${rel(p('etcd/ca.crt'))} \\`,
       `    --cert ${rel(p('apiserver-etcd-client.crt'))} --key ${rel(p('apiserver-etcd-client.key'))} get /registry --prefix --keys-only`,
       '',
+      `Dashboard: ${server}/ui/  (log in with the token in ${rel(join(o.dataDir, 'ui-token'))}; the browser will warn about kubeling's own CA)`,
+      '',
       `Logs: ${rel(logs)}/ (store-1.log ... apiserver.log). Data: ${rel(o.dataDir)}/ (a second \`up\` resumes it).`,
       'Ctrl-C stops the cluster.',
       '',
@@ -288,7 +372,10 @@ export async function up(argv: string[]): Promise<void> {
   const stop = await new Promise<string>((res) => {
     process.once('SIGINT', () => res('interrupted'));
     process.once('SIGTERM', () => res('terminated'));
-    for (const c of children) c.proc.once('exit', (code) => res(`${c.name} exited (${code ?? 'signal'}); the end of its log:\n${tail(c.logFile)}`));
+    // a member the dashboard stopped is held: only an exit nobody asked for ends the cluster
+    died = (c, code) => res(`${c.name} exited (${code ?? 'signal'}); the end of its log:\n${tail(c.logFile)}`);
+    const dead = children.find((c) => c.exited && !c.held);
+    if (dead) died(dead, dead.proc.exitCode);
   });
   process.stdout.write(`\n${stop}; stopping the cluster\n`);
   await stopAll();

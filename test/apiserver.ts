@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServiceAccountTokens } from '../apiserver/auth/serviceaccount.js';
 import type { UserInfo } from '../apiserver/auth/user.js';
+import type { UiServer } from '../apiserver/http/server.js';
 import { startApiServer, type ApiServer } from '../apiserver/server.js';
 import { EtcdStore } from '../apiserver/storage/etcd.js';
 import { startInProcessStore } from '../cli/inprocess.js';
@@ -62,6 +63,8 @@ export interface TestApiOptions {
   readonly serviceAccounts?: boolean;
   /** The watch caches' size (ServeOptions.watchCacheSize): a small one lets a test make a watch's resourceVersion expire. */
   readonly watchCacheSize?: number;
+  /** The dashboard's server side (ServeOptions.ui): apiserver/inspect's uiServer of some parts. */
+  readonly ui?: UiServer;
 }
 
 /** Credentials for one call: the admin's client certificate (the default with tls), a bearer token, or none. */
@@ -103,6 +106,7 @@ export class TestApi {
       ...(opts.tls ? { tls: { cert: read('apiserver.crt'), key: read('apiserver.key'), clientCA: read('ca.crt') } } : {}),
       ...(opts.tokens ? { tokens: opts.tokens } : {}),
       ...(opts.watchCacheSize ? { watchCacheSize: opts.watchCacheSize } : {}),
+      ...(opts.ui ? { ui: opts.ui } : {}),
       ...(opts.tls && opts.serviceAccounts ? { serviceAccounts: new ServiceAccountTokens({ signingKey: createPrivateKey(read('sa.key')) }) } : {}),
     });
     const t = new TestApi(cluster, store, api, dir, stopStore);

@@ -8,6 +8,10 @@
  * the group version, `<resource>[/<name>]` for cluster-scoped kinds (and
  * lists across namespaces), `namespaces/<ns>/<resource>[/<name>]` for
  * namespaced ones.
+ *
+ * The UiServer's observer, when there is one (observe.ts: the dashboard's
+ * flow recorder), is told of each write once answered and of each watch
+ * event as it is sent.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -21,6 +25,7 @@ import { UNSECURED, type UserInfo } from '../auth/user.js';
 import { BadRequestError, InvalidError, type FieldError } from '../registry/errors.js';
 import type { DeleteOptions, FieldValidation, GenericStore, ListOptions, ListResult, PatchType, Preconditions } from '../registry/generic.js';
 import { discoveryRoutes } from './discovery.js';
+import { epochMs, type WatchObservation, type WriteObserver, type WriteVerb } from './observe.js';
 import { openapiV3 } from './openapi.js';
 import { openapiV2Handler } from './openapiv2.js';
 import { podLogRoute } from './podlogs.js';
@@ -71,6 +76,8 @@ export interface UiServer {
   routes(app: express.Express): void;
   /** Takes an upgrade to a WebSocket under /ui/api/ made by an authenticated `user`. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, user: UserInfo): void;
+  /** Told of every write the API answers and every watch event it sends (the flow recorder); unset: nothing is reported. */
+  readonly observer?: WriteObserver;
 }
 
 /** Whether `path` is one of the dashboard's public static files. */
@@ -90,6 +97,7 @@ export function userOf(res: Response): UserInfo {
 /** The express app serving `stores` (one per kind). */
 export function createApp(stores: readonly GenericStore[], auth: AuthOptions = {}, ui?: UiServer): express.Express {
   const byGroupVersion = groupVersions(stores);
+  const observer = ui?.observer;
 
   const app = express();
   app.disable('x-powered-by');
@@ -133,14 +141,20 @@ export function createApp(stores: readonly GenericStore[], auth: AuthOptions = {
     });
   }
   const serve = (gv: string) => async (req: Request, res: Response) => {
+    const startedAt = observer ? epochMs() : 0;
+    let t: Target | undefined;
+    let outcome: Outcome | undefined;
+    let failed: Status | undefined;
     try {
       const rest = (req.params as { rest?: string[] }).rest ?? [];
-      const t = resolve(byGroupVersion.get(gv), rest);
+      t = resolve(byGroupVersion.get(gv), rest);
       if (!t) return send(res, notFound());
-      await handle(t, req, res);
+      outcome = await handle(t, req, res, observer);
     } catch (e) {
-      send(res, statusOf(e));
+      failed = statusOf(e);
+      send(res, failed);
     }
+    if (observer && t) observeWrite(observer, t, req, res, startedAt, outcome, failed);
   };
   podLogRoute(app, stores); // pods/log is proxied to the pod's kubelet (podlogs.ts)
   app.all('/api/v1/*rest', body, serve('v1'));
@@ -185,7 +199,7 @@ export function createUpgrade(stores: readonly GenericStore[], auth: AuthOptions
   };
   const dispatch = (req: IncomingMessage, socket: Duplex, head: Buffer, user: UserInfo): void => {
     if (ui && req.url?.startsWith('/ui/api/')) return ui.upgrade(req, socket, head, user);
-    upgrade(req, socket, head);
+    upgrade(req, socket, head, user);
   };
   return (req, socket, head) => {
     if (!auth.authenticate) return dispatch(req, socket, head, UNSECURED);
@@ -194,7 +208,7 @@ export function createUpgrade(stores: readonly GenericStore[], auth: AuthOptions
       (e: unknown) => refuse(socket, e),
     );
   };
-  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, user: UserInfo): void {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const m = /^\/(?:api\/(v1)|apis\/([^/]+\/[^/]+))\/(.+)$/.exec(url.pathname);
@@ -212,7 +226,7 @@ export function createUpgrade(stores: readonly GenericStore[], auth: AuthOptions
           },
           close: () => ws.close(1000),
           onClose: (f) => void ws.once('close', f),
-        });
+        }, observation(ui?.observer, t.store, req, user));
       });
     } catch (e) {
       refuse(socket, e);
@@ -244,7 +258,21 @@ function resolve(kinds: Map<string, GenericStore> | undefined, seg: string[]): T
   return { store, namespace, name, subresource };
 }
 
-async function handle(t: Target, req: Request, res: Response): Promise<void> {
+/**
+ * What a write left, for the observer (server.ts's observeWrite): the
+ * objects as answered (see ObservedWrite), an action's body, whether it was
+ * a dry run. Reads answer undefined.
+ */
+interface Outcome {
+  readonly object?: KubeObject;
+  readonly deleted?: boolean;
+  readonly items?: readonly KubeObject[];
+  readonly request?: unknown;
+  readonly dryRun?: boolean;
+}
+
+/** Serves one request to a resource; answers what a write left (for the observer), undefined for a read. */
+async function handle(t: Target, req: Request, res: Response, observer: WriteObserver | undefined): Promise<Outcome | undefined> {
   const { store, namespace, name, subresource } = t;
   const q = req.query as Record<string, string | undefined>;
   const dryRun = q.dryRun === 'All';
@@ -264,22 +292,25 @@ async function handle(t: Target, req: Request, res: Response): Promise<void> {
   const watching = queryBool(q.watch);
   const action = subresource === undefined ? undefined : store.strategy.actions?.[subresource];
   if (action) {
-    if (req.method !== 'POST') return send(res, failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {}));
-    return void res.status(201).json(await action.post(store, namespace, name!, decodeBody(req), { dryRun }));
+    if (req.method !== 'POST') return void send(res, failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {}));
+    const request = decodeBody(req);
+    res.status(201).json(await action.post(store, namespace, name!, request, { dryRun }));
+    return { request };
   }
   if (updating) {
     // an update subresource (a namespace's finalize) takes a PUT of the whole object, nothing else
-    if (req.method !== 'PUT') return send(res, failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {}));
+    if (req.method !== 'PUT') return void send(res, failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {}));
     const obj = await store.update(namespace, name!, parseBody(store, req, opts), opts);
     sendWarnings();
-    return void res.json(obj);
+    res.json(obj);
+    return { object: obj };
   }
   switch (`${req.method} ${name === undefined ? 'collection' : (subresource ?? 'object')}`) {
     case 'GET collection':
     case 'GET object': {
       const form = negotiate(req.headers.accept, name === undefined || watching);
       const include = includeObject(q.includeObject);
-      if (watching) return streamWatch(store, namespace, { ...watchOptions(store, q, name), form, include }, httpChannel(res));
+      if (watching) return void streamWatch(store, namespace, { ...watchOptions(store, q, name), form, include }, httpChannel(res), observation(observer, store, req, userOf(res)));
       if (name !== undefined) {
         const obj = await store.get(namespace, name);
         if (form.as === 'Table') return void res.json(table(store, [obj], { resourceVersion: obj.metadata.resourceVersion }, form.version, include));
@@ -295,43 +326,111 @@ async function handle(t: Target, req: Request, res: Response): Promise<void> {
     case 'POST collection': {
       const obj = await store.create(namespace, parseBody(store, req, opts), { dryRun, ...manager });
       sendWarnings();
-      return void res.status(201).json(obj);
+      res.status(201).json(obj);
+      return { object: obj };
     }
     case 'PUT object':
     case 'PUT status': {
       const obj = await store.update(namespace, name!, parseBody(store, req, opts), opts);
       sendWarnings();
-      return void res.json(obj);
+      res.json(obj);
+      return { object: obj };
     }
-    case 'PUT scale':
-      return void res.json(await store.writeScale(namespace, name!, { body: json(req.body as Buffer) }, { dryRun, ...manager }));
+    case 'PUT scale': {
+      const scale = await store.writeScale(namespace, name!, { body: json(req.body as Buffer) }, { dryRun, ...manager });
+      res.json(scale);
+      return { object: scale };
+    }
     case 'PATCH object':
     case 'PATCH status': {
       const type = patchType(req);
       const r = type === 'apply' ? await store.apply(namespace, name!, applyBody(req), opts) : { object: await store.patch(namespace, name!, type, json(req.body as Buffer), opts), created: false };
       sendWarnings();
-      return void res.status(r.created ? 201 : 200).json(r.object);
+      res.status(r.created ? 201 : 200).json(r.object);
+      return { object: r.object };
     }
-    case 'PATCH scale':
-      return void res.json(await store.writeScale(namespace, name!, { type: patchType(req), patch: json(req.body as Buffer) }, { dryRun, ...manager }));
+    case 'PATCH scale': {
+      const scale = await store.writeScale(namespace, name!, { type: patchType(req), patch: json(req.body as Buffer) }, { dryRun, ...manager });
+      res.json(scale);
+      return { object: scale };
+    }
     case 'DELETE object': {
-      const r = await store.delete(namespace, name!, deleteOptions(req, q));
-      if (store.strategy.returnDeletedObject || !r.deleted) return void res.json(r.object);
-      return void res.json({
-        kind: 'Status',
-        apiVersion: 'v1',
-        metadata: {},
-        status: 'Success',
-        details: { name, ...(info.group ? { group: info.group } : {}), kind: info.resource, uid: r.object.metadata.uid },
-      });
+      const del = deleteOptions(req, q);
+      const r = await store.delete(namespace, name!, del);
+      if (store.strategy.returnDeletedObject || !r.deleted) res.json(r.object);
+      else {
+        res.json({
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Success',
+          details: { name, ...(info.group ? { group: info.group } : {}), kind: info.resource, uid: r.object.metadata.uid },
+        });
+      }
+      return { object: r.object, deleted: r.deleted, dryRun: del.dryRun ?? false };
     }
     case 'DELETE collection': {
       const { filter } = listOptions(store, q);
-      return void res.json(listBody(store, await store.deleteCollection(namespace, filter, deleteOptions(req, q))));
+      const del = deleteOptions(req, q);
+      const list = await store.deleteCollection(namespace, filter, del);
+      res.json(listBody(store, list));
+      return { items: list.items, dryRun: del.dryRun ?? false };
     }
     default:
-      return send(res, failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {}));
+      return void send(res, failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {}));
   }
+}
+
+/** The verb of a write request (undefined for a read). */
+function writeVerb(method: string, name: string | undefined): WriteVerb | undefined {
+  switch (method) {
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return name === undefined ? 'deletecollection' : 'delete';
+    default:
+      return undefined;
+  }
+}
+
+/** Tells `observer` of an answered write to `t` (not of reads, nor of dry runs). */
+function observeWrite(observer: WriteObserver, t: Target, req: Request, res: Response, startedAt: number, outcome: Outcome | undefined, failed: Status | undefined): void {
+  const verb = writeVerb(req.method, t.name);
+  if (verb === undefined || (outcome?.dryRun ?? (req.query as Record<string, unknown>).dryRun === 'All')) return;
+  const info = t.store.strategy.info;
+  try {
+    observer.write({
+      verb,
+      resource: info.resource,
+      group: info.group,
+      kind: info.kind,
+      ...(t.subresource !== undefined ? { subresource: t.subresource } : {}),
+      ...(t.namespace !== undefined ? { namespace: t.namespace } : {}),
+      ...(t.name !== undefined ? { name: t.name } : {}),
+      code: failed?.code ?? res.statusCode,
+      user: userOf(res).username,
+      userAgent: req.headers['user-agent'] ?? '',
+      startedAt,
+      durationMs: epochMs() - startedAt,
+      ...(outcome?.object ? { object: outcome.object } : {}),
+      ...(outcome?.deleted !== undefined ? { deleted: outcome.deleted } : {}),
+      ...(outcome?.items ? { items: outcome.items } : {}),
+      ...(outcome?.request !== undefined ? { request: outcome.request } : {}),
+      ...(failed ? { failure: { ...(failed.reason ? { reason: failed.reason } : {}), ...(failed.message ? { message: failed.message } : {}) } } : {}),
+    });
+  } catch {
+    // an observer's failure is not the request's
+  }
+}
+
+/** What a watch stream tells `observer` about who it sends to (undefined without an observer). */
+function observation(observer: WriteObserver | undefined, store: GenericStore, req: IncomingMessage, user: UserInfo): WatchObservation | undefined {
+  if (!observer) return undefined;
+  return { observer, watcher: { user: user.username, userAgent: req.headers['user-agent'] ?? '', resource: store.strategy.info.resource } };
 }
 
 /** A list request's options from its query. */

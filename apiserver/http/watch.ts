@@ -10,6 +10,7 @@ import type { KubeObject } from '../api/meta.js';
 import { BadRequestError, ExpiredError, InvalidError } from '../registry/errors.js';
 import type { GenericStore, WatchOptions } from '../registry/generic.js';
 import type { CacheWatcher, EventType } from '../watchcache/cache.js';
+import type { WatchObservation } from './observe.js';
 import { statusOf } from './status.js';
 import { partial, table, type Form, type IncludeObject } from './table.js';
 
@@ -79,12 +80,18 @@ export function watchOptions(store: GenericStore, q: WatchQuery, name?: string):
   };
 }
 
-/** Serves a watch of `namespace`'s objects on `ch` until it times out, the client leaves, or the watch ends. */
+/**
+ * Serves a watch of `namespace`'s objects on `ch` until it times out, the
+ * client leaves, or the watch ends. With `observed`, each event sent is
+ * reported to its observer (but not the current objects a watch from now
+ * starts with: see WriteObserver.delivered).
+ */
 export function streamWatch(
   store: GenericStore,
   namespace: string | undefined,
   opts: ReturnType<typeof watchOptions> & { form?: Form; include?: IncludeObject },
   ch: EventChannel,
+  observed?: WatchObservation,
   bookmarkMs = BOOKMARK_INTERVAL_MS,
 ): void {
   let watcher: CacheWatcher | undefined;
@@ -114,10 +121,22 @@ export function streamWatch(
     headers = false;
     return t;
   };
+  // the events the cache hands over while the watch registers are the current objects (no write's events) when
+  // it starts from now: GenericStore.watch starts so without a resourceVersion (or with 0) unless sendInitialEvents=false,
+  // and always with sendInitialEvents=true
+  const from = opts.resourceVersion;
+  let initial = opts.sendInitialEvents ?? (from === undefined || from === '' || from === '0');
   const sink = {
     event: (type: EventType, object: KubeObject) => {
       if (ended) return;
       ch.send(form.as === 'object' ? encodeEvent(type, object) : JSON.stringify({ type, object: transform(object) }));
+      if (observed && !initial) {
+        try {
+          observed.observer.delivered(observed.watcher, type, object);
+        } catch {
+          // an observer's failure is not the watch's
+        }
+      }
       if (ch.backlog > MAX_BACKLOG) end();
     },
     end,
@@ -130,6 +149,7 @@ export function streamWatch(
   };
   try {
     watcher = store.watch(namespace, opts, sink);
+    initial = false;
   } catch (e) {
     if (!(e instanceof ExpiredError)) throw e;
     ch.send(JSON.stringify({ type: 'ERROR', object: statusOf(e) }));

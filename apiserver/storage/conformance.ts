@@ -94,6 +94,32 @@ export function storeConformance(name: string, open: () => Promise<Backend>): vo
       assert.equal(p2.remaining, 1);
     });
 
+    it('counts versions from creation, reports no lease, reads one key at a past revision, lists keys only', async () => {
+      const k = '/registry/services/v/a';
+      const a = await s.create(k, enc('1'));
+      assert.deepEqual([a.version, a.lease], [1, '0']);
+      const b2 = await s.update(k, enc('2'), a.modRevision);
+      assert.deepEqual([b2.version, b2.lease], [2, '0']);
+      await s.create(`${k}b`, enc('a longer key under the prefix k'));
+      const got = (await s.get(k)).value!;
+      assert.deepEqual([got.version, got.lease, got.createRevision], [2, '0', a.modRevision]);
+
+      // one key at a revision: the first key of the prefix `k`, which is `k` itself
+      const then = await s.list(k, { limit: 1, revision: a.modRevision });
+      assert.deepEqual(then.items.map((i) => [i.key, text(i.value), i.version]), [[k, '1', 1]]);
+      assert.equal(then.revision, a.modRevision);
+      const before = await s.list(k, { limit: 1, revision: a.modRevision - 1 });
+      assert.deepEqual(before.items, []);
+
+      const d = await s.delete(k);
+      assert.equal(d.deleted.version, 2);
+      const again = await s.create(k, enc('3'));
+      assert.equal(again.version, 1, 'a re-created key counts from 1');
+
+      const keys = await s.list('/registry/services/v/', { keysOnly: true });
+      assert.deepEqual(keys.items.map((i) => [i.key, i.value.length, i.version]), [[k, 0, 1], [`${k}b`, 0, 1]]);
+    });
+
     it('watches a prefix from a revision, with the previous value of deletes and updates', async () => {
       const first = await s.create('/registry/secrets/w/a', enc('1'));
       const updated = await s.update('/registry/secrets/w/a', enc('2'), first.modRevision);

@@ -41,6 +41,7 @@ export class RevisionConflictError extends StoreError {
 export class CompactedError extends StoreError {
   override name = 'CompactedError';
   constructor(
+    /** The store's compaction revision, when it said (a watch's cancel does; a read's error does not: 0). */
     readonly compactRevision: number,
     message = 'required revision has been compacted',
   ) {

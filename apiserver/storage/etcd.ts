@@ -23,7 +23,8 @@ import { GrpcChannel, type ChannelTls } from './grpc-channel.js';
 import { prefixEnd, type ListPage, type StoreClient, type StoreEvent, type StoreWatch, type StoredValue, type WatchHandler } from './interface.js';
 
 const PROTO_DIR = fileURLToPath(new URL('../../store/server/grpc/proto/', import.meta.url));
-const root = new protobuf.Root();
+/** etcd's rpc.proto and the files it imports, loaded once (members.ts uses them too). */
+export const root = new protobuf.Root();
 root.resolvePath = (_origin, target) => PROTO_DIR + target;
 root.loadSync(['rpc.proto'], { keepCase: true });
 root.resolveAll();
@@ -54,11 +55,14 @@ export function tlsFromFiles(files: { ca?: string; cert?: string; key?: string }
   return { ca: read(files.ca), cert: read(files.cert), key: read(files.key) };
 }
 
+/** A decoded mvccpb.KeyValue (64-bit fields as decimal strings: see decoder()). */
 interface Kv {
   key: Uint8Array;
   value: Uint8Array;
-  mod_revision: number;
-  create_revision: number;
+  mod_revision: string;
+  create_revision: string;
+  version: string;
+  lease: string;
 }
 
 /** The StoreClient of an etcd v3 cluster; see the file comment. */
@@ -83,12 +87,13 @@ export class EtcdStore implements StoreClient {
     return { value: kv && stored(kv), revision: headerRevision(r) };
   }
 
-  async list(prefix: string, opts: { start?: string; limit?: number; revision?: number } = {}): Promise<ListPage> {
+  async list(prefix: string, opts: { start?: string; limit?: number; revision?: number; keysOnly?: boolean } = {}): Promise<ListPage> {
     const r = await this.#read('/etcdserverpb.KV/Range', {
       key: Buffer.from(opts.start ?? prefix),
       range_end: prefixEnd(prefix),
       limit: opts.limit ?? 0,
       revision: opts.revision ?? 0,
+      keys_only: opts.keysOnly ?? false,
     });
     const items = (r.kvs as Kv[]).map(stored);
     const count = Number(r.count);
@@ -105,7 +110,7 @@ export class EtcdStore implements StoreClient {
     });
     if (!r.succeeded) throw new KeyExistsError(key);
     const rev = headerRevision(r);
-    return { key, value, modRevision: rev, createRevision: rev };
+    return { key, value, modRevision: rev, createRevision: rev, version: 1, lease: '0' };
   }
 
   async update(key: string, value: Uint8Array, expected: number): Promise<StoredValue> {
@@ -118,7 +123,8 @@ export class EtcdStore implements StoreClient {
     if (!r.succeeded) throw this.#mismatch(key, expected, r);
     const prev = ((r.responses as Msg[])[0]?.response_put as { prev_kv?: Kv } | undefined)?.prev_kv;
     const rev = headerRevision(r);
-    return { key, value, modRevision: rev, createRevision: prev ? Number(prev.create_revision) : rev };
+    // a put without a lease detaches the key's lease, as etcd does
+    return { key, value, modRevision: rev, createRevision: prev ? Number(prev.create_revision) : rev, version: prev ? Number(prev.version) + 1 : 1, lease: '0' };
   }
 
   async delete(key: string, expected?: number): Promise<{ deleted: StoredValue; revision: number }> {
@@ -213,7 +219,7 @@ export class EtcdStore implements StoreClient {
 
   async #call(path: string, req: Msg): Promise<Msg> {
     if (this.#closed) throw new StoreUnavailableError('the store client is closed');
-    const { encode, decode } = method(path);
+    const { encode, decode } = unaryCodec(path);
     const channel = this.#channels[this.#current]!;
     let res: Uint8Array;
     try {
@@ -241,19 +247,21 @@ function stored(kv: Kv): StoredValue {
     value: kv.value,
     modRevision: Number(kv.mod_revision),
     createRevision: Number(kv.create_revision),
+    version: Number(kv.version),
+    lease: String(kv.lease),
   };
 }
 
 function headerRevision(r: Msg): number {
-  return Number((r.header as { revision?: number } | undefined)?.revision ?? 0);
+  return Number((r.header as { revision?: string } | undefined)?.revision ?? 0);
 }
 
 const encodeWatchRequest = encoder(root.lookupType('etcdserverpb.WatchRequest'));
 const decodeWatchResponse = decoder(root.lookupType('etcdserverpb.WatchResponse'));
 
-/** A unary method's request encoder and response decoder, looked up once per path. */
+/** A unary method's request encoder and response decoder (`/etcdserverpb.KV/Range`), looked up once per path. */
 const methods = new Map<string, { encode: (v: Msg) => Uint8Array; decode: (b: Uint8Array) => Msg }>();
-function method(path: string): { encode: (v: Msg) => Uint8Array; decode: (b: Uint8Array) => Msg } {
+export function unaryCodec(path: string): { encode: (v: Msg) => Uint8Array; decode: (b: Uint8Array) => Msg } {
   let m = methods.get(path);
   if (!m) {
     const [, service, name] = /^\/(.+)\/(\w+)$/.exec(path)!;
@@ -264,13 +272,18 @@ function method(path: string): { encode: (v: Msg) => Uint8Array; decode: (b: Uin
   return m;
 }
 
-function encoder(t: protobuf.Type): (v: Msg) => Uint8Array {
+/** An encoder of `t` from plain objects (a 64-bit field may be given as a decimal string). */
+export function encoder(t: protobuf.Type): (v: Msg) => Uint8Array {
   return (v) => t.encode(t.fromObject(v)).finish();
 }
 
-function decoder(t: protobuf.Type): (b: Uint8Array) => Msg {
-  // 64-bit fields as numbers: revisions stay far below 2^53 (member ids do not, and are not read here)
-  return (b) => t.toObject(t.decode(b), { longs: Number, bytes: Buffer, defaults: true, arrays: true }) as Msg;
+/**
+ * A decoder of `t` to plain objects. 64-bit fields come as decimal strings,
+ * as lease and member ids may pass 2^53: revisions, counts and versions
+ * (far below it) are read with Number().
+ */
+export function decoder(t: protobuf.Type): (b: Uint8Array) => Msg {
+  return (b) => t.toObject(t.decode(b), { longs: String, bytes: Buffer, defaults: true, arrays: true }) as Msg;
 }
 
 /** A channel's failure as a store error, by etcd's codes and messages. */

@@ -14,7 +14,12 @@ export interface StoredValue {
   readonly value: Uint8Array;
   /** The revision of the key's last write: the object's resourceVersion. */
   readonly modRevision: number;
+  /** The revision that created the key (after its last deletion, if any). */
   readonly createRevision: number;
+  /** Writes since the key's creation: 1 after the first, back to 0 when it is deleted. */
+  readonly version: number;
+  /** The id of the lease attached to the key, as a decimal string (etcd's ids are 64-bit); '0' for none. */
+  readonly lease: string;
 }
 
 /** A page of a prefix. */
@@ -67,10 +72,14 @@ export interface StoreClient {
   /**
    * The keys under `prefix`, in key order, from `start` (inclusive; default
    * the prefix itself), at most `limit` (0: all), at `revision` (0: the
-   * latest, linearizable). Rejects with CompactedError or FutureRevisionError
+   * latest, linearizable); with `keysOnly`, every value is empty (the rest
+   * is as without it). Rejects with CompactedError or FutureRevisionError
    * for a revision the store no longer or not yet has.
+   *
+   * One key at a revision is `list(key, { limit: 1, revision })`: the
+   * smallest key under the prefix `key` is `key` itself, if it exists then.
    */
-  list(prefix: string, opts?: { start?: string; limit?: number; revision?: number }): Promise<ListPage>;
+  list(prefix: string, opts?: { start?: string; limit?: number; revision?: number; keysOnly?: boolean }): Promise<ListPage>;
 
   /** Creates `key`; rejects with KeyExistsError if it exists. */
   create(key: string, value: Uint8Array): Promise<StoredValue>;
