@@ -7,9 +7,10 @@
  * does; over plain HTTP (tests, and the --insecure-port kube-apiserver had
  * until 1.24) it asks nobody.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { tokens, union, x509, type Authenticator } from './auth/authenticate.js';
 import type { ObjectLookup, ServiceAccountTokens } from './auth/serviceaccount.js';
 import type { UserInfo } from './auth/user.js';
@@ -140,8 +141,14 @@ export async function startApiServer(store: StoreClient, listen: ServeOptions = 
   await Promise.all(stores.map((s) => s.start()));
   const host = listen.host ?? '127.0.0.1';
   const servers: Server[] = [];
+  // WebSockets (watches, the dashboard's) leave the HTTP server's reach once upgraded: close() ends them itself
+  const upgraded = new Set<Duplex>();
   const serve = async (server: Server, port: number, auth: AuthOptions): Promise<{ server: Server; port: number }> => {
     server.on('request', createApp(stores, auth, listen.ui));
+    server.on('upgrade', (_req: IncomingMessage, socket: Duplex) => {
+      upgraded.add(socket);
+      socket.once('close', () => upgraded.delete(socket));
+    });
     server.on('upgrade', createUpgrade(stores, auth, listen.ui));
     servers.push(server);
     await new Promise<void>((res, rej) => {
@@ -152,6 +159,7 @@ export async function startApiServer(store: StoreClient, listen: ServeOptions = 
   };
   const close = async (): Promise<void> => {
     for (const s of stores) s.stop();
+    for (const socket of upgraded) socket.destroy();
     await Promise.all(
       servers.map(
         (server) =>

@@ -198,6 +198,15 @@ describe('API server watches: chunked HTTP and WebSocket, from now or a resource
     assert.equal(code, 400);
   });
 
+  it('closing the server ends its open WebSockets (they no longer hold up a shutdown)', async () => {
+    const own = await TestApi.start();
+    const ws = new WebSocket(`ws://127.0.0.1:${own.api.port}/api/v1/configmaps?watch=true`);
+    await new Promise((res) => ws.once('open', res));
+    const closed = new Promise((res) => ws.once('close', res));
+    await own.stop(); // hung before: the upgraded socket kept server.close() waiting
+    await closed;
+  });
+
   it('deletes a collection by selector, and answers wrong methods with 405', async () => {
     await call('POST', '/api/v1/namespaces', { metadata: { name: 'dc' } });
     for (const [n, app] of [['d1', 'x'], ['d2', 'x'], ['d3', 'y']] as const) await call('POST', '/api/v1/namespaces/dc/configmaps', cm(n, { app }));

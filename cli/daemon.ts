@@ -80,9 +80,18 @@ export async function runDaemon(client: RestClient, election: LeaderElection, c:
   }
   const why = await stopped;
   log(`${why}; stopping`);
-  await c.stop();
+  let failed = why === 'leader election lost' || why.startsWith('cannot start');
+  try {
+    await c.stop();
+  } catch (e) {
+    // a last write refused (the store electing a leader, say): the component is stopped all the same
+    log(`stopping: ${(e as Error).message}`);
+    failed = true;
+  }
   await elector?.stop();
   client.close();
   clearInterval(keepAlive);
-  if (why === 'leader election lost' || why.startsWith('cannot start')) process.exitCode = 1;
+  if (failed) process.exitCode = 1;
+  // stopped is stopped: whatever a component left open (a timer, a socket) must not keep the process alive
+  setTimeout(() => process.exit(), 2000).unref();
 }
