@@ -132,6 +132,12 @@ describe('the whole cluster, end to end', () => {
       return out.split(' ').length === 3 ? out.split(' ').sort() : undefined;
     });
     assert.deepEqual(endpoints, ips);
+    // kubectl 1.32's describe reads the EndpointSlices the endpointslice controller writes
+    const described = await eventually('describe service web to list the 3 pods', async () => {
+      const out = await kubectl('describe', 'service', 'web', '-n', 'demo');
+      return /^Endpoints:\s+10\.244\.\d+\.\d+:80,10\.244\.\d+\.\d+:80,10\.244\.\d+\.\d+:80$/m.test(out) ? out : undefined;
+    });
+    for (const ip of ips) assert.match(described, new RegExp(`${ip.replace(/\./g, '\\.')}:80`));
     assert.notEqual((await kubectl('logs', '-n', 'demo', 'deployment/web')).trim(), '', 'kubectl logs reaches the simulated node');
     // the scheduling demos: zone-a's pod on zone-a's node, the too-big pod refused by every node
     const zoned = await eventually('zone-a-pod running', async () => {
