@@ -53,7 +53,7 @@ export interface FleetOptions {
   /** How often it is written when unchanged (default 5 min). */
   readonly statusReportMs?: number;
   readonly timings?: Partial<PodTimings>;
-  /** How many pods are synced at once (default 16). */
+  /** How many pods are synced at once (default 64; see PodSyncDeps.workers). */
   readonly workers?: number;
   /** How many registration and heartbeat writes are in flight at most (default 32). */
   readonly concurrency?: number;

@@ -42,7 +42,12 @@ export interface PodSyncDeps {
   /** The node's event recorder (undefined: no events). */
   readonly recorder: (agent: NodeAgent) => EventRecorder | undefined;
   readonly log: (line: string) => void;
-  /** How many pods are synced at once (default 16). */
+  /**
+   * How many pods are synced at once (default 64). Each sync waits on a
+   * status write; with too few, a busy API server starves the status
+   * writes behind the fleet's other writes (each node's events), as
+   * `npm run bench:cluster` showed with 16.
+   */
   readonly workers?: number;
 }
 
@@ -98,7 +103,7 @@ export class PodSync {
 
   /** Starts the workers. */
   start(): void {
-    const n = this.#d.workers ?? 16;
+    const n = this.#d.workers ?? 64;
     for (let i = 0; i < n; i++) this.#workers.push(this.#work());
   }
 

@@ -1,0 +1,175 @@
+/**
+ * The dashboard in a real browser (Debian's Chromium, driven by
+ * playwright-core) against a real `kubeling up` (3 store members, the API
+ * server, scheduler, controller manager and 2 simulated nodes): sign in with
+ * the token `up` writes, create a Deployment with kubectl and see its pods
+ * appear in the cluster view and its keys in the store explorer, follow a
+ * pod in the flow view from the Deployment to Running, and stop the Raft
+ * leader from the Raft view and see another elected. Each view is
+ * photographed into $KUBELING_SCREENSHOTS (default test-results/screenshots;
+ * `npm run screenshots` writes docs/screenshots/, which the README shows).
+ *
+ * Chromium is /usr/bin/chromium (Debian's package; .ci/run installs it), or
+ * $CHROMIUM. Waits are the browser's own (locators wait for their element);
+ * nothing is correct only because of a sleep.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { kubectlWith, printed, startKubeling, upPorts, type KubelingProc } from './proc.js';
+
+const SHOTS = resolve(process.env.KUBELING_SCREENSHOTS ?? join(import.meta.dirname, '..', 'test-results', 'screenshots'));
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+/** Flags a sandboxed, offline machine needs (no sandbox as root, nothing reaching out to Google's hosts). */
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+describe('the dashboard in Chromium', { timeout: 300_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kubeling-web-'));
+  const kubeconfig = join(dir, 'kubeconfig');
+  let up: KubelingProc;
+  let browser: Browser;
+  let page: Page;
+  let base = '';
+
+  const kubectl = async (...args: string[]): Promise<string> => {
+    const r = await kubectlWith(kubeconfig, ...args);
+    assert.equal(r.status, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const shot = async (name: string): Promise<void> => {
+    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+  };
+  const byTestId = (id: string, attrs: Record<string, string> = {}): string =>
+    `[data-testid="${id}"]${Object.entries(attrs).map(([k, v]) => `[data-${k}="${v}"]`).join('')}`;
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    const p = await upPorts();
+    base = `https://127.0.0.1:${p.api}`;
+    up = startKubeling('up', ['--data-dir', dir, '--store-port', String(p.store), '--port', String(p.api), '--nodes', '2']);
+    await printed(up, 'Ctrl-C stops the cluster.');
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    // kubeling's own CA signs the API server's certificate: the browser is told to accept it, as a user clicks through
+    page = await browser.newPage({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
+    page.setDefaultTimeout(60_000);
+  });
+  after(async () => {
+    await browser?.close();
+    if (up) {
+      up.proc.kill('SIGINT');
+      await up.exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('up prints the dashboard\'s address; the token signs in as the admin', async () => {
+    assert.match(up.out, new RegExp(`Dashboard: ${base.replace(/\./g, '\\.')}/ui/`));
+    // a wrong token is refused with a message, the right one signs in
+    await page.goto(`${base}/ui/`);
+    await page.locator(byTestId('login-token')).fill('not-a-token');
+    await page.locator(byTestId('login-submit')).click();
+    await page.locator(byTestId('login-error')).waitFor();
+    const token = readFileSync(join(dir, 'ui-token'), 'utf8').trim();
+    await page.locator(byTestId('login-token')).fill(token);
+    await page.locator(byTestId('login-submit')).click();
+    assert.equal(await page.locator(byTestId('username')).textContent(), 'kubernetes-admin');
+    await page.locator(byTestId('admin-badge')).waitFor();
+  });
+
+  it('cluster view: a Deployment made with kubectl shows its pods on the nodes, Running, and its rollout complete', async () => {
+    await page.locator(byTestId('nav-cluster')).click();
+    await page.locator(byTestId('node-card', { name: 'kubeling-node-0' })).waitFor();
+    await page.locator(byTestId('node-card', { name: 'kubeling-node-1' })).waitFor();
+    await kubectl('create', 'deployment', 'web', '--image=nginx', '--replicas=3');
+    await page.locator(byTestId('deployment-row', { name: 'web', state: 'complete' })).waitFor();
+    const running = page.locator(`${byTestId('pod-chip', { namespace: 'default', phase: 'Running' })}[data-name^="web-"]`);
+    // (a string: the function runs in the page, where this file's types do not reach)
+    await page.waitForFunction(`document.querySelectorAll('[data-testid="pod-chip"][data-namespace="default"][data-phase="Running"][data-name^="web-"]').length === 3`);
+    assert.equal(await running.count(), 3);
+    // a pod that fits nowhere is listed as pending, with the scheduler's reason
+    await kubectl('run', 'too-big', '--image=nginx', '--overrides={"spec":{"containers":[{"name":"too-big","image":"nginx","resources":{"requests":{"cpu":"64"}}}]}}');
+    const pending = page.locator(byTestId('pending-pod', { name: 'too-big' }));
+    await pending.locator(byTestId('pending-message')).filter({ hasText: 'Insufficient cpu' }).waitFor();
+    await shot('cluster');
+  });
+
+  it('store explorer: the keys of the Deployment and its pods, with their revisions, and history with a diff', async () => {
+    const pod = (await kubectl('get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}')).trim();
+    await page.goto(`${base}/ui/#/store?key=${encodeURIComponent(`/registry/pods/default/${pod}`)}`);
+    await page.locator(byTestId('key-name')).filter({ hasText: `/registry/pods/default/${pod}` }).waitFor();
+    assert.match((await page.locator(byTestId('key-value')).textContent()) ?? '', /nodeName: kubeling-node-\d/);
+    const created = Number(await page.locator(byTestId('key-create-revision')).textContent());
+    const modified = Number(await page.locator(byTestId('key-mod-revision')).textContent());
+    assert.ok(created > 0 && modified > created, `create ${created}, mod ${modified}: the pod was bound and its status written after its creation`);
+    assert.ok(Number(await page.locator(byTestId('key-version')).textContent()) >= 3);
+    // the tree shows the pods under their prefix, with counts
+    const prefix = page.locator(byTestId('tree-node', { key: '/registry/pods/default' }));
+    await prefix.waitFor();
+    assert.ok(Number(await prefix.getAttribute('data-count')) >= 4, 'three web pods and too-big');
+    await page.locator(byTestId('tree-node', { key: '/registry/deployments' })).waitFor();
+    // history: every version of the pod back to its creation, and a diff between two of them
+    const rows = page.locator(byTestId('history-row'));
+    await page.waitForFunction(`document.querySelectorAll('[data-testid="history-row"]').length >= 3`);
+    assert.equal(Number(await rows.last().getAttribute('data-revision')), created);
+    await page.locator(byTestId('history-diff')).waitFor();
+    await shot('store');
+  });
+
+  it('the key tree works with the keyboard', async () => {
+    await page.goto(`${base}/ui/#/store`);
+    const first = page.locator(`${byTestId('tree-node')}[aria-selected="true"], ${byTestId('tree-node')}`).first();
+    await first.focus();
+    const focused = `document.activeElement?.getAttribute('data-key')`;
+    const before = await page.evaluate<string | null>(focused);
+    await page.keyboard.press('ArrowDown');
+    const after = await page.evaluate<string | null>(focused);
+    assert.ok(after && after !== before, `ArrowDown moved the focus from ${before} to ${after}`);
+  });
+
+  it('flow view: follows a pod from the Deployment through the ReplicaSet, the binding and the kubelet to Running', async () => {
+    const pod = (await kubectl('get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}')).trim();
+    await page.goto(`${base}/ui/#/flow?pod=default/${pod}`);
+    const result = page.locator(byTestId('follow-result', { running: 'true' }));
+    await result.waitFor();
+    for (const step of ['deployment', 'replicaset', 'pod', 'binding', 'running']) {
+      await result.locator(byTestId('follow-step', { step, found: 'true' })).waitFor();
+    }
+    // who did each step
+    const timeline = page.locator(byTestId('flow-timeline'));
+    await timeline.locator(byTestId('flow-entry', { component: 'kubectl', resource: 'deployments' })).first().waitFor();
+    await timeline.locator(byTestId('flow-entry', { component: 'kube-scheduler' })).first().waitFor();
+    await shot('flow');
+  });
+
+  it('Raft view: stopping the leader gets another elected; it comes back as a follower', async () => {
+    await page.locator(byTestId('nav-raft')).click();
+    const leader = page.locator(byTestId('raft-member', { role: 'leader' }));
+    await leader.waitFor();
+    const name = await leader.getAttribute('data-name');
+    assert.ok(name);
+    await shot('raft');
+    await leader.locator(byTestId('raft-stop')).click();
+    await page.locator(byTestId('confirm-ok')).click();
+    await page.locator(byTestId('raft-member', { name, stopped: 'true' })).waitFor();
+    const next = page.locator(`${byTestId('raft-member', { role: 'leader' })}:not([data-name="${name}"])`);
+    await next.waitFor();
+    await page.locator(byTestId('raft-event', { kind: 'leader' })).first().waitFor();
+    await shot('raft-election');
+    // the cluster still takes writes, and the stopped member, started again, follows
+    await kubectl('create', 'configmap', 'after-election', '--from-literal=k=v');
+    await page.locator(byTestId('raft-member', { name })).locator(byTestId('raft-start')).click();
+    await page.locator(byTestId('raft-member', { name, role: 'follower' })).waitFor();
+  });
+
+  it('fits a phone\'s width: the navigation shows, nothing scrolls sideways', async () => {
+    await page.setViewportSize({ width: 375, height: 740 });
+    await page.goto(`${base}/ui/#/cluster`);
+    await page.locator(byTestId('node-card', { name: 'kubeling-node-0' })).waitFor();
+    for (const nav of ['nav-cluster', 'nav-store', 'nav-raft', 'nav-flow']) assert.ok(await page.locator(byTestId(nav)).isVisible(), nav);
+    assert.ok(await page.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth'), 'no horizontal scrolling at 375 px');
+    await shot('cluster-phone');
+  });
+});
