@@ -12,26 +12,34 @@
  * Chromium is /usr/bin/chromium (Debian's package; .ci/run installs it), or
  * $CHROMIUM. Waits are the browser's own (locators wait for their element);
  * nothing is correct only because of a sleep.
+ *
+ * Then the same cluster in Firefox: Debian's firefox-esr (/usr/bin/firefox-esr,
+ * or $FIREFOX), driven over WebDriver BiDi by puppeteer-core (playwright-core
+ * drives only Playwright's own patched Firefox, which is not downloaded here):
+ * signed in by the token in the address, each view shows the cluster.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { launch as launchPuppeteer, type Browser as PuppeteerBrowser } from 'puppeteer-core';
 import { kubectlWith, printed, startKubeling, upPorts, type KubelingProc } from './proc.js';
 
 const SHOTS = resolve(process.env.KUBELING_SCREENSHOTS ?? join(import.meta.dirname, '..', 'test-results', 'screenshots'));
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 /** Flags a sandboxed, offline machine needs (no sandbox as root, nothing reaching out to Google's hosts). */
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const FIREFOX = process.env.FIREFOX ?? '/usr/bin/firefox-esr';
 
-describe('the dashboard in Chromium', { timeout: 300_000 }, () => {
+describe('the dashboard against kubeling up, in Chromium', { timeout: 300_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'kubeling-web-'));
   const kubeconfig = join(dir, 'kubeconfig');
   let up: KubelingProc;
   let browser: Browser;
   let page: Page;
+  let firefox: PuppeteerBrowser | undefined;
   let base = '';
 
   const kubectl = async (...args: string[]): Promise<string> => {
@@ -58,6 +66,7 @@ describe('the dashboard in Chromium', { timeout: 300_000 }, () => {
   });
   after(async () => {
     await browser?.close();
+    await firefox?.close();
     if (up) {
       up.proc.kill('SIGINT');
       await up.exited;
@@ -144,7 +153,7 @@ describe('the dashboard in Chromium', { timeout: 300_000 }, () => {
     await shot('flow');
   });
 
-  it('Raft view: stopping the leader gets another elected; it comes back as a follower', async () => {
+  it('Raft view: stopping the leader gets another elected; started again, it rejoins', async () => {
     await page.locator(byTestId('nav-raft')).click();
     const leader = page.locator(byTestId('raft-member', { role: 'leader' }));
     await leader.waitFor();
@@ -161,7 +170,9 @@ describe('the dashboard in Chromium', { timeout: 300_000 }, () => {
     // the cluster still takes writes, and the stopped member, started again, follows
     await kubectl('create', 'configmap', 'after-election', '--from-literal=k=v');
     await page.locator(byTestId('raft-member', { name })).locator(byTestId('raft-start')).click();
-    await page.locator(byTestId('raft-member', { name, role: 'follower' })).waitFor();
+    // back in the cluster: a follower, or (should the machine's load cost the new leader its term) the leader again
+    await page.locator(`${byTestId('raft-member', { name, stopped: 'false' })}:is([data-role="follower"], [data-role="leader"])`).waitFor();
+    await page.waitForFunction(`document.querySelectorAll('[data-testid="raft-member"][data-role="leader"]').length === 1`);
   });
 
   it('fits a phone\'s width: the navigation shows, nothing scrolls sideways', async () => {
@@ -171,5 +182,59 @@ describe('the dashboard in Chromium', { timeout: 300_000 }, () => {
     for (const nav of ['nav-cluster', 'nav-store', 'nav-raft', 'nav-flow']) assert.ok(await page.locator(byTestId(nav)).isVisible(), nav);
     assert.ok(await page.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth'), 'no horizontal scrolling at 375 px');
     await shot('cluster-phone');
+  });
+
+  describe('and in Firefox (WebDriver BiDi, puppeteer-core)', () => {
+    it('signs in by the address; the cluster, store, Raft and flow views show the cluster', { timeout: 60_000 }, async () => {
+      assert.ok(existsSync(FIREFOX), `Firefox is missing: ${FIREFOX} (apt-get install -y firefox-esr, or set $FIREFOX)`);
+      firefox = await launchPuppeteer({
+        browser: 'firefox',
+        executablePath: FIREFOX,
+        headless: true,
+        // kubeling's own CA signs the API server's certificate, as in Chromium above
+        acceptInsecureCerts: true,
+        defaultViewport: { width: 1280, height: 800 },
+      });
+      const ff = await firefox.newPage();
+      ff.setDefaultTimeout(20_000);
+      const token = readFileSync(join(dir, 'ui-token'), 'utf8').trim();
+      const text = async (selector: string): Promise<string> => (await ff.$eval(selector, (e) => e.textContent)) ?? '';
+
+      // the token in the address signs in (and is taken out of the address)
+      await ff.goto(`${base}/ui/#token=${encodeURIComponent(token)}`);
+      await ff.waitForSelector(byTestId('admin-badge'));
+      assert.equal(await text(byTestId('username')), 'kubernetes-admin');
+      assert.ok(!ff.url().includes(token), 'the token is taken out of the address');
+
+      // cluster: both nodes, the Deployment's three pods Running
+      await ff.click(byTestId('nav-cluster'));
+      await ff.waitForSelector(byTestId('node-card', { name: 'kubeling-node-0' }));
+      await ff.waitForSelector(byTestId('node-card', { name: 'kubeling-node-1' }));
+      await ff.waitForFunction(`document.querySelectorAll('[data-testid="pod-chip"][data-namespace="default"][data-phase="Running"][data-name^="web-"]').length === 3`);
+      await ff.screenshot({ path: join(SHOTS, 'firefox-cluster.png') });
+
+      // store: a pod's key and its value
+      const pod = (await kubectl('get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.name}')).trim();
+      const key = `/registry/pods/default/${pod}`;
+      await ff.goto(`${base}/ui/#/store?key=${encodeURIComponent(key)}`);
+      // (a string: the function runs in the page, where this file's types do not reach)
+      await ff.waitForFunction(`document.querySelector('[data-testid="key-name"]')?.textContent === ${JSON.stringify(key)}`);
+      await ff.waitForSelector(byTestId('key-value'));
+      assert.match(await text(byTestId('key-value')), /nodeName: kubeling-node-\d/);
+
+      // Raft: three members, one leader
+      await ff.click(byTestId('nav-raft'));
+      await ff.waitForSelector(byTestId('raft-member', { role: 'leader' }));
+      await ff.waitForFunction(`document.querySelectorAll('[data-testid="raft-member"]').length === 3`);
+      assert.equal((await ff.$$(byTestId('raft-member', { role: 'leader' }))).length, 1);
+
+      // flow: the recorded writes and their watch events
+      await ff.click(byTestId('nav-flow'));
+      await ff.waitForSelector(`${byTestId('flow-timeline')} ${byTestId('flow-entry')}`);
+      assert.ok((await ff.$$(byTestId('flow-entry'))).length > 0);
+
+      await firefox.close();
+      firefox = undefined;
+    });
   });
 });
