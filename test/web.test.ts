@@ -127,6 +127,31 @@ describe('the dashboard against kubeling up, in Chromium', { timeout: 300_000 },
     await shot('store');
   });
 
+  it('store explorer: read-only until an admin allows writes; a write shows its diff and waits for a confirmation', async () => {
+    await kubectl('create', 'configmap', 'edited', '--from-literal=color=blue');
+    await page.goto(`${base}/ui/#/store?key=${encodeURIComponent('/registry/configmaps/default/edited')}`);
+    await page.locator(byTestId('key-value')).filter({ hasText: 'color: blue' }).waitFor();
+    assert.equal(await page.locator(byTestId('key-edit')).count(), 0, 'no Edit before writes are allowed');
+    await page.locator(byTestId('allow-writes')).check();
+    await page.locator(byTestId('key-edit')).click();
+    const editor = page.locator(byTestId('key-editor'));
+    await editor.fill((await editor.inputValue()).replace('"blue"', '"green"'));
+    await page.locator(byTestId('key-save')).click();
+    // the dialog shows what changes; Cancel writes nothing
+    await page.locator(byTestId('confirm-diff')).filter({ hasText: 'green' }).waitFor();
+    await page.locator(byTestId('confirm-cancel')).click();
+    assert.equal(await kubectl('get', 'configmap', 'edited', '-o', 'jsonpath={.data.color}'), 'blue');
+    await page.locator(byTestId('key-save')).click();
+    await page.locator(byTestId('confirm-ok')).click();
+    // written to the store under the API server: kubectl sees it (through the watch cache, so perhaps a moment later)
+    await page.locator(byTestId('key-value')).filter({ hasText: 'color: green' }).waitFor();
+    let color = '';
+    for (let tries = 0; tries < 50 && color !== 'green'; tries++) {
+      color = await kubectl('get', 'configmap', 'edited', '-o', 'jsonpath={.data.color}');
+    }
+    assert.equal(color, 'green');
+  });
+
   it('the key tree works with the keyboard', async () => {
     await page.goto(`${base}/ui/#/store`);
     const first = page.locator(`${byTestId('tree-node')}[aria-selected="true"], ${byTestId('tree-node')}`).first();
