@@ -145,8 +145,10 @@ describe('the ReplicaSet controller over a real API server', () => {
       const items = await live('rs6', 'app=web');
       return items.length === 1 ? items : undefined;
     });
-    const t0 = Date.now();
-    await markReady(h.client, pod);
+    const readyAt = Date.now();
+    // the Ready condition's lastTransitionTime has whole seconds (as a kubelet's): the wait counts from that second
+    const t0 = Math.floor(readyAt / 1000) * 1000;
+    await markReady(h.client, pod, readyAt);
     await until('ready, not yet available', async () => {
       const s = (await get('rs6', 'web')).status;
       return s.readyReplicas === 1 && (s.availableReplicas ?? 0) === 0 ? true : undefined;
