@@ -15,7 +15,7 @@ import { parseDuration } from '../client/clock.js';
 import { RestClient } from '../client/rest.js';
 import { ControllerManager } from '../controllers/manager.js';
 import { controllers as controllersWith } from '../controllers/registry.js';
-import { leaderElectArgs, leaderElectValue, runDaemon } from './daemon.js';
+import { intFlag, leaderElectArgs, leaderElectValue, runDaemon } from './daemon.js';
 
 const USAGE =
   'kubeling controller-manager --kubeconfig FILE [--controllers *,NAME,-NAME] [--leader-elect=true|false] [--leader-elect-lease-duration 15s] [--leader-elect-renew-deadline 10s] [--leader-elect-retry-period 2s] [--node-monitor-period 5s] [--node-monitor-grace-period 50s] [--node-eviction-rate 0.1] [--terminated-pod-gc-threshold 12500] [--max-endpoints-per-slice 100]';
@@ -58,11 +58,8 @@ export async function controllerManager(argv: string[]): Promise<void> {
   const gcThreshold = values['terminated-pod-gc-threshold'];
   if (!/^[+-]?\d+$/.test(gcThreshold)) throw new Error(`--terminated-pod-gc-threshold must be an integer, not "${gcThreshold}"`);
   const terminatedPodGCThreshold = Number(gcThreshold);
-  const maxEndpointsPerSlice = Number(values['max-endpoints-per-slice']);
   // kube-controller-manager's range: 1 to 1000 (an EndpointSlice holds at most 1000 endpoints)
-  if (!Number.isInteger(maxEndpointsPerSlice) || maxEndpointsPerSlice < 1 || maxEndpointsPerSlice > 1000) {
-    throw new Error(`--max-endpoints-per-slice must be an integer from 1 to 1000, not "${values['max-endpoints-per-slice']}"`);
-  }
+  const maxEndpointsPerSlice = intFlag('max-endpoints-per-slice', values['max-endpoints-per-slice'], 1, 1000);
   const registry = controllersWith({
     monitorPeriodMs: parseDuration(values['node-monitor-period'], '--node-monitor-period'),
     gracePeriodMs: parseDuration(values['node-monitor-grace-period'], '--node-monitor-grace-period'),

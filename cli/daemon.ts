@@ -95,3 +95,10 @@ export async function runDaemon(client: RestClient, election: LeaderElection, c:
   // stopped is stopped: whatever a component left open (a timer, a socket) must not keep the process alive
   setTimeout(() => process.exit(), 2000).unref();
 }
+
+/** A flag's whole, non-negative number from `min` to `max`; throws naming the flag otherwise. */
+export function intFlag(name: string, v: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < min || n > max) throw new Error(`--${name} must be an integer from ${min} to ${max}, not "${v}"`);
+  return n;
+}

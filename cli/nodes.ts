@@ -12,20 +12,13 @@ import { RestClient, userAgent } from '../client/rest.js';
 import { NodeFleet, DEFAULT_CAPACITY, DEFAULT_ZONES } from '../nodes/fleet.js';
 import { DEFAULT_TIMINGS } from '../nodes/lifecycle.js';
 import { parseTaint } from '../nodes/node.js';
-import { runDaemon } from './daemon.js';
+import { intFlag as int, runDaemon } from './daemon.js';
 
 const USAGE = `kubeling nodes --kubeconfig FILE --count N [--name-prefix kubeling-node-]
        [--cpu 4] [--memory 16Gi] [--pods 110] [--ephemeral-storage 100Gi] [--zones zone-a,zone-b,zone-c]
        [--taint key=value:Effect ...] [--node-ip 127.0.0.1] [--port 0]
        [--node-lease-duration-seconds 40] [--node-status-update-frequency 10s] [--node-status-report-frequency 5m]
        [--container-start-delay 500ms-1s] [--init-container-duration 500ms] [--run-duration 3s]`;
-
-/** A positive integer flag. */
-function int(name: string, v: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || n < min || n > max) throw new Error(`--${name} must be an integer from ${min} to ${max}, not "${v}"`);
-  return n;
-}
 
 /** A duration, or a range of two (`500ms-1s`), in ms. */
 function range(name: string, v: string): [number, number] {

@@ -19,7 +19,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { kubectlWith, printed, startKubeling, upPorts, type KubectlResult, type KubelingProc } from './proc.js';
+import { kubectlOk, kubectlWith, printed, startKubeling, upPorts, type KubectlResult, type KubelingProc } from './proc.js';
 
 const MANIFESTS = join(import.meta.dirname, '..', 'manifests');
 
@@ -59,11 +59,7 @@ describe('the whole cluster, end to end', () => {
 
   const raw = (...args: string[]): Promise<KubectlResult> => kubectlWith(kubeconfig, ...args);
   /** kubectl that must succeed; its stdout. */
-  const kubectl = async (...args: string[]): Promise<string> => {
-    const r = await raw(...args);
-    assert.equal(r.status, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const kubectl = (...args: string[]): Promise<string> => kubectlOk(kubeconfig, ...args);
   /** The pods of namespace demo that `selector` selects. */
   const podsOf = async (selector: string): Promise<PodRow[]> => {
     const out = await kubectl('get', 'pods', '-n', 'demo', '-l', selector, '-o',

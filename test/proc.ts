@@ -2,6 +2,7 @@
  * Test support: a `kubeling` command as a child process, with everything it
  * prints collected, and bounded polling for a condition.
  */
+import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -78,4 +79,11 @@ export function kubectlWith(kubeconfig: string, ...args: string[]): Promise<Kube
   return new Promise((res) => {
     execFile('kubectl', ['--kubeconfig', kubeconfig, ...args], { maxBuffer: 64 << 20 }, (err, stdout, stderr) => res({ status: err ? Number(err.code) || 1 : 0, stdout, stderr }));
   });
+}
+
+/** Runs the real kubectl with `kubeconfig`, asserting it succeeds; its stdout. */
+export async function kubectlOk(kubeconfig: string, ...args: string[]): Promise<string> {
+  const r = await kubectlWith(kubeconfig, ...args);
+  assert.equal(r.status, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
 }

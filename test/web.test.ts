@@ -25,7 +25,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { launch as launchPuppeteer, type Browser as PuppeteerBrowser } from 'puppeteer-core';
-import { kubectlWith, printed, startKubeling, upPorts, type KubelingProc } from './proc.js';
+import { kubectlOk, printed, startKubeling, upPorts, type KubelingProc } from './proc.js';
 
 const SHOTS = resolve(process.env.KUBELING_SCREENSHOTS ?? join(import.meta.dirname, '..', 'test-results', 'screenshots'));
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -42,11 +42,7 @@ describe('the dashboard against kubeling up, in Chromium', { timeout: 300_000 },
   let firefox: PuppeteerBrowser | undefined;
   let base = '';
 
-  const kubectl = async (...args: string[]): Promise<string> => {
-    const r = await kubectlWith(kubeconfig, ...args);
-    assert.equal(r.status, 0, `kubectl ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const kubectl = (...args: string[]): Promise<string> => kubectlOk(kubeconfig, ...args);
   const shot = async (name: string): Promise<void> => {
     await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
   };

@@ -30,7 +30,7 @@ import { openapiV3 } from './openapi.js';
 import { openapiV2Handler } from './openapiv2.js';
 import { podLogRoute } from './podlogs.js';
 import { KubeProtobufError, decodeKubeProtobuf } from './protobuf.js';
-import { StatusError, failure, notFound, statusOf, unauthorized, type Status } from './status.js';
+import { StatusError, endWithStatus, failure, notFound, statusOf, unauthorized, type Status } from './status.js';
 import { includeObject, listIn, negotiate, partial, table } from './table.js';
 import { queryBool, streamWatch, watchOptions, type EventChannel } from './watch.js';
 
@@ -192,11 +192,7 @@ function groupVersions(stores: readonly GenericStore[]): Map<string, Map<string,
 export function createUpgrade(stores: readonly GenericStore[], auth: AuthOptions = {}, ui?: UiServer): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
   const byGroupVersion = groupVersions(stores);
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => (offered.has('base64.binary.k8s.io') ? 'base64.binary.k8s.io' : false) });
-  const refuse = (socket: Duplex, e: unknown): void => {
-    const st = statusOf(e);
-    const body = JSON.stringify(st);
-    socket.end(`HTTP/1.1 ${st.code} ${st.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-  };
+  const refuse = (socket: Duplex, e: unknown): void => endWithStatus(socket, statusOf(e));
   const dispatch = (req: IncomingMessage, socket: Duplex, head: Buffer, user: UserInfo): void => {
     if (ui && req.url?.startsWith('/ui/api/')) return ui.upgrade(req, socket, head, user);
     upgrade(req, socket, head, user);

@@ -2,6 +2,7 @@
  * The edge's one mapping table: registry errors → Kubernetes Status objects
  * with the reason and code that kubectl prints.
  */
+import type { Duplex } from 'node:stream';
 import {
   AlreadyExistsError,
   ApplyConflictError,
@@ -80,4 +81,10 @@ export function statusOf(e: unknown): Status {
   }
   if (e instanceof UnavailableError) return failure(503, 'ServiceUnavailable', e.message);
   return failure(500, 'InternalError', `Internal error occurred: ${e instanceof Error ? e.message : String(e)}`);
+}
+
+/** Answers a refused WebSocket upgrade with `st` (the connection is still raw HTTP) and closes the connection. */
+export function endWithStatus(socket: Duplex, st: Status): void {
+  const body = JSON.stringify(st);
+  socket.end(`HTTP/1.1 ${st.code} ${st.reason ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

@@ -12,6 +12,7 @@ import type express from 'express';
 import type { UserInfo } from '../auth/user.js';
 import type { WriteObserver } from '../http/observe.js';
 import type { UiServer } from '../http/server.js';
+import { endWithStatus, notFound } from '../http/status.js';
 
 /** A WebSocket endpoint under /ui/api/: its path (without the query), and what takes the upgrade. */
 export interface UiSocket {
@@ -58,8 +59,7 @@ export function uiServer(parts: readonly UiPart[]): UiServer {
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
       const s = sockets.get(path);
       if (s) return s.upgrade(req, socket, head, user);
-      const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server could not find the requested resource', reason: 'NotFound', details: {}, code: 404 });
-      socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      endWithStatus(socket, notFound());
     },
   };
 }

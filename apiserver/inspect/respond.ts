@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { Request, Response } from 'express';
 import { WebSocketServer } from 'ws';
 import type { UserInfo } from '../auth/user.js';
-import { StatusError, failure, statusOf, type Status } from '../http/status.js';
+import { StatusError, endWithStatus, failure, statusOf, type Status } from '../http/status.js';
 import { CompactedError, FutureRevisionError, KeyExistsError, KeyNotFoundError, RevisionConflictError, StoreUnavailableError } from '../storage/errors.js';
 import { isAdmin } from './index.js';
 
@@ -56,9 +56,7 @@ export function handler(fn: (req: Request, res: Response) => Promise<void>): (re
 
 /** Refuses an upgrade with the Status of `e`, and closes the connection. */
 export function refuseUpgrade(socket: Duplex, e: unknown): void {
-  const st = inspectStatus(e);
-  const body = JSON.stringify(st);
-  socket.end(`HTTP/1.1 ${st.code} ${st.reason ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  endWithStatus(socket, inspectStatus(e));
 }
 
 /** A WebSocket server taking upgrades itself (noServer), choosing `kubeling.ui` when the client offers it (never the bearer token's subprotocol). */
