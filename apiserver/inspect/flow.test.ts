@@ -186,6 +186,28 @@ describe('flow: the recorder', () => {
     );
   });
 
+  it('finds causes only among the kept entries, through a wrap of the ring', () => {
+    const { r, clock } = recorder(3);
+    const sched = watcher(SCHEDULER);
+    const named = (name: string, rv: number): KubeObject => ({ metadata: { name, namespace: 'default', uid: `${name}-uid`, resourceVersion: String(rv) } });
+    const cycle = (name: string, rv: number, t: number): void => {
+      r.write(w({ startedAt: t, name, object: named(name, rv) }));
+      clock.t = t + 1;
+      r.delivered(sched, 'ADDED', named(name, rv));
+      r.write(w({ startedAt: t + 2, verb: 'update', code: 200, name, userAgent: SCHEDULER, object: named(name, rv + 1) }));
+    };
+    cycle('a', 10, 100); // seqs 1, 2
+    cycle('b', 20, 110); // seqs 3, 4: 1 goes
+    cycle('a', 30, 120); // seqs 5, 6: 2 and 3 go
+    assert.deepEqual(r.list().entries.map((e) => [e.seq, e.name, e.cause]), [[4, 'b', 3], [5, 'a', undefined], [6, 'a', 5]]);
+    // the scheduler writes a again: its event (seq 5) is the cause; seq 1, which also reached it, is gone
+    r.write(w({ startedAt: 130, verb: 'update', code: 200, name: 'a', userAgent: SCHEDULER, object: named('a', 40) }));
+    assert.equal(r.list().entries.at(-1)!.cause, 5);
+    for (let i = 0; i < 3; i++) r.write(w({ startedAt: 140 + i, name: `x${i}`, object: named(`x${i}`, 50 + i) }));
+    r.write(w({ startedAt: 150, verb: 'update', code: 200, name: 'a', userAgent: SCHEDULER, object: named('a', 60) }));
+    assert.equal(r.list().entries.at(-1)!.cause, undefined, 'every write on a has left the ring');
+  });
+
   it('a write that changed nothing does not take the revision of the one before; deliveries are capped', () => {
     const { r, clock } = recorder();
     r.write(w({ startedAt: 1, object: pod(10) }));

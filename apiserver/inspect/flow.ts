@@ -163,6 +163,13 @@ export class FlowRecorder implements WriteObserver {
   readonly #ring: (Rec | undefined)[];
   #seq = 0;
   readonly #byRevision = new Map<number, number>();
+  /**
+   * The kept entries that a later write's cause may be, by what relates
+   * them (#causeOf): `k:<key>` the entries on that object, `u:<uid>` those
+   * whose object has that uid, `o:<uid>` those owned by it.
+   * invariant: each list is ascending and holds only kept seqs.
+   */
+  readonly #related = new Map<string, number[]>();
   readonly #pending = new Map<number, Pending>();
   #claims: Claim[] = [];
   readonly #objects = new Map<string, ObjectState>();
@@ -226,8 +233,12 @@ export class FlowRecorder implements WriteObserver {
     const r: Rec = { entry, start: w.startedAt, key, revisions: [] };
     const slot = (seq - 1) % this.capacity;
     const old = this.#ring[slot];
-    if (old) for (const rev of old.revisions) if (this.#byRevision.get(rev) === old.entry.seq) this.#byRevision.delete(rev);
+    if (old) {
+      for (const rev of old.revisions) if (this.#byRevision.get(rev) === old.entry.seq) this.#byRevision.delete(rev);
+      for (const k of relations(old)) this.#unrelate(k, old.entry.seq);
+    }
     this.#ring[slot] = r;
+    for (const k of relations(r)) this.#relate(k, seq);
     this.#changed(entry);
     if (!ok) return;
 
@@ -370,20 +381,43 @@ export class FlowRecorder implements WriteObserver {
     if (this.#objects.size > MAX_OBJECTS) this.#objects.delete(this.#objects.keys().next().value!);
   }
 
-  /** See FlowEntry.cause. */
+  /**
+   * See FlowEntry.cause: the newest related entry among the last
+   * CAUSE_ENTRIES, found through #related (the entries on the same object,
+   * on one of its owners, or owned by it) rather than by reading them all.
+   */
   #causeOf(seq: number, key: string, uid: string | undefined, owners: readonly FlowOwner[], component: string, start: number): number | undefined {
-    const stop = Math.max(1, seq - CAUSE_ENTRIES, seq - this.capacity);
-    for (let s = seq - 1; s >= stop; s--) {
-      const r = this.#rec(s);
-      if (!r) break;
+    const stop = Math.max(1, seq - CAUSE_ENTRIES, seq - this.capacity + 1); // the entry seq - capacity is leaving the ring
+    const lists = [this.#related.get(`k:${key}`), ...owners.map((o) => this.#related.get(`u:${o.uid}`)), uid !== undefined ? this.#related.get(`o:${uid}`) : undefined];
+    const candidates: number[] = [];
+    for (const list of lists) {
+      for (let i = (list?.length ?? 0) - 1; i >= 0 && list![i]! >= stop; i--) if (list![i]! < seq) candidates.push(list![i]!);
+    }
+    candidates.sort((a, b) => b - a);
+    for (let i = 0; i < candidates.length; i++) {
+      const s = candidates[i]!;
+      if (s === candidates[i - 1]) continue;
+      const r = this.#rec(s)!;
       if (r.start < start - CAUSE_MS) break;
       const e = r.entry;
       if (e.code >= 300 || e.deliveries.length === 0) continue;
-      const related = r.key === key || (e.uid !== undefined && owners.some((o) => o.uid === e.uid)) || (uid !== undefined && e.owners.some((o) => o.uid === uid));
-      if (!related) continue;
       for (const d of e.deliveries) if (r.start + d.atMs <= start + 0.5 && baseComponent(d.component) === component) return s;
     }
     return undefined;
+  }
+
+  #relate(k: string, seq: number): void {
+    const list = this.#related.get(k);
+    if (list) list.push(seq);
+    else this.#related.set(k, [seq]);
+  }
+
+  /** Removes `seq`, the oldest kept entry, from the list of `k` (so it is first there). */
+  #unrelate(k: string, seq: number): void {
+    const list = this.#related.get(k);
+    if (list?.[0] !== seq) return;
+    if (list.length === 1) this.#related.delete(k);
+    else list.shift();
   }
 
   #changed(e: FlowEntry): void {
@@ -406,6 +440,14 @@ export class FlowRecorder implements WriteObserver {
       }
     });
   }
+}
+
+/** The keys of FlowRecorder's #related that list `r`. */
+function relations(r: Rec): Set<string> {
+  const keys = new Set([`k:${r.key}`]);
+  if (r.entry.uid !== undefined) keys.add(`u:${r.entry.uid}`);
+  for (const o of r.entry.owners) keys.add(`o:${o.uid}`);
+  return keys;
 }
 
 function pick<T extends object, K extends keyof T>(o: T, ...keys: K[]): Partial<Pick<T, K>> {
