@@ -64,6 +64,13 @@ export const STRATEGIES: readonly Strategy[] = [
   endpointslices,
 ];
 
+/**
+ * How long an idle keep-alive connection is kept (kube-apiserver's 90 s; Node's
+ * default of 5 s made every component that paused for 5 s open, and
+ * TLS-handshake, new connections).
+ */
+const IDLE_TIMEOUT_MS = 90_000;
+
 /** The namespaces that exist from the start. */
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -144,6 +151,7 @@ export async function startApiServer(store: StoreClient, listen: ServeOptions = 
   // WebSockets (watches, the dashboard's) leave the HTTP server's reach once upgraded: close() ends them itself
   const upgraded = new Set<Duplex>();
   const serve = async (server: Server, port: number, auth: AuthOptions): Promise<{ server: Server; port: number }> => {
+    server.keepAliveTimeout = IDLE_TIMEOUT_MS;
     server.on('request', createApp(stores, auth, listen.ui));
     server.on('upgrade', (_req: IncomingMessage, socket: Duplex) => {
       upgraded.add(socket);

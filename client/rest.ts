@@ -13,6 +13,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type RequestOptions as NodeRequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import { ApiError, isGone, statusFrom } from './errors.js';
 import { loadKubeconfig, type ConnectionConfig } from './kubeconfig.js';
 import { TokenBucket } from './ratelimit.js';
@@ -134,8 +135,11 @@ export class RestClient {
       : this.#https
       ? new HttpsAgent({
           keepAlive: true,
-          ...(config.ca ? { ca: config.ca } : {}),
-          ...(config.cert && config.key ? { cert: config.cert, key: config.key } : {}),
+          // made once: given the PEM files instead, every new connection would parse them again
+          secureContext: createSecureContext({
+            ...(config.ca ? { ca: config.ca } : {}),
+            ...(config.cert && config.key ? { cert: config.cert, key: config.key } : {}),
+          }),
           ...(config.tlsServerName ? { servername: config.tlsServerName } : {}),
           rejectUnauthorized: !config.insecureSkipTLSVerify,
         })
