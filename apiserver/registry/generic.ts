@@ -41,6 +41,7 @@ import { checkManagerOptions } from './managedfields/options.js';
 import { decodeContinue, encodeContinue, parseResourceVersion, validateListOptions } from './listoptions.js';
 import { fieldsMatch, fromLabelSelector, matches, parseFieldSelector, parseLabelSelector, selectorString, type LabelSelectorObject } from './selector.js';
 import type { Strategy } from './strategy.js';
+import { copyJson } from './copy.js';
 
 /** What list() takes: the query parameters of a list. */
 export interface ListOptions {
@@ -470,7 +471,7 @@ export class GenericStore {
       try {
         const current = await this.#current(namespace, name, cached);
         const old = this.#decode(current);
-        const obj = change(structuredClone(old));
+        const obj = change(copyJson(old));
         delete obj.metadata.resourceVersion;
         this.#validate(obj); // as a whole object: the kind's update rules are for clients' writes, not the action's
         if (opts.dryRun) return { ...obj, metadata: { ...obj.metadata, resourceVersion: old.metadata.resourceVersion! } };
@@ -648,7 +649,7 @@ export class GenericStore {
           if (!opts.dryRun) await this.#store(() => this.store.delete(this.key(namespace, name), current.modRevision));
           return { object: obj, deleted: true };
         }
-        const marked = structuredClone(obj);
+        const marked = copyJson(obj);
         const mm = marked.metadata;
         if (!mm.deletionTimestamp || grace < (mm.deletionGracePeriodSeconds ?? 0)) {
           mm.deletionTimestamp = timestamp(new Date(this.now().getTime() + grace * 1000));
@@ -658,7 +659,7 @@ export class GenericStore {
         else delete mm.finalizers;
         this.strategy.markDeleted?.(marked);
         delete mm.resourceVersion;
-        const unmarked = structuredClone(obj);
+        const unmarked = copyJson(obj);
         delete unmarked.metadata.resourceVersion;
         if (opts.dryRun || isDeepStrictEqual(marked, unmarked)) return { object: obj, deleted: false };
         const v = await this.#store(() => this.store.update(this.key(namespace, name), this.#encode(marked), current.modRevision));
@@ -686,7 +687,7 @@ export class GenericStore {
   }
 
   #prepareCreate(namespace: string | undefined, body: KubeObject): KubeObject {
-    const obj = structuredClone(body);
+    const obj = copyJson(body);
     const m = obj.metadata;
     if (this.strategy.info.namespaced) m.namespace = namespace;
     else delete m.namespace;
@@ -705,9 +706,9 @@ export class GenericStore {
 
   /** A write to `/status`: the stored object with the body's status (its metadata and spec stay). */
   #prepareStatusUpdate(body: KubeObject, old: KubeObject): KubeObject {
-    const obj = structuredClone(old);
+    const obj = copyJson(old);
     if (body.status === undefined) delete obj.status;
-    else obj.status = structuredClone(body.status);
+    else obj.status = copyJson(body.status);
     delete obj.metadata.resourceVersion;
     this.strategy.defaults?.(obj);
     this.strategy.prepareStatusUpdate?.(obj, old);
@@ -716,7 +717,7 @@ export class GenericStore {
 
   /** A write to the object, or to one of the kind's update subresources (`subresource`, Strategy.updates). */
   #prepareUpdate(body: KubeObject, old: KubeObject, subresource?: string): KubeObject {
-    const obj = structuredClone(body);
+    const obj = copyJson(body);
     const m = obj.metadata;
     m.namespace = old.metadata.namespace;
     m.uid = old.metadata.uid;
@@ -729,7 +730,7 @@ export class GenericStore {
     if (this.strategy.status) {
       // the status is /status's to change
       if (old.status === undefined) delete obj.status;
-      else obj.status = structuredClone(old.status);
+      else obj.status = copyJson(old.status);
     }
     this.strategy.defaults?.(obj);
     if (this.strategy.hasGeneration) {

@@ -19,6 +19,7 @@
 import type { KubeObject } from '../api/meta.js';
 import { BadRequestError, UnprocessableError } from './errors.js';
 import type { PatchType } from './generic.js';
+import { copyJson } from './copy.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Obj = { [k: string]: Json };
@@ -52,7 +53,7 @@ export function mergePatch(target: Json, patch: Json): Json {
 /** RFC 6902 over a copy of `doc`. */
 export function jsonPatch(doc: Json, ops: Json): Json {
   if (!Array.isArray(ops)) throw new PatchError('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
-  let out = structuredClone(doc);
+  let out = copyJson(doc);
   for (const raw of ops) {
     if (!isObj(raw) || typeof raw.op !== 'string' || typeof raw.path !== 'string') throw new PatchError('the patch operation must have "op" and "path"');
     const { op, path } = raw;
@@ -75,7 +76,7 @@ export function jsonPatch(doc: Json, ops: Json): Json {
         break;
       }
       case 'copy':
-        out = put(out, pointer(path), structuredClone(get(out, pointer(from ?? missing('from', op)), op)), true);
+        out = put(out, pointer(path), copyJson(get(out, pointer(from ?? missing('from', op)), op)), true);
         break;
       case 'test':
         if (JSON.stringify(canonical(get(out, pointer(path), op))) !== JSON.stringify(canonical(value ?? null))) {
@@ -128,12 +129,12 @@ function get(doc: Json, path: string[], op: string): Json {
 }
 
 function put(doc: Json, path: string[], value: Json, insert: boolean): Json {
-  if (path.length === 0) return structuredClone(value);
+  if (path.length === 0) return copyJson(value);
   const parent = get(doc, path.slice(0, -1), insert ? 'add' : 'replace');
   const key = path.at(-1)!;
   const { index } = child(parent, key, insert ? 'add' : 'replace', insert);
-  if (index !== undefined) (parent as Json[]).splice(index, insert ? 0 : 1, structuredClone(value));
-  else (parent as Obj)[key] = structuredClone(value);
+  if (index !== undefined) (parent as Json[]).splice(index, insert ? 0 : 1, copyJson(value));
+  else (parent as Obj)[key] = copyJson(value);
   return doc;
 }
 

@@ -16,6 +16,7 @@ import { defaultPodSpec, validateLabelSelector } from '../core/podspec.js';
 import type { FieldError } from '../errors.js';
 import { jobPrinter } from '../printers/workloads.js';
 import { validateJobSpec, type JobSpecValue } from './jobspec.js';
+import { copyJson } from '../copy.js';
 
 /** The labels that tie a Job's pods to it: the generated selector selects the uid's. */
 export const JOB_LABELS = {
@@ -103,7 +104,7 @@ function validateGeneratedSelector(obj: KubeObject, spec: JobSpecValue, prefixed
 /** The template as it may change: a suspended job that never started may change its scheduling directives. */
 function comparableTemplate(template: TemplateValue | null | undefined, mutableScheduling: boolean): unknown {
   if (!mutableScheduling || template == null) return template;
-  const t = structuredClone(template) as { metadata?: Record<string, unknown> | null; spec?: Record<string, unknown> | null };
+  const t = copyJson(template) as { metadata?: Record<string, unknown> | null; spec?: Record<string, unknown> | null };
   for (const k of ['labels', 'annotations']) delete t.metadata?.[k];
   for (const k of ['nodeSelector', 'tolerations', 'schedulingGates']) delete t.spec?.[k];
   delete (t.spec?.affinity as Record<string, unknown> | null | undefined)?.nodeAffinity;

@@ -13,6 +13,7 @@ import { forbidden, goStringMap, invalidShown, invalidValue, isSet, rangeError, 
 import { podActions } from './podactions.js';
 import { defaultPodSpec, podSpecMergeKeys, validatePodSpec, validateTolerations } from './podspec.js';
 import { podPrinter } from '../printers/pods.js';
+import { copyJson } from '../copy.js';
 
 type Obj = Record<string, unknown>;
 
@@ -178,7 +179,7 @@ function validateSpecUpdate(spec: Obj, old: Obj): FieldError[] {
     if (!oldGates.has(str(g.name))) errs.push(forbidden(`spec.schedulingGates[${i}].name`, `only deletion is allowed, but found new scheduling gate '${str(g.name)}'`));
   });
   // the spec with what may change put back as it was must be the old spec
-  const munged: Obj = structuredClone(spec);
+  const munged: Obj = copyJson(spec);
   const oldContainers = recs(old.containers);
   const oldInit = recs(old.initContainers);
   recs(munged.containers).forEach((c, i) => (c.image = oldContainers[i]?.image));

@@ -21,6 +21,7 @@ import type { Strategy } from '../strategy.js';
 import { allocateNodePort, allocateServiceIP, ipFamily } from './network.js';
 import { externallyAccessible, needsHealthCheck, validateService } from './service-validation.js';
 import { servicePrinter } from '../printers/services.js';
+import { copyJson } from '../copy.js';
 
 /** The default of sessionAffinityConfig.clientIP.timeoutSeconds (3 hours). */
 export const DEFAULT_AFFINITY_SECONDS = 10800;
@@ -32,14 +33,14 @@ const beforeStorage = new WeakMap<KubeObject, ServiceSpec>();
 export function defaultService(obj: KubeObject): void {
   const spec = (obj.spec ??= {}) as ServiceSpec;
   versionDefaults(spec, (obj.status ??= {}) as ServiceStatus);
-  beforeStorage.set(obj, structuredClone(spec));
+  beforeStorage.set(obj, copyJson(spec));
   storageSteps(obj);
 }
 
 /** Redoes the storage steps of an update with the stored object (see the file comment). */
 export function prepareServiceUpdate(obj: KubeObject, old: KubeObject): void {
   const spec = beforeStorage.get(obj);
-  if (spec) obj.spec = structuredClone(spec);
+  if (spec) obj.spec = copyJson(spec);
   storageSteps(obj, (old.spec ?? {}) as ServiceSpec);
 }
 

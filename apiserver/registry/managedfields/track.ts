@@ -21,6 +21,7 @@ import { decodeManaged, decodeOrNone, encodeManaged, identity, isReset, printMan
 import { merge, prune } from './merge.js';
 import { ListKeyError, isObject, type ApplySchema, type JsonObject } from './schema.js';
 import { compare, toFieldSet } from './walk.js';
+import { copyJson } from '../copy.js';
 
 /** The annotation of client-side apply. */
 export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -180,7 +181,7 @@ function conflictError(conflicts: { id: string; entry: ManagerEntry; path: Path 
 
 /** The client-side apply annotation of a configuration: its JSON with sorted keys, without the annotation, and a newline (as Go encodes it). */
 function lastApplied(config: KubeObject): string {
-  const copy = structuredClone(config);
+  const copy = copyJson(config);
   const annotations = copy.metadata.annotations;
   if (annotations) delete annotations[LAST_APPLIED];
   return JSON.stringify(sorted(copy)) + '\n';
@@ -188,7 +189,7 @@ function lastApplied(config: KubeObject): string {
 
 /** An object's JSON without managedFields and resourceVersion. */
 function plain(o: KubeObject): JsonObject {
-  const copy = structuredClone(o) as unknown as JsonObject;
+  const copy = copyJson(o) as unknown as JsonObject;
   const m = copy.metadata;
   if (isObject(m)) {
     delete m.managedFields;
