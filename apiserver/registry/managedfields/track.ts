@@ -19,7 +19,7 @@ import { ApplyConflictError, BadRequestError } from '../errors.js';
 import { FieldSet, pathString, type Path } from './fieldset.js';
 import { decodeManaged, decodeOrNone, encodeManaged, identity, isReset, printManager, ManagedFieldsError, type Managed, type ManagedFieldsEntry, type ManagerEntry } from './managers.js';
 import { merge, prune } from './merge.js';
-import { ListKeyError, isObject, type ApplySchema, type JsonObject } from './schema.js';
+import { ListKeyError, isObject, type ApplySchema, type Json, type JsonObject } from './schema.js';
 import { compare, toFieldSet } from './walk.js';
 import { copyJson } from '../copy.js';
 
@@ -59,10 +59,10 @@ export interface Writer {
  */
 export function update(live: KubeObject | undefined, next: KubeObject, given: unknown, writer: Writer, ctx: Context): ManagedFieldsEntry[] {
   const managed = liveOrGiven(live?.metadata.managedFields, given, writer.subresource !== undefined);
-  const before = live ? plain(live) : baseline(next);
+  const before = live ? unmanaged(live) : baseline(next);
   let c;
   try {
-    c = compare(before, plain(next), ctx.schema);
+    c = compare(before, unmanaged(next), ctx.schema);
   } catch (e) {
     if (e instanceof ListKeyError) return encodeManaged(managed); // as Kubernetes, the write goes on without tracking
     throw e;
@@ -187,15 +187,22 @@ function lastApplied(config: KubeObject): string {
   return JSON.stringify(sorted(copy)) + '\n';
 }
 
-/** An object's JSON without managedFields and resourceVersion. */
+/**
+ * `o` without managedFields and resourceVersion, to read only: its other
+ * fields are `o`'s own (an update compares two objects; copying them would
+ * copy their managedFields, most of a pod's bytes, to throw them away).
+ */
+function unmanaged(o: KubeObject): JsonObject {
+  if (!isObject(o.metadata as Json)) return o as unknown as JsonObject;
+  const metadata: Record<string, unknown> = { ...o.metadata };
+  delete metadata.managedFields;
+  delete metadata.resourceVersion;
+  return { ...(o as unknown as JsonObject), metadata: metadata as JsonObject };
+}
+
+/** An object's JSON without managedFields and resourceVersion: a copy of its own, for an apply to merge into. */
 function plain(o: KubeObject): JsonObject {
-  const copy = copyJson(o) as unknown as JsonObject;
-  const m = copy.metadata;
-  if (isObject(m)) {
-    delete m.managedFields;
-    delete m.resourceVersion;
-  }
-  return copy;
+  return copyJson(unmanaged(o));
 }
 
 /**
