@@ -6,6 +6,7 @@
  * - bind: POST pods/binding with a Binding naming the node;
  * - evict (a preemption victim): the DisruptionTarget condition on its
  *   status, a `Preempted` event, then DELETE (with its grace period);
+ * - preempted: that event alone (a victim waiting on Permit is rejected, not deleted);
  * - nominate: status.nominatedNodeName;
  * - unschedulable: the PodScheduled=False condition with the reason and
  *   FailedScheduling's message.
@@ -55,11 +56,15 @@ export class ApiWriter implements SchedulerApi {
     };
     try {
       await this.client.patch(pods(pod, 'status'), 'strategic', { status: { conditions: [condition] } });
-      this.events.eventf(asPod(pod), asPod(preemptor), 'Normal', 'Preempted', 'Preempting', message);
+      this.preempted(pod, preemptor, message);
       await this.client.delete(pods(pod), { preconditions: { uid: pod.metadata.uid ?? '' } });
     } catch (e) {
       if (!isNotFound(e)) throw e; // gone already
     }
+  }
+
+  preempted(pod: Pod, preemptor: Pod, message: string): void {
+    this.events.eventf(asPod(pod), asPod(preemptor), 'Normal', 'Preempted', 'Preempting', message);
   }
 
   async nominate(pod: Pod, nodeName: string | undefined): Promise<void> {

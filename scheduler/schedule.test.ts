@@ -55,7 +55,7 @@ function framework(nodes: NodeInfo[], over: Partial<Profile['plugins']> = {}, co
     registry,
     snapshot: () => snap,
     namespaceLabels: () => ({}),
-    api: { bind: async () => {}, evict: async () => {}, nominate: async () => {} },
+    api: { bind: async () => {}, evict: async () => {}, preempted: () => {}, nominate: async () => {} },
   };
   const plugins: Profile['plugins'] = {
     ...DEFAULT_PROFILE.plugins,
@@ -137,6 +137,50 @@ describe('scheduling one pod: the framework and schedulePod', () => {
     assert.equal(cursor.nextStartNodeIndex, 840);
     schedulePod(fw, new CycleState(), pod('r'), snap, cursor);
     assert.equal(cursor.nextStartNodeIndex, 260, 'wraps around');
+  });
+
+  describe('a pod nominated to a node (evaluateNominatedNode)', () => {
+    const nominatedTo = (node: string, labels: Record<string, string> = {}): Pod => ({ ...pod('p', labels), status: { nominatedNodeName: node } });
+    const nodes = [node('best', { rank: '9' }), node('nominated', { rank: '1' }), node('other', { rank: '5' }), node('full', { small: '1', rank: '9' })];
+
+    const cases: { name: string; pod: Pod; want: string; evaluated: number }[] = [
+      { name: 'goes to its node when it fits there, though another scores higher, filtering no other node', pod: nominatedTo('nominated'), want: 'nominated', evaluated: 1 },
+      { name: 'goes through the normal search when its node does not fit', pod: nominatedTo('full'), want: 'best', evaluated: 4 },
+      { name: 'goes through the normal search when its node is gone', pod: nominatedTo('gone'), want: 'best', evaluated: 4 },
+      { name: 'goes through the normal search without a nomination', pod: pod('p'), want: 'best', evaluated: 4 },
+    ];
+    for (const c of cases) {
+      it(c.name, () => {
+        const { fw, snap } = framework(nodes);
+        const r = schedulePod(fw, new CycleState(), c.pod, snap, { nextStartNodeIndex: 0, random: () => 0 });
+        assert.deepEqual([r.suggestedHost, r.evaluatedNodes], [c.want, c.evaluated]);
+      });
+    }
+
+    it('leaves the round-robin cursor where it was when the nominated node fits, and moves it when it does not', () => {
+      const many = Array.from({ length: 1000 }, (_, i) => node(`n${i}`, i === 7 ? { small: '1' } : {}));
+      const { fw, snap } = framework(many);
+      const cursor = { nextStartNodeIndex: 0, random: Math.random };
+      assert.equal(schedulePod(fw, new CycleState(), nominatedTo('n500'), snap, cursor).suggestedHost, 'n500');
+      assert.equal(cursor.nextStartNodeIndex, 0);
+      const r = schedulePod(fw, new CycleState(), nominatedTo('n7'), snap, cursor);
+      assert.deepEqual([r.evaluatedNodes, cursor.nextStartNodeIndex], [421, 421], 'n7 rejected the pod: 420 feasible nodes sought over all');
+    });
+
+    it('runs PreFilter first: its rejection stands, and its Skip skips the Filter on the nominated node too', () => {
+      const { fw, snap } = framework(nodes, {}, { OnlyZone: { failFilter: true } });
+      assert.throws(() => schedulePod(fw, new CycleState(), nominatedTo('nominated', { zone: 'nowhere' }), snap, { nextStartNodeIndex: 0, random: Math.random }), {
+        message: "0/4 nodes are available: node(s) didn't match Pod's node affinity/selector.",
+      });
+      assert.equal(schedulePod(fw, new CycleState(), nominatedTo('nominated'), snap, { nextStartNodeIndex: 0, random: Math.random }).suggestedHost, 'nominated');
+    });
+
+    it("words a pod that fits nowhere, its nominated node included, as any FitError", () => {
+      const { fw, snap } = framework([node('a', { small: '1' }), node('b', { taint: 'x' })]);
+      const f = fitErrorOf(() => schedulePod(fw, new CycleState(), nominatedTo('a'), snap, { nextStartNodeIndex: 0, random: Math.random }));
+      assert.equal(f.message, '0/2 nodes are available: 1 Insufficient cpu, 1 node(s) had untolerated taint {x: }.');
+      assert.deepEqual([...f.unschedulablePlugins].sort(), ['Small', 'Tainted']);
+    });
   });
 
   it('refuses a profile naming a plugin the registry lacks, or one that does not extend its point', () => {

@@ -6,6 +6,19 @@
  * Score, and the best node, a tie broken at random. A pod that fits nowhere
  * is a FitError whose message is kube-scheduler's, naming the plugins that
  * rejected it (for the queue's cluster events).
+ *
+ * A pod nominated to a node (status.nominatedNodeName: preemption made room
+ * for it there) tries that node alone first, after PreFilter
+ * (kube-scheduler's evaluateNominatedNode): if it passes Filter there, it
+ * goes there, with no other node filtered or scored and the round-robin
+ * cursor left where it was; else the search runs over every node as usual.
+ *
+ * ```
+ *  PreFilter ─► nominated node? ─fits─► it
+ *                    │ no, or it does not fit
+ *                    ▼
+ *               Filter (round-robin) ─► Score ─► the best node
+ * ```
  */
 import type { Pod } from '../client/types.js';
 import type { CycleState } from './framework/cyclestate.js';
@@ -71,7 +84,7 @@ export interface ScheduleCursor {
 export function schedulePod(fw: Framework, state: CycleState, pod: Pod, snapshot: NodeInfoLister, cursor: ScheduleCursor): ScheduleResult {
   const all = snapshot.list();
   if (all.length === 0) throw new NoNodesAvailableError();
-  const { feasible, statuses, evaluated } = findNodesThatFit(fw, state, pod, all, cursor);
+  const { feasible, statuses, evaluated } = findNodesThatFit(fw, state, pod, snapshot, cursor);
   if (feasible.length === 0) {
     const plugins = new Set(statuses.narrowedBy);
     for (const s of statuses.values()) if (s.plugin) plugins.add(s.plugin);
@@ -95,8 +108,9 @@ class Rejections {
   }
 }
 
-/** Filter over the nodes PreFilter left, from the cursor, until enough are feasible. */
-function findNodesThatFit(fw: Framework, state: CycleState, pod: Pod, all: readonly NodeInfo[], cursor: ScheduleCursor): { feasible: NodeInfo[]; statuses: Rejections; evaluated: number } {
+/** The pod's nominated node if it passes Filter there, else Filter over the nodes PreFilter left, from the cursor, until enough are feasible. */
+function findNodesThatFit(fw: Framework, state: CycleState, pod: Pod, snapshot: NodeInfoLister, cursor: ScheduleCursor): { feasible: NodeInfo[]; statuses: Rejections; evaluated: number } {
+  const all = snapshot.list();
   const rejected = new Rejections();
   const pre = fw.runPreFilterPlugins(state, pod, all);
   rejected.narrowedBy = pre.narrowedBy;
@@ -107,6 +121,8 @@ function findNodesThatFit(fw: Framework, state: CycleState, pod: Pod, all: reado
     rejected.preFilterMsg = pre.status.message();
     return { feasible: [], statuses: rejected, evaluated: 0 };
   }
+  const nominated = evaluateNominatedNode(fw, state, pod, snapshot, rejected);
+  if (nominated) return { feasible: [nominated], statuses: rejected, evaluated: 1 };
   let nodes = all;
   const named = pre.result?.nodeNames;
   if (named) {
@@ -128,6 +144,24 @@ function findNodesThatFit(fw: Framework, state: CycleState, pod: Pod, all: reado
   }
   cursor.nextStartNodeIndex = nodes.length ? (start + processed) % nodes.length : 0;
   return { feasible, statuses: rejected, evaluated: processed };
+}
+
+/**
+ * The pod's nominated node when it passes Filter there, with the pods
+ * nominated to it counted as in any Filter run; undefined when the pod has
+ * no nomination, the node is gone, or it does not fit (its rejection is
+ * kept, as kube keeps it, until the full search filters the node again).
+ * PreFilter's node names are not consulted, as in kube-scheduler. A
+ * filter's Error is left to the full search, which meets it again.
+ */
+function evaluateNominatedNode(fw: Framework, state: CycleState, pod: Pod, snapshot: NodeInfoLister, rejected: Rejections): NodeInfo | undefined {
+  const name = pod.status?.nominatedNodeName;
+  const node = name ? snapshot.get(name) : undefined;
+  if (!node) return undefined;
+  const status = fw.runFilterPluginsWithNominatedPods(state, pod, node);
+  if (status.isSuccess()) return node;
+  if (status.isRejected()) rejected.statuses.set(node.name, status);
+  return undefined;
 }
 
 /** The node with the highest total, one of the best at random when several tie (reservoir sampling, as kube-scheduler). */

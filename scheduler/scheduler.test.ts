@@ -7,17 +7,22 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RestClient } from '../client/rest.js';
+import type { Pod } from '../client/types.js';
 import { TestApi } from '../test/apiserver.js';
 import { until } from '../test/proc.js';
-import { Scheduler } from './scheduler.js';
+import type { EnqueueExtensions, FilterPlugin, Handle, PermitPlugin, PluginFactory, WaitingPod } from './framework/interface.js';
+import { DEFAULT_PROFILE } from './framework/profile.js';
+import { Code, SUCCESS, Status, unresolvable } from './framework/status.js';
+import { inTreeRegistry } from './plugins/registry.js';
+import { Scheduler, type SchedulerOptions } from './scheduler.js';
 
-/** A real API server and a Scheduler in this process over it, started before the describe's tests and stopped after. */
-function overApiServer(): { t: TestApi; s: Scheduler } {
+/** A real API server and a Scheduler in this process over it (with `opts`), started before the describe's tests and stopped after. */
+function overApiServer(opts: Omit<SchedulerOptions, 'client'> = {}): { t: TestApi; s: Scheduler } {
   const ctx = {} as { t: TestApi; s: Scheduler; client?: RestClient };
   before(async () => {
     ctx.t = await TestApi.start();
     ctx.client = RestClient.fromKubeconfig(ctx.t.kubeconfig, { userAgent: Scheduler.userAgent() });
-    ctx.s = new Scheduler({ client: ctx.client, log: () => {} });
+    ctx.s = new Scheduler({ client: ctx.client, log: () => {}, ...opts });
     await ctx.s.start();
   });
   after(async () => {
@@ -28,9 +33,9 @@ function overApiServer(): { t: TestApi; s: Scheduler } {
   return ctx;
 }
 
-describe('the scheduler over a real API server', () => {
-  const ctx = overApiServer();
-
+/** The calls the tests make to the API server of `ctx` (pods in namespace default). */
+function calls(ctx: { t: TestApi }) {
+  /** Creates a node of `cpu` (and 8Gi); `extra` adds labels and a spec. */
   const node = async (name: string, cpu: string, extra: Record<string, any> = {}): Promise<void> => {
     const r = await ctx.t.call('POST', '/api/v1/nodes', {
       metadata: { name, labels: { 'kubernetes.io/hostname': name, ...(extra.labels ?? {}) } },
@@ -39,20 +44,36 @@ describe('the scheduler over a real API server', () => {
     });
     assert.equal(r.code, 201, JSON.stringify(r.body));
   };
-  const pod = async (name: string, cpu: string, spec: Record<string, any> = {}): Promise<void> => {
-    const r = await ctx.t.call('POST', '/api/v1/namespaces/default/pods', { metadata: { name }, spec: { containers: [{ name: 'c', image: 'nginx', resources: { requests: { cpu } } }], ...spec } });
+  /** Creates a pod requesting `cpu`, with the rest of its `spec`, and `labels`. */
+  const pod = async (name: string, cpu: string, spec: Record<string, any> = {}, labels?: Record<string, string>): Promise<void> => {
+    const r = await ctx.t.call('POST', '/api/v1/namespaces/default/pods', {
+      metadata: { name, ...(labels ? { labels } : {}) },
+      spec: { containers: [{ name: 'c', image: 'nginx', resources: { requests: { cpu } } }], ...spec },
+    });
     assert.equal(r.code, 201, JSON.stringify(r.body));
   };
   const get = async (name: string): Promise<any> => (await ctx.t.call('GET', `/api/v1/namespaces/default/pods/${name}`)).body;
-  const boundTo = (name: string): Promise<string> => until(`${name} bound`, async () => (await get(name)).spec.nodeName as string | undefined);
+  /** The node the pod is bound to, once it is (within `ms`). */
+  const boundTo = (name: string, ms?: number): Promise<string> => until(`${name} bound`, async () => (await get(name)).spec.nodeName as string | undefined, ms);
   const events = async (name: string): Promise<any[]> => (await ctx.t.call('GET', `/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3D${name}`)).body.items;
+  return { node, pod, get, boundTo, events };
+}
+
+/** A pod as the queue knows it, by name (namespace default). */
+function named(name: string): Pod {
+  return { metadata: { namespace: 'default', name }, spec: { containers: [] } };
+}
+
+describe('the scheduler over a real API server', () => {
+  const ctx = overApiServer();
+  const { node, pod, get, boundTo, events } = calls(ctx);
 
   it('binds pods to nodes with room, never over-commits, and says why a pod fits nowhere until a node is added', async () => {
     await node('cp', '8', { spec: { taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] } });
     await node('w1', '2');
     await node('w2', '2');
     for (const n of ['a', 'b', 'c', 'd']) await pod(n, '1');
-    const hosts = await Promise.all(['a', 'b', 'c', 'd'].map(boundTo));
+    const hosts = await Promise.all(['a', 'b', 'c', 'd'].map((n) => boundTo(n)));
     assert.deepEqual([...hosts].sort(), ['w1', 'w1', 'w2', 'w2'], 'two on each worker, none on the tainted control plane');
     const scheduled = await until('a Scheduled event', async () => (await events('a')).find((e) => e.reason === 'Scheduled'));
     assert.equal(scheduled.message, `Successfully assigned default/a to ${hosts[0]}`);
@@ -115,12 +136,7 @@ describe('the scheduler over a real API server', () => {
 describe('a nominated pod over a real API server', () => {
   const ctx = overApiServer();
 
-  const pod = async (name: string, cpu: string, spec: Record<string, any> = {}): Promise<void> => {
-    const r = await ctx.t.call('POST', '/api/v1/namespaces/default/pods', { metadata: { name }, spec: { containers: [{ name: 'c', image: 'nginx', resources: { requests: { cpu } } }], ...spec } });
-    assert.equal(r.code, 201, JSON.stringify(r.body));
-  };
-  const get = async (name: string): Promise<any> => (await ctx.t.call('GET', `/api/v1/namespaces/default/pods/${name}`)).body;
-  const boundTo = (name: string): Promise<string> => until(`${name} bound`, async () => (await get(name)).spec.nodeName as string | undefined);
+  const { pod, get, boundTo } = calls(ctx);
 
   it('keeps the room preemption made for a pod from a lower-priority pod scheduled while its victims go', async () => {
     await ctx.t.call('POST', '/apis/scheduling.k8s.io/v1/priorityclasses', { metadata: { name: 'urgent' }, value: 1000 });
@@ -133,18 +149,139 @@ describe('a nominated pod over a real API server', () => {
     assert.equal(await until('a nomination', async () => (await get('vip')).status?.nominatedNodeName as string | undefined), 'only');
     await until('a and b terminating', async () => ((await get('a')).metadata.deletionTimestamp && (await get('b')).metadata.deletionTimestamp ? true : undefined));
     await pod('sneaky', '1');
-    await until('sneaky unschedulable', () => (ctx.s.queue.where({ metadata: { namespace: 'default', name: 'sneaky' }, spec: { containers: [] } }) === 'unschedulable' ? true : undefined));
+    await until('sneaky unschedulable', () => (ctx.s.queue.where(named('sneaky')) === 'unschedulable' ? true : undefined));
     // one victim goes: 1 cpu is free on the node, but it is vip's (waiting for b), not sneaky's
     const attempts = ctx.s.stats.attempts;
     await ctx.t.call('DELETE', '/api/v1/namespaces/default/pods/a?gracePeriodSeconds=0');
     await until('vip and sneaky retried', () => (ctx.s.stats.attempts >= attempts + 2 ? true : undefined));
     await until('both back in the queue', () =>
-      ['vip', 'sneaky'].every((n) => ctx.s.queue.where({ metadata: { namespace: 'default', name: n }, spec: { containers: [] } }) === 'unschedulable') ? true : undefined,
+      ['vip', 'sneaky'].every((n) => ctx.s.queue.where(named(n)) === 'unschedulable') ? true : undefined,
     );
     assert.equal((await get('sneaky')).spec.nodeName, undefined, 'the lower-priority pod did not take the nominated room');
     assert.equal((await get('vip')).status?.nominatedNodeName, 'only', 'vip still waits for its other victim');
     await ctx.t.call('DELETE', '/api/v1/namespaces/default/pods/b?gracePeriodSeconds=0');
     assert.equal(await boundTo('vip'), 'only');
     assert.equal((await get('sneaky')).spec.nodeName, undefined);
+  });
+});
+
+describe("Permit's waiting pods over a real API server", () => {
+  /** The Handle the Gate plugin was built with: the test allows waiting pods through it, as a plugin would. */
+  let handle: Handle | undefined;
+  /** A Permit plugin: a pod labelled gate=<ms> waits that long; registering no event, a pod it rejected is retried only by the periodic flush. */
+  const gate: PluginFactory = (_args, h) => {
+    handle = h;
+    const plugin: PermitPlugin & EnqueueExtensions = {
+      name: 'Gate',
+      permit: (_state, p) => {
+        const ms = p.metadata.labels?.gate;
+        return ms === undefined ? { status: SUCCESS } : { status: new Status(Code.Wait), timeoutMs: Number(ms) };
+      },
+      eventsToRegister: () => [],
+    };
+    return plugin;
+  };
+  const ctx = overApiServer({ registry: { ...inTreeRegistry, Gate: gate }, profiles: [{ ...DEFAULT_PROFILE, plugins: { ...DEFAULT_PROFILE.plugins, permit: ['Gate'] } }] });
+  const { node, pod, get, boundTo, events } = calls(ctx);
+
+  /** The waiting pods' names. */
+  const waitingNames = (): string[] => {
+    const names: string[] = [];
+    handle!.iterateOverWaitingPods((wp) => names.push(wp.pod.metadata.name!));
+    return names.sort();
+  };
+  /** The pod named `name` once it waits on Permit. */
+  const waiting = (name: string): Promise<WaitingPod> =>
+    until(`${name} waiting on Permit`, async () => {
+      const uid = (await get(name)).metadata.uid as string;
+      return handle!.getWaitingPod(uid);
+    });
+  /** The FailedScheduling message of `name` once its PodScheduled=False condition (reason Unschedulable) says it too. */
+  const unschedulable = async (name: string): Promise<string> => {
+    const cond = await until(`${name} PodScheduled=False`, async () => (await get(name)).status?.conditions?.find((c: any) => c.type === 'PodScheduled' && c.status === 'False'));
+    assert.equal(cond.reason, 'Unschedulable');
+    await until(`a FailedScheduling event for ${name} saying ${JSON.stringify(cond.message)}`, async () => (await events(name)).find((e) => e.reason === 'FailedScheduling' && e.message === cond.message));
+    return cond.message as string;
+  };
+
+  it("holds a waiting pod's room, binds it once allowed, fails one whose time runs out, and frees the room of one deleted", async () => {
+    await node('gated', '3');
+    await pod('first', '1', {}, { gate: '60000' });
+    await pod('held', '1', {}, { gate: '60000' });
+    const first = await waiting('first');
+    await waiting('held');
+    assert.deepEqual(first.getPendingPlugins(), ['Gate']);
+    assert.equal(first.pod.spec.nodeName, 'gated', 'assumed on its node');
+    assert.equal((await get('first')).spec.nodeName, undefined, 'not bound while it waits');
+
+    // the waiting pods' room is counted: 1 cpu of 3 is left
+    await pod('big', '2');
+    assert.equal(await unschedulable('big'), '0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.');
+
+    first.allow('Gate');
+    assert.equal(await boundTo('first'), 'gated');
+    assert.ok((await events('first')).some((e) => e.reason === 'Scheduled'));
+
+    await pod('late', '500m', {}, { gate: '200' });
+    assert.equal(await unschedulable('late'), '0/1 nodes are available: 1 rejected due to timeout after waiting 200ms at plugin Gate.');
+    assert.equal((await get('late')).spec.nodeName, undefined);
+    await until('late unschedulable in the queue, Gate its rejector', () => (ctx.s.queue.where(named('late')) === 'unschedulable' ? true : undefined));
+    assert.deepEqual(waitingNames(), ['held']);
+
+    // deleted while it waits: rejected ("removed"), its room goes back and big fits (after its backoff)
+    assert.equal((await ctx.t.call('DELETE', '/api/v1/namespaces/default/pods/held')).code, 200);
+    assert.equal(await boundTo('big', 20_000), 'gated');
+    assert.deepEqual(waitingNames(), []);
+    await until('no binding in flight', () => (ctx.s.stats.binding === 0 ? true : undefined));
+    assert.equal(ctx.s.cache.size.assumed, 0, 'nothing left assumed');
+  });
+
+  it('ends the waits when the scheduler stops, leaving the pod pending in the API for the next scheduler', async () => {
+    await node('spare', '1');
+    await pod('parked', '100m', {}, { gate: String(15 * 60_000) });
+    await waiting('parked');
+    const failures = (await events('parked')).length;
+    await ctx.s.stop();
+    assert.deepEqual(waitingNames(), []);
+    await until('no binding in flight', () => (ctx.s.stats.binding === 0 ? true : undefined));
+    const parked = await get('parked');
+    assert.equal(parked.spec.nodeName, undefined);
+    assert.equal(parked.status?.conditions?.find((c: any) => c.type === 'PodScheduled'), undefined, 'no condition written');
+    assert.equal((await events('parked')).length, failures, 'no FailedScheduling');
+  });
+});
+
+describe('a preempting pod goes to its nominated node first, over a real API server', () => {
+  /**
+   * A Filter plugin that keeps pods off `roomy` while the pod `low` is on
+   * `only`: so `roomy` becomes feasible exactly when `low`, preemption's
+   * victim there, is gone, and, roomier, would then win the scoring.
+   */
+  const afterVictims: PluginFactory = (_args, h) => {
+    const plugin: FilterPlugin & EnqueueExtensions = {
+      name: 'AfterVictims',
+      filter: (_state, _pod, n) => (n.name === 'roomy' && h.snapshot().get('only')?.pods.some((q) => q.pod.metadata.name === 'low') ? unresolvable('node(s) waited for the victim') : SUCCESS),
+      eventsToRegister: () => [],
+    };
+    return plugin;
+  };
+  const p = DEFAULT_PROFILE.plugins;
+  const ctx = overApiServer({ registry: { ...inTreeRegistry, AfterVictims: afterVictims }, profiles: [{ ...DEFAULT_PROFILE, plugins: { ...p, filter: [...p.filter, 'AfterVictims'] } }] });
+  const { node, pod, get, boundTo } = calls(ctx);
+
+  it('binds it where preemption made room, though a roomier node fits it as well by then', async () => {
+    await ctx.t.call('POST', '/apis/scheduling.k8s.io/v1/priorityclasses', { metadata: { name: 'urgent' }, value: 1000 });
+    await node('only', '2');
+    await node('roomy', '16');
+    await pod('low', '2', { nodeName: 'only' });
+    await pod('vip', '2', { priorityClassName: 'urgent' });
+    assert.equal(await until('a nomination', async () => (await get('vip')).status?.nominatedNodeName as string | undefined), 'only');
+    await until('the victim terminating', async () => ((await get('low')).metadata.deletionTimestamp ? true : undefined));
+    // the victim goes (as its kubelet would confirm it): vip is retried, and only and roomy both fit it
+    await ctx.t.call('DELETE', '/api/v1/namespaces/default/pods/low?gracePeriodSeconds=0');
+    assert.equal(await boundTo('vip', 20_000), 'only', 'its nominated node, tried first');
+    // a pod like it with no nomination goes through the search over every node, and scores roomy higher
+    await pod('twin', '2', { priorityClassName: 'urgent' });
+    assert.equal(await boundTo('twin'), 'roomy');
   });
 });

@@ -5,11 +5,20 @@
  * binds it in the background, so the next decision already counts it:
  *
  * ```
- *  pop → schedulePod ─ok→ assume → Reserve → Permit → (async) PreBind → Bind → PostBind, event Scheduled
- *              │                                           └ failed: Unreserve, forget, back to the queue
+ *  pop → schedulePod ─ok→ assume → Reserve → Permit ─► (async) wait on Permit → PreBind → Bind → PostBind, event Scheduled
+ *              │                                                 └ rejected or failed: Unreserve, forget, back to the queue
  *              └ FitError → PostFilter (preemption) → PodScheduled=False, event FailedScheduling,
  *                           back to the queue (unschedulable until a cluster event may help)
  * ```
+ *
+ * A pod that Permit told to wait stays assumed (its room counted) while it
+ * waits, in the background like any binding. Rejected (by a plugin, by its
+ * timeout, by preemption, or because it was deleted), it fails as a pod
+ * that fits nowhere does (`0/1 nodes are available: 1 rejected due to
+ * timeout after waiting 5s at plugin P.`, unschedulable with that plugin),
+ * and the room it held is offered to the other pods (AssignedPodDelete).
+ * stop() ends the waits without a word to the API: the pods stay pending
+ * there, for the next scheduler.
  *
  * Informer events become cluster events for the queue (framework/events.ts):
  * a node added, changed (one event per kind of change: labels, taints,
@@ -35,7 +44,8 @@ import {
 import { Framework } from './framework/framework.js';
 import type { PluginFactory, QueuedPodInfo } from './framework/interface.js';
 import { DEFAULT_PROFILE, type Profile } from './framework/profile.js';
-import { Code } from './framework/status.js';
+import { Code, type Status } from './framework/status.js';
+import { WaitingPods } from './framework/waiting.js';
 import { inTreeRegistry } from './plugins/registry.js';
 import { Nominator } from './queue/nominator.js';
 import { SchedulingQueue } from './queue/queue.js';
@@ -79,6 +89,8 @@ export class Scheduler {
   #snapshot = this.cache.snapshot();
   /** The pods nominated to nodes (by preemption, or by their status), until they are assumed, bound or gone, or preemption gives up on them. */
   readonly #nominator = new Nominator();
+  /** The pods waiting on Permit, by uid, shared by the profiles (assumed in the cache meanwhile). */
+  readonly #waitingPods = new WaitingPods();
   #stopped = false;
   #loop: Promise<void> | undefined;
 
@@ -99,6 +111,7 @@ export class Scheduler {
           namespaceLabels: (ns) => this.#namespaceLabels(ns),
           api: writer,
           nominatedPodsForNode: (node) => this.#nominator.nominatedPodsForNode(node),
+          waitingPods: this.#waitingPods,
         }),
       );
     }
@@ -124,11 +137,12 @@ export class Scheduler {
     this.#loop = this.#run();
   }
 
-  /** Stops scheduling and the informers; bindings in flight finish. */
+  /** Stops scheduling and the informers; bindings in flight finish, waits on Permit end (see the file comment). */
   async stop(): Promise<void> {
     this.#stopped = true;
     this.queue.close();
     await this.#loop;
+    this.#waitingPods.close();
     this.#pods.stop();
     this.#nodes.stop();
     this.#namespaces.stop();
@@ -188,6 +202,8 @@ export class Scheduler {
           return;
         }
         q.delete(p);
+        // a pod waiting on Permit is rejected ("removed"), as kube-scheduler does; its binding cycle gives its room back
+        if (this.#waitingPods.reject(p.metadata.uid ?? '')) q.moveAllToActiveOrBackoff(ASSIGNED_POD_DELETE, p, undefined);
         const nominated = this.#nominator.nominatedNodeName(p) ?? p.status?.nominatedNodeName;
         this.#nominator.delete(p);
         // the room lower-priority pods left it on its nominated node is free
@@ -242,34 +258,36 @@ export class Scheduler {
     try {
       host = schedulePod(fw, state, pod, this.#snapshot, this.#cursor).suggestedHost;
     } catch (e) {
-      await this.#failed(fw, state, q, pod, e, cycle);
+      const nomination = e instanceof FitError ? await this.#preempt(fw, state, pod, e) : undefined;
+      await this.#failed(fw, q, pod, e, cycle, nomination);
       return;
     }
     const assumed: Pod = { ...pod, spec: { ...pod.spec, nodeName: host } };
     this.cache.assume(assumed);
     this.#nominator.delete(assumed); // counted on its node now; a nomination would count it twice
     const reserve = fw.runReservePlugins(state, assumed, host);
-    const permit = reserve.isSuccess() ? fw.runPermitPlugins(state, assumed, host) : { status: reserve, timeoutMs: 0 };
-    if (!reserve.isSuccess() || (!permit.status.isSuccess() && permit.status.code !== Code.Wait)) {
+    const permit = reserve.isSuccess() ? fw.runPermitPlugins(state, assumed, host) : reserve;
+    if (!permit.isSuccess() && permit.code !== Code.Wait) {
       if (reserve.isSuccess()) fw.runUnreservePlugins(state, assumed, host);
       this.cache.forget(assumed);
-      if (permit.status.isRejected() && permit.status.plugin) q.unschedulablePlugins = new Set([permit.status.plugin]);
-      await this.#failed(fw, state, q, pod, new Error(permit.status.message() || 'rejected'), cycle);
+      await this.#failed(fw, q, pod, refusal(pod, host, permit), cycle, 'clear');
       return;
     }
     this.stats.binding++;
     void this.#bind(fw, state, q, assumed, host, cycle).finally(() => this.stats.binding--);
   }
 
-  /** The binding cycle (kube-scheduler's bindingCycle, in the background). */
+  /** The binding cycle (kube-scheduler's bindingCycle, in the background): wait on Permit, then bind. */
   async #bind(fw: Framework, state: CycleState, q: QueuedPodInfo, assumed: Pod, host: string, cycle: number): Promise<void> {
+    const permit = await fw.waitOnPermit(assumed);
+    if (!permit.isSuccess()) return this.#permitRefused(fw, state, q, assumed, host, permit, cycle);
     let status = await fw.runPreBindPlugins(state, assumed, host);
     if (status.isSuccess()) status = await fw.runBindPlugins(state, assumed, host);
     if (!status.isSuccess()) {
       fw.runUnreservePlugins(state, assumed, host);
       this.cache.forget(assumed);
       this.queue.moveAllToActiveOrBackoff(ASSIGNED_POD_DELETE, assumed, undefined); // its room is free again
-      await this.#failed(fw, state, q, q.pod, new Error(`binding rejected: ${status.message()}`), cycle);
+      await this.#failed(fw, q, q.pod, new Error(`binding rejected: ${status.message()}`), cycle, 'clear');
       return;
     }
     this.queue.done(assumed);
@@ -278,46 +296,77 @@ export class Scheduler {
     fw.runPostBindPlugins(state, assumed, host);
   }
 
-  /** A pod that could not be placed: preemption, its condition and event, and back to the queue. */
-  async #failed(fw: Framework, state: CycleState, q: QueuedPodInfo, pod: Pod, e: unknown, cycle: number): Promise<void> {
-    let reason = 'SchedulerError';
-    let message = e instanceof Error ? e.message : String(e);
-    let nominated: string | undefined;
-    let clearNomination = false;
-    if (e instanceof FitError) {
-      reason = 'Unschedulable';
-      this.stats.unschedulable++;
-      q.unschedulablePlugins = new Set(e.unschedulablePlugins);
-      const r = await fw.runPostFilterPlugins(state, pod, e.statuses);
-      if (r.nominatedNodeName) {
-        nominated = r.nominatedNodeName;
-        this.#nominator.add(pod, nominated);
-      } else {
-        if (r.nominatedNodeName === '') {
-          // preemption found nothing: the room held for the pod goes back (kube-scheduler clears the nomination)
-          clearNomination = !!this.#pods.get(`${pod.metadata.namespace}/${pod.metadata.name}`)?.status?.nominatedNodeName;
-          this.#nominator.delete(pod);
-        }
-        if (r.status.reasons.length && r.status.code !== Code.Error) e.postFilterMsg = r.status.message();
-      }
-      message = e.message;
-    } else if (e instanceof NoNodesAvailableError) {
-      reason = 'Unschedulable';
-      this.stats.unschedulable++;
-      message = e.message;
-    } else this.stats.errors++;
+  /**
+   * A waiting pod rejected (or its wait ended by stop()): Unreserve, forget,
+   * and, unless stopping, a failure like any other; then its room goes to the
+   * other unschedulable pods, not to itself (kube-scheduler's deferred
+   * AssignedPodDelete, which leaves the rejected pod where it went).
+   */
+  async #permitRefused(fw: Framework, state: CycleState, q: QueuedPodInfo, assumed: Pod, host: string, status: Status, cycle: number): Promise<void> {
+    fw.runUnreservePlugins(state, assumed, host);
+    this.cache.forget(assumed);
+    if (this.#stopped) {
+      this.queue.done(assumed);
+      return;
+    }
+    await this.#failed(fw, q, q.pod, refusal(q.pod, host, status), cycle, 'clear');
+    const uid = assumed.metadata.uid;
+    this.queue.moveAllToActiveOrBackoff(ASSIGNED_POD_DELETE, assumed, undefined, (p) => p.metadata.uid !== uid);
+  }
+
+  /** PostFilter (preemption) for a pod that fits nowhere: the nomination it makes or clears; its message ends the FitError's. */
+  async #preempt(fw: Framework, state: CycleState, pod: Pod, e: FitError): Promise<NominationChange> {
+    const r = await fw.runPostFilterPlugins(state, pod, e.statuses);
+    if (r.nominatedNodeName) {
+      this.#nominator.add(pod, r.nominatedNodeName);
+      return { node: r.nominatedNodeName };
+    }
+    if (r.status.reasons.length && r.status.code !== Code.Error) e.postFilterMsg = r.status.message();
+    // preemption found nothing: the room held for the pod goes back (kube-scheduler clears the nomination)
+    return r.nominatedNodeName === '' ? 'clear' : undefined;
+  }
+
+  /** A pod that could not be placed or bound: its condition and event, its nomination, and back to the queue. */
+  async #failed(fw: Framework, q: QueuedPodInfo, pod: Pod, e: unknown, cycle: number, nomination: NominationChange): Promise<void> {
+    let reason = 'Unschedulable';
+    if (e instanceof FitError) q.unschedulablePlugins = new Set(e.unschedulablePlugins);
+    if (e instanceof FitError || e instanceof NoNodesAvailableError) this.stats.unschedulable++;
+    else {
+      reason = 'SchedulerError';
+      this.stats.errors++;
+    }
+    const message = e instanceof Error ? e.message : String(e);
     this.#events.eventf(asPod(pod), undefined, 'Warning', 'FailedScheduling', 'Scheduling', message);
+    const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
+    let clear = false;
+    if (nomination === 'clear') {
+      clear = !!this.#pods.get(key)?.status?.nominatedNodeName;
+      this.#nominator.delete(pod);
+    }
     const writer = this.#writers.get(fw.profile.schedulerName)!;
     try {
-      await writer.unschedulable(pod, reason, message, nominated);
-      if (clearNomination) await writer.nominate(pod, undefined);
+      await writer.unschedulable(pod, reason, message, typeof nomination === 'object' ? nomination.node : undefined);
+      if (clear) await writer.nominate(pod, undefined);
     } catch (err) {
-      this.#log(`updating the status of ${pod.metadata.namespace}/${pod.metadata.name}: ${(err as Error).message}`);
+      this.#log(`updating the status of ${key}: ${(err as Error).message}`);
     }
     // a pod gone meanwhile is not queued again
-    const live = this.#pods.get(`${pod.metadata.namespace}/${pod.metadata.name}`);
+    const live = this.#pods.get(key);
     if (live && !live.spec.nodeName && live.metadata.uid === pod.metadata.uid) this.queue.addUnschedulable({ ...q, pod: live }, cycle);
     else this.queue.done(pod);
   }
 }
 
+/** How a failure changes the pod's nomination: the node preemption nominated, or clearing the one it had. */
+type NominationChange = { readonly node: string } | 'clear' | undefined;
+
+/**
+ * Why Reserve or Permit (at once, or while the pod waited) refused `pod` on
+ * `host`: a rejection is a FitError over that one node, naming the plugin,
+ * as kube-scheduler makes it (`0/1 nodes are available: 1 <reason>.`); an
+ * Error is an error.
+ */
+function refusal(pod: Pod, host: string, status: Status): Error {
+  if (!status.isRejected()) return new Error(status.message() || `plugin ${status.plugin ?? ''} failed`);
+  return new FitError(pod, 1, new Map([[host, status]]), new Set(status.plugin ? [status.plugin] : []));
+}

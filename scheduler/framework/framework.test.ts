@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { FakeClock } from '../../client/clock.js';
 import type { Pod } from '../../client/types.js';
 import { inTreeRegistry } from '../plugins/registry.js';
 import { makeNode, makePod, nodeInfo } from '../plugins/testing.js';
@@ -8,10 +9,12 @@ import { schedulePod } from '../schedule.js';
 import { CycleState } from './cyclestate.js';
 import { ActionType, WILDCARD_REGISTRATION } from './events.js';
 import { Framework } from './framework.js';
+import type { PluginFactory } from './interface.js';
 import type { NodeInfo } from './nodeinfo.js';
 import { DEFAULT_PROFILE } from './profile.js';
 import { Snapshot } from './snapshot.js';
-import { SUCCESS } from './status.js';
+import { Code, SUCCESS, Status, unschedulable } from './status.js';
+import { WaitingPods } from './waiting.js';
 
 /** The default profile over `nodes`, with `nominator`'s nominations. */
 function setup(nodes: NodeInfo[], nominator: Nominator, registry = inTreeRegistry, profile = DEFAULT_PROFILE): { fw: Framework; snap: Snapshot } {
@@ -20,7 +23,7 @@ function setup(nodes: NodeInfo[], nominator: Nominator, registry = inTreeRegistr
     registry,
     snapshot: () => snap,
     namespaceLabels: () => ({}),
-    api: { bind: async () => {}, evict: async () => {}, nominate: async () => {} },
+    api: { bind: async () => {}, evict: async () => {}, preempted: () => {}, nominate: async () => {} },
     nominatedPodsForNode: (n) => nominator.nominatedPodsForNode(n),
   });
   return { fw, snap };
@@ -84,6 +87,17 @@ describe('Filter with nominated pods', () => {
     assert.equal(vip.feasibleNodes, 2);
   });
 
+  it("counts the nominated pods on a pod's own nominated node, tried first: one that must yield there goes elsewhere", () => {
+    const busy = nodeInfo(makeNode({ name: 'busy', cpu: '4' }), makePod({ name: 'x', nodeName: 'busy', cpu: '1' }));
+    const s = setup([n, busy], nominator);
+    const cursor = { nextStartNodeIndex: 0, random: () => 0 };
+    const nominatedToN = (name: string, priority: number): Pod => ({ ...makePod({ name, cpu: '2', priority }), status: { nominatedNodeName: 'n' } });
+    const low = schedulePod(s.fw, new CycleState(), nominatedToN('low', 10), s.snap, cursor);
+    assert.deepEqual([low.suggestedHost, low.evaluatedNodes], ['busy', 2], "n holds big's room: the full search");
+    const vip = schedulePod(s.fw, new CycleState(), nominatedToN('vip', 1000), s.snap, cursor);
+    assert.deepEqual([vip.suggestedHost, vip.evaluatedNodes], ['n', 1], 'big yields to vip: n at once');
+  });
+
   it('follows the nominations as they change', () => {
     const nm = new Nominator();
     const p = makePod({ name: 'p', cpu: '3', priority: 100 });
@@ -110,5 +124,95 @@ describe("the framework's cluster-event registrations", () => {
       { resource: 'Node', actionType: ActionType.Add | ActionType.UpdateNodeTaint },
       { resource: 'UnscheduledPod', actionType: ActionType.UpdatePodToleration },
     ]);
+  });
+});
+
+describe('Permit and the waiting pods', () => {
+  const wait = (timeoutMs: number): { status: Status; timeoutMs: number } => ({ status: new Status(Code.Wait), timeoutMs });
+  const permits: Record<string, PluginFactory> = {
+    ...inTreeRegistry,
+    Yes: () => ({ name: 'Yes', permit: () => ({ status: SUCCESS }) }),
+    Later: () => ({ name: 'Later', permit: () => wait(500) }),
+    Forever: () => ({ name: 'Forever', permit: () => wait(60 * 60_000) }),
+    No: () => ({ name: 'No', permit: () => ({ status: unschedulable('not now') }) }),
+    Broken: () => ({
+      name: 'Broken',
+      permit: () => {
+        throw new Error('boom');
+      },
+    }),
+  };
+
+  /** A framework whose Permit plugins are `permit`, its waiting pods on a fake clock. */
+  function permitFramework(permit: string[]): { fw: Framework; clock: FakeClock } {
+    const clock = new FakeClock();
+    const fw = new Framework(
+      { ...DEFAULT_PROFILE, plugins: { ...DEFAULT_PROFILE.plugins, permit } },
+      {
+        registry: permits,
+        snapshot: () => new Snapshot([]),
+        namespaceLabels: () => ({}),
+        api: { bind: async () => {}, evict: async () => {}, preempted: () => {}, nominate: async () => {} },
+        waitingPods: new WaitingPods(clock),
+      },
+    );
+    return { fw, clock };
+  }
+
+  const pod = makePod({ name: 'p', nodeName: 'n' });
+  const cases: { name: string; permit: string[]; want: [Code, string, string | undefined]; waitingOn?: string[] }[] = [
+    { name: 'every plugin content: on to binding', permit: ['Yes'], want: [Code.Success, '', undefined] },
+    {
+      name: 'one asks to wait: the pod waits on it',
+      permit: ['Yes', 'Later'],
+      want: [Code.Wait, 'one or more plugins asked to wait and no plugin rejected pod "p"', undefined],
+      waitingOn: ['Later'],
+    },
+    { name: 'two ask to wait: it waits on both', permit: ['Later', 'Forever'], want: [Code.Wait, 'one or more plugins asked to wait and no plugin rejected pod "p"', undefined], waitingOn: ['Later', 'Forever'] },
+    { name: 'one refuses: the refusal decides, and nothing waits', permit: ['Later', 'No'], want: [Code.Unschedulable, 'not now', 'No'] },
+    { name: 'one fails: an Error in kube-scheduler\'s words', permit: ['Broken', 'Later'], want: [Code.Error, 'running Permit plugin "Broken": boom', 'Broken'] },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const { fw } = permitFramework(c.permit);
+      const s = fw.runPermitPlugins(new CycleState(), pod, 'n');
+      assert.deepEqual([s.code, s.message(), s.plugin], c.want);
+      assert.deepEqual(fw.getWaitingPod('uid-p')?.getPendingPlugins(), c.waitingOn);
+      let n = 0;
+      fw.iterateOverWaitingPods(() => n++);
+      assert.equal(n, c.waitingOn ? 1 : 0);
+    });
+  }
+
+  it('lets the binding cycle go on once the plugins allow the pod through the Handle', async () => {
+    const { fw, clock } = permitFramework(['Later', 'Forever']);
+    fw.runPermitPlugins(new CycleState(), pod, 'n');
+    const waited = fw.waitOnPermit(pod);
+    fw.getWaitingPod('uid-p')!.allow('Forever');
+    fw.iterateOverWaitingPods((wp) => wp.allow('Later'));
+    assert.ok((await waited).isSuccess());
+    assert.equal(fw.getWaitingPod('uid-p'), undefined, 'no longer waiting');
+    assert.equal(clock.pending, 0, 'no timer left');
+  });
+
+  it('rejects the pod when a timeout runs out (capped at 15 minutes), or when a plugin rejects it by uid', async () => {
+    const timedOut = permitFramework(['Later', 'Forever']);
+    timedOut.fw.runPermitPlugins(new CycleState(), pod, 'n');
+    timedOut.fw.getWaitingPod('uid-p')!.allow('Later');
+    timedOut.clock.step(15 * 60_000);
+    const t = await timedOut.fw.waitOnPermit(pod);
+    assert.deepEqual([t.code, t.message(), t.plugin], [Code.Unschedulable, 'rejected due to timeout after waiting 15m0s at plugin Forever', 'Forever']);
+
+    const removed = permitFramework(['Forever']);
+    removed.fw.runPermitPlugins(new CycleState(), pod, 'n');
+    assert.equal(removed.fw.rejectWaitingPod('uid-p'), true);
+    assert.equal(removed.fw.rejectWaitingPod('uid-other'), false);
+    const r = await removed.fw.waitOnPermit(pod);
+    assert.deepEqual([r.code, r.message(), r.plugin], [Code.Unschedulable, 'removed', undefined]);
+  });
+
+  it('answers Success at once for a pod that does not wait', async () => {
+    const { fw } = permitFramework(['Yes']);
+    assert.ok((await fw.waitOnPermit(pod)).isSuccess());
   });
 });

@@ -13,10 +13,15 @@
  *   room made for them is not taken; see runFilterPluginsWithNominatedPods.
  * - Score: every plugin scores every feasible node (PreScore Skip skips it),
  *   normalises, and is weighted; a node's score is the sum.
- * - Reserve runs in order and Unreserve in reverse; Permit may make a pod
- *   wait; Bind plugins run until one does not Skip.
+ * - Reserve runs in order and Unreserve in reverse; Bind plugins run until
+ *   one does not Skip.
+ * - Permit: the first refusal decides; when no plugin refuses and some ask
+ *   to wait, the pod becomes a waiting pod (waiting.ts), with a timer per
+ *   plugin that asked, and its binding cycle first waits on it
+ *   (waitOnPermit).
  *
- * The Framework is also the Handle its plugins get, and it gathers its
+ * The Framework is also the Handle its plugins get (the snapshot, the
+ * filters for preemption's what-ifs, the waiting pods), and it gathers its
  * plugins' cluster-event registrations for the queue (queueingHints).
  */
 import type { Pod } from '../../client/types.js';
@@ -32,11 +37,13 @@ import type {
   PreFilterResult,
   QueuedPodInfo,
   SchedulerApi,
+  WaitingPod,
 } from './interface.js';
 import { MAX_NODE_SCORE, MIN_NODE_SCORE } from './interface.js';
 import type { NodeInfo, PodInfo } from './nodeinfo.js';
 import type { Profile } from './profile.js';
 import { Code, SKIP, SUCCESS, Status, asError } from './status.js';
+import { WaitingPods } from './waiting.js';
 
 /** What the framework needs besides the profile: the plugin registry and the scheduler's state. */
 export interface FrameworkDeps {
@@ -47,6 +54,8 @@ export interface FrameworkDeps {
   readonly api: SchedulerApi;
   /** The pods nominated to a node (preemption made room for them there); none when absent. */
   readonly nominatedPodsForNode?: (nodeName: string) => readonly PodInfo[];
+  /** The pods waiting on Permit, shared by the scheduler's profiles as in kube-scheduler (default: the framework's own). */
+  readonly waitingPods?: WaitingPods;
 }
 
 /** The plugins skipped in this cycle by PreFilter or PreScore returning Skip. */
@@ -91,12 +100,14 @@ export class Framework implements Handle {
    * implement EnqueueExtensions.
    */
   readonly queueingHints: QueueingHintMap;
+  readonly #waiting: WaitingPods;
 
   constructor(
     readonly profile: Profile,
     private readonly deps: FrameworkDeps,
   ) {
     this.api = deps.api;
+    this.#waiting = deps.waitingPods ?? new WaitingPods();
     const p = profile.plugins;
     const names = new Set([...p.queueSort, ...p.preFilter, ...p.filter, ...p.postFilter, ...p.preScore, ...p.score.map((s) => s.name), ...p.reserve, ...p.permit, ...p.preBind, ...p.bind, ...p.postBind]);
     for (const name of names) {
@@ -308,23 +319,50 @@ export class Framework implements Handle {
     }
   }
 
-  /** Permit: a rejection decides; Wait returns the longest timeout asked for (ms). */
-  runPermitPlugins(state: CycleState, pod: Pod, nodeName: string): { status: Status; timeoutMs: number } {
-    let timeoutMs = 0;
-    let wait = false;
+  /**
+   * Permit (kube-scheduler's RunPermitPlugins): a refusal decides (an Error
+   * is wrapped as kube words it); when none refuses and some plugins said
+   * Wait, `pod` (as assumed) becomes a waiting pod with each of their
+   * timeouts, and the answer is Wait.
+   */
+  runPermitPlugins(state: CycleState, pod: Pod, nodeName: string): Status {
+    const timeouts = new Map<string, number>();
     for (const name of this.profile.plugins.permit) {
       let r: { status: Status; timeoutMs?: number };
       try {
         r = this.#plugin(name).permit!(state, pod, nodeName);
       } catch (e) {
-        return { status: attribute(asError(e), name), timeoutMs: 0 };
+        r = { status: asError(e) };
       }
-      if (r.status.code === Code.Wait) {
-        wait = true;
-        timeoutMs = Math.max(timeoutMs, r.timeoutMs ?? 0);
-      } else if (!r.status.isSuccess()) return { status: attribute(r.status, name), timeoutMs: 0 };
+      if (r.status.isSuccess()) continue;
+      if (r.status.code === Code.Wait) timeouts.set(name, r.timeoutMs ?? 0);
+      else if (r.status.isRejected()) return attribute(r.status, name);
+      else return new Status(Code.Error, [`running Permit plugin "${name}": ${r.status.message()}`], name);
     }
-    return { status: wait ? new Status(Code.Wait) : SUCCESS, timeoutMs };
+    if (timeouts.size === 0) return SUCCESS;
+    this.#waiting.add(pod, timeouts);
+    return new Status(Code.Wait, [`one or more plugins asked to wait and no plugin rejected pod "${pod.metadata.name ?? ''}"`]);
+  }
+
+  /**
+   * The binding cycle's first step (kube-scheduler's WaitOnPermit): Success
+   * at once for a pod that does not wait; else, once decided, Success or
+   * the rejection (Unschedulable, naming the plugin that rejected it).
+   */
+  waitOnPermit(pod: Pod): Promise<Status> {
+    return this.#waiting.wait(pod);
+  }
+
+  getWaitingPod(uid: string): WaitingPod | undefined {
+    return this.#waiting.get(uid);
+  }
+
+  iterateOverWaitingPods(fn: (wp: WaitingPod) => void): void {
+    this.#waiting.iterate(fn);
+  }
+
+  rejectWaitingPod(uid: string): boolean {
+    return this.#waiting.reject(uid);
   }
 
   async runPreBindPlugins(state: CycleState, pod: Pod, nodeName: string): Promise<Status> {

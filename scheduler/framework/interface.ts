@@ -7,8 +7,12 @@
  *  queue:  QueueSort (the active queue's order)
  *  cycle:  PreFilter → Filter (each node) → PostFilter (when no node fits: preemption)
  *          → PreScore → Score (each feasible node) → NormalizeScore → Reserve → Permit
- *  bind:   PreBind → Bind → PostBind            (Unreserve on any failure after Reserve)
+ *  bind:   (wait on Permit) → PreBind → Bind → PostBind   (Unreserve on any failure after Reserve)
  * ```
+ *
+ * A pod that Permit told to wait is a WaitingPod until the plugins that
+ * made it wait allow it, one rejects it or its time runs out; plugins reach
+ * the waiting pods through the Handle.
  *
  * A plugin that can reject a pod also says which cluster events could make
  * that pod schedulable (EnqueueExtensions, with the vocabulary of events.ts),
@@ -122,9 +126,31 @@ export interface ReservePlugin extends Plugin {
   unreserve(state: CycleState, pod: Pod, nodeName: string): void;
 }
 
-/** Permit: lets the pod go to binding, refuses it, or makes it wait (up to the timeout, in ms). */
+/**
+ * Permit: lets the pod go to binding (Success), refuses it (Unschedulable),
+ * or makes it wait (Wait) up to `timeoutMs` (capped at 15 minutes; 0 or
+ * none: it times out at once) for the plugin to allow it through
+ * Handle.getWaitingPod. The pod waits only when no Permit plugin refuses it.
+ */
 export interface PermitPlugin extends Plugin {
   permit(state: CycleState, pod: Pod, nodeName: string): { status: Status; timeoutMs?: number };
+}
+
+/**
+ * A pod that Permit told to wait (kube-scheduler's WaitingPod), assumed on
+ * its node meanwhile. It goes on to binding once every plugin that made it
+ * wait has allowed it; one reject, or one plugin's timeout, sends it back to
+ * the queue. The first decision stands.
+ */
+export interface WaitingPod {
+  /** The pod, as assumed (spec.nodeName set). */
+  readonly pod: Pod;
+  /** The plugins that made it wait and have not allowed it yet. */
+  getPendingPlugins(): string[];
+  /** `pluginName` lets it go; the last one to do so sends it to binding. */
+  allow(pluginName: string): void;
+  /** Refuses it: an Unschedulable status naming `pluginName`, with `message`. */
+  reject(pluginName: string, message: string): void;
 }
 
 /** PreBind: work before binding (volumes); a failure unreserves. */
@@ -171,6 +197,12 @@ export interface Handle {
   /** Adds or removes a pod in the CycleState of every PreFilter plugin (preemption's what-ifs). */
   runPreFilterAddPod(state: CycleState, podToSchedule: Pod, podToAdd: Pod, nodeInfo: NodeInfo): Status;
   runPreFilterRemovePod(state: CycleState, podToSchedule: Pod, podToRemove: Pod, nodeInfo: NodeInfo): Status;
+  /** The pod with `uid` if it waits on Permit. */
+  getWaitingPod(uid: string): WaitingPod | undefined;
+  /** Calls `fn` on every pod waiting on Permit (`fn` may allow or reject them). */
+  iterateOverWaitingPods(fn: (wp: WaitingPod) => void): void;
+  /** Rejects the pod with `uid` if it waits on Permit (no plugin named, message "removed"); whether it waited. */
+  rejectWaitingPod(uid: string): boolean;
   /** The API calls plugins make (binding, evicting victims, setting nominatedNodeName). */
   readonly api: SchedulerApi;
 }
@@ -179,9 +211,10 @@ export interface Handle {
 export interface SchedulerApi {
   /** POST pods/binding. */
   bind(pod: Pod, nodeName: string): Promise<void>;
-  /** Deletes a pod (a preemption victim), with the reason for its DisruptionTarget condition. */
-  /** Evicts `pod` for `preemptor`, recording a Preempted event with `message` about it. */
+  /** Evicts `pod` for `preemptor` (its DisruptionTarget condition, then DELETE), recording a Preempted event with `message` about it. */
   evict(pod: Pod, preemptor: Pod, message: string): Promise<void>;
+  /** Records the Preempted event alone: for a victim waiting on Permit, which is rejected rather than deleted. */
+  preempted(pod: Pod, preemptor: Pod, message: string): void;
   /** Sets status.nominatedNodeName (preemption), or clears it with undefined. */
   nominate(pod: Pod, nodeName: string | undefined): Promise<void>;
 }

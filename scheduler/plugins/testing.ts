@@ -151,7 +151,7 @@ export function nodeInfos(nodes: readonly Node[], pods: readonly Pod[] = []): No
 
 /**
  * A Handle whose snapshot is `nodes` and whose namespaces have `namespaceLabels`
- * (unknown: undefined); the rest throws when called.
+ * (unknown: undefined), where no pod waits on Permit; the rest throws when called.
  */
 export function fakeHandle(nodes: readonly NodeInfo[], namespaceLabels: Record<string, Record<string, string>> = {}): Handle {
   const lister: NodeInfoLister = {
@@ -170,6 +170,9 @@ export function fakeHandle(nodes: readonly NodeInfo[], namespaceLabels: Record<s
     runFilterPluginsWithNominatedPods: unused,
     runPreFilterAddPod: unused,
     runPreFilterRemovePod: unused,
-    api: { bind: unused, evict: unused, nominate: unused },
+    getWaitingPod: () => undefined,
+    iterateOverWaitingPods: () => {},
+    rejectWaitingPod: () => false,
+    api: { bind: unused, evict: unused, preempted: unused, nominate: unused },
   };
 }

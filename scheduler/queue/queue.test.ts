@@ -36,7 +36,7 @@ function defaultHints(): ProfileHints {
       registry: { ...inTreeRegistry, Custom: () => ({ name: 'Custom', filter: () => SUCCESS }) },
       snapshot: () => snap,
       namespaceLabels: () => ({}),
-      api: { bind: async () => {}, evict: async () => {}, nominate: async () => {} },
+      api: { bind: async () => {}, evict: async () => {}, preempted: () => {}, nominate: async () => {} },
     },
   );
   return new Map([['default-scheduler', fw.queueingHints]]);
@@ -114,6 +114,14 @@ describe('the scheduling queue', () => {
     assert.equal(again.attempts, 2);
     assert.equal(again.unschedulablePlugins.size, 0, 'a new attempt forgets the last rejectors');
     assert.deepEqual([1, 2, 3, 4, 5, 6].map((a) => q.backoffDuration(a)), [1000, 2000, 4000, 8000, 10_000, 10_000]);
+  });
+
+  it('leaves alone the pods a preCheck turns down (a rejected waiting pod is not moved by its own room)', async () => {
+    const { q } = queue(HINTS);
+    const [a, b] = [makePod({ name: 'a', cpu: '2' }), makePod({ name: 'b', cpu: '2' })];
+    await unschedulable(q, [{ pod: a, rejectedBy: ['NodeResourcesFit'] }, { pod: b, rejectedBy: ['NodeResourcesFit'] }]);
+    q.moveAllToActiveOrBackoff(ASSIGNED_POD_DELETE, makePod({ name: 'a', cpu: '2', nodeName: 'n' }), undefined, (p) => p.metadata.uid !== a.metadata.uid);
+    assert.deepEqual([q.where(a), q.where(b)], ['unschedulable', 'backoff']);
   });
 
   it('sends a pod that no plugin rejected (an error) straight to backoff', async () => {

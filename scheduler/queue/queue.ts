@@ -194,11 +194,13 @@ export class SchedulingQueue {
    * A cluster event (kube-scheduler's MoveAllToActiveOrBackoffQueue): moves
    * the unschedulable pods it may help (see the file comment), and keeps it
    * for the pods in flight. `oldObj` is what changed as it was (undefined
-   * for an Add), `newObj` as it is (undefined for a Delete).
+   * for an Add), `newObj` as it is (undefined for a Delete). `preCheck`,
+   * when given, leaves alone the unschedulable pods it answers false for.
    */
-  moveAllToActiveOrBackoff(event: ClusterEvent, oldObj?: unknown, newObj?: unknown): void {
+  moveAllToActiveOrBackoff(event: ClusterEvent, oldObj?: unknown, newObj?: unknown, preCheck?: (pod: Pod) => boolean): void {
     if (!isEventOfInterest(event, this.#hints)) return;
     for (const [key, q] of this.#unschedulable) {
+      if (preCheck && !preCheck(q.pod)) continue;
       if (!isPodWorthRequeuing(q, event, oldObj, newObj, this.#hints)) continue;
       this.#unschedulable.delete(key);
       this.#requeue(q);

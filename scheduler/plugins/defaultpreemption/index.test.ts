@@ -1,27 +1,37 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { FakeClock } from '../../../client/clock.js';
 import type { Pod } from '../../../client/types.js';
 import { CycleState } from '../../framework/cyclestate.js';
 import { Framework } from '../../framework/framework.js';
 import type { NodeInfo } from '../../framework/nodeinfo.js';
 import { DEFAULT_PROFILE } from '../../framework/profile.js';
 import { Snapshot } from '../../framework/snapshot.js';
+import { Code } from '../../framework/status.js';
+import { WaitingPods } from '../../framework/waiting.js';
 import { inTreeRegistry } from '../registry.js';
 import { FitError, schedulePod } from '../../schedule.js';
 import { makeNode, makePod, nodeInfo } from '../testing.js';
 import { DefaultPreemption, pickOne, type Candidate } from './index.js';
 
-/** A framework with the default profile over `nodes`, recording the evictions. */
-function setup(nodes: NodeInfo[]): { fw: Framework; snap: Snapshot; evicted: string[] } {
+/** A framework with the default profile over `nodes`, recording the evictions and the Preempted events (`waiting`: the pods waiting on Permit). */
+function setup(nodes: NodeInfo[], waiting?: WaitingPods): { fw: Framework; snap: Snapshot; evicted: string[]; preempted: string[] } {
   const snap = new Snapshot(nodes);
   const evicted: string[] = [];
+  const preempted: string[] = [];
   const fw = new Framework(DEFAULT_PROFILE, {
     registry: inTreeRegistry,
     snapshot: () => snap,
     namespaceLabels: () => ({}),
-    api: { bind: async () => {}, evict: async (p) => void evicted.push(p.metadata.name!), nominate: async () => {} },
+    api: {
+      bind: async () => {},
+      evict: async (p) => void evicted.push(p.metadata.name!),
+      preempted: (p) => void preempted.push(p.metadata.name!),
+      nominate: async () => {},
+    },
+    ...(waiting ? { waitingPods: waiting } : {}),
   });
-  return { fw, snap, evicted };
+  return { fw, snap, evicted, preempted };
 }
 
 const t = (min: number): string => new Date(Date.UTC(2026, 0, 1, 0, min)).toISOString();
@@ -93,6 +103,20 @@ describe('DefaultPreemption', () => {
     assert.equal(r.nominatedNodeName, undefined);
     assert.match(r.message, /not eligible due to a terminating pod on the nominated node\.$/);
     assert.deepEqual(evicted, [], 'no second round of victims on b');
+  });
+
+  it('rejects a victim that waits on Permit ("preempted") rather than deleting it, with its Preempted event', async () => {
+    const parked = makePod({ name: 'parked', nodeName: 'a', cpu: '1', priority: 0 });
+    const a = nodeInfo(makeNode({ name: 'a', cpu: '2' }), parked, makePod({ name: 'running', nodeName: 'a', cpu: '1', priority: 0, creationTimestamp: t(1) }));
+    const waiting = new WaitingPods(new FakeClock());
+    waiting.add(parked, new Map([['Gate', 60_000]]));
+    const { fw, snap, evicted, preempted } = setup([a], waiting);
+    const r = await preempt(fw, snap, makePod({ name: 'vip', cpu: '2', priority: 100 }));
+    assert.equal(r.nominatedNodeName, 'a');
+    assert.deepEqual(evicted, ['running'], 'the bound victim is deleted');
+    assert.deepEqual(preempted.sort(), ['parked'], 'the waiting one only gets the event here');
+    const decision = await waiting.wait(parked);
+    assert.deepEqual([decision.code, decision.message(), decision.plugin], [Code.Unschedulable, 'preempted', 'DefaultPreemption']);
   });
 
   it('picks the candidate whose victims matter least', () => {

@@ -16,7 +16,10 @@
  *    important first, as long as the pod still fits: the rest are victims.
  * 4. Pick the node whose victims are least important (lowest highest
  *    priority, then lowest sum, then fewest, then the most recently
- *    started), evict its victims and nominate it.
+ *    started), evict its victims and nominate it. A victim that waits on
+ *    Permit (assumed, not yet bound) is rejected ("preempted") rather than
+ *    deleted, as kube-scheduler does: its binding cycle then gives its room
+ *    back. Each victim gets a Preempted event.
  *
  * The dry runs filter with the nominated pods (Handle.runFilterPluginsWithNominatedPods),
  * so that a pod does not preempt into room made for a pod it must yield to.
@@ -100,11 +103,20 @@ export class DefaultPreemption implements PostFilterPlugin {
     }
     const best = pickOne(candidates);
     try {
-      for (const v of best.victims) await this.handle.api.evict(v, pod, `Preempted by pod ${pod.metadata.uid ?? ''} on node ${best.nodeName}`);
+      for (const v of best.victims) await this.#preempt(v, pod, best.nodeName);
     } catch (e) {
       return { status: asError(e) };
     }
     return { nominatedNodeName: best.nodeName, status: SUCCESS };
+  }
+
+  /** Rejects `victim` if it waits on Permit, else evicts it; see the file comment, step 4. */
+  async #preempt(victim: Pod, preemptor: Pod, nodeName: string): Promise<void> {
+    const message = `Preempted by pod ${preemptor.metadata.uid ?? ''} on node ${nodeName}`;
+    const waiting = this.handle.getWaitingPod(victim.metadata.uid ?? '');
+    if (!waiting) return this.handle.api.evict(victim, preemptor, message);
+    waiting.reject(NAME, 'preempted');
+    this.handle.api.preempted(victim, preemptor, message);
   }
 
   /**
