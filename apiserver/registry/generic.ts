@@ -773,7 +773,7 @@ export class GenericStore {
   }
 
   #decode(v: StoredValue): KubeObject {
-    const obj = JSON.parse(Buffer.from(v.value).toString()) as KubeObject;
+    const obj = JSON.parse(Buffer.from(v.value.buffer, v.value.byteOffset, v.value.byteLength).toString()) as KubeObject; // a view, not a copy
     obj.metadata.resourceVersion = String(v.modRevision);
     return obj;
   }
