@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { editableText, hexdump, showValue } from './values.js';
+import { editableText, hexdump, showValue, writeValue } from './values.js';
 
 describe('showValue', () => {
   it('pretty-prints JSON given as text or as a value, as JSON or YAML', () => {
@@ -26,5 +26,14 @@ describe('showValue', () => {
       '… 8 more bytes',
       '',
     ]);
+  });
+});
+
+describe('writeValue', () => {
+  it('sends JSON compact and shows it as the editor does; text as typed', () => {
+    assert.deepEqual(writeValue('{ "a": 1,\n  "b": [true] }', true), { value: '{"a":1,"b":[true]}', shown: '{\n  "a": 1,\n  "b": [\n    true\n  ]\n}\n' });
+    assert.equal(writeValue(editableText({ a: 1 }, 'json')!, true).shown, editableText({ a: 1 }, 'json'));
+    assert.deepEqual(writeValue('{oops', false), { value: '{oops', shown: '{oops' });
+    assert.throws(() => writeValue('{oops', true), SyntaxError);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * A stored value as text for display: JSON pretty-printed as JSON or YAML,
- * text as it is, bytes as a hex dump. Pure: no DOM (unit tested under Node).
+ * text as it is, bytes as a hex dump; and typed text as a write sends it.
+ * Pure: no DOM (unit tested under Node).
  */
 import type { ValueEncoding } from './types.js';
 import { toYaml } from './yaml.js';
@@ -44,6 +45,21 @@ export function showValue(value: unknown, encoding: ValueEncoding, format: Value
 export function editableText(value: unknown, encoding: ValueEncoding): string | undefined {
   if (encoding === 'base64') return undefined;
   return showValue(value, encoding, 'json').text;
+}
+
+/** A value as a write sends it, from the text typed in an editor. */
+export interface WriteValue {
+  /** The PUT body's `value`: JSON made compact (as the API server stores objects), other text as typed. */
+  readonly value: string;
+  /** The text the write's confirmation shows (JSON pretty-printed, as the editor starts from it). */
+  readonly shown: string;
+}
+
+/** `text` as a write sends it: as JSON when `json` (throws a SyntaxError when it is not JSON), else as it is. */
+export function writeValue(text: string, json: boolean): WriteValue {
+  if (!json) return { value: text, shown: text };
+  const parsed: unknown = JSON.parse(text);
+  return { value: JSON.stringify(parsed), shown: `${JSON.stringify(parsed, null, 2)}\n` };
 }
 
 /** `bytes` as `hexdump -C` prints them (16 a line, offset, hex, printable ASCII); at most `max` bytes. */

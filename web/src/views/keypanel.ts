@@ -2,40 +2,27 @@
  * The store explorer's key panel: a key's value pretty-printed (JSON or
  * YAML), its create_revision, mod_revision, version and lease, the value at
  * an older revision, its history with a diff between any two versions, and
- * (for an admin who turns writes on) editing and deleting it, each after a
- * confirmation that shows what will change.
+ * (for an admin who turns writes on) editing and deleting it, and creating
+ * a new key (newkey.ts), each after a confirmation that shows what will
+ * change.
  */
 import { ApiError, describeError, get, query, request } from '../api.js';
-import { diffLines, diffStats, hunks } from '../diff.js';
 import { h, render, type Child } from '../h.js';
 import { href } from '../router.js';
 import type { HistoryResponse, KeyResponse, KeyVersion, StoreEvent } from '../types.js';
 import { checkbox, confirmDialog, errorBox, toast, type ViewContext } from '../ui.js';
-import { editableText, showValue, type ValueFormat } from '../values.js';
+import { editableText, showValue, writeValue, type ValueFormat, type WriteValue } from '../values.js';
+import { confirmWrite, diffView } from './diffview.js';
+import { newKeyForm } from './newkey.js';
 
 const FORMAT_KEY = 'kubeling.format';
 
-/** The diff of two texts as lines marked added and removed, long unchanged runs folded. */
-export function diffView(a: string, b: string, testid = 'diff'): HTMLElement {
-  const lines = diffLines(a, b);
-  const { added, removed } = diffStats(lines);
-  const body = hunks(lines, 3).map((x) =>
-    x.kind === 'skip'
-      ? h('div', { class: 'diff-skip' }, `⋯ ${x.count} unchanged ${x.count === 1 ? 'line' : 'lines'}`)
-      : h(
-          'div',
-          { class: `diff-line diff-${x.line.op}` },
-          h('span', { class: 'diff-sign', 'aria-hidden': 'true' }, x.line.op === 'add' ? '+' : x.line.op === 'remove' ? '−' : ' '),
-          x.line.op === 'equal' ? null : h('span', { class: 'sr-only' }, x.line.op === 'add' ? 'added: ' : 'removed: '),
-          x.line.text,
-        ),
-  );
-  return h(
-    'div',
-    { class: 'diff', 'data-testid': testid, 'data-added': added, 'data-removed': removed },
-    h('p', { class: 'diff-stats' }, added + removed === 0 ? 'No differences.' : `${added} ${added === 1 ? 'line' : 'lines'} added, ${removed} removed.`),
-    added + removed === 0 ? null : h('pre', { class: 'diff-lines' }, body),
-  );
+/** What the key panel asks of its view. */
+export interface KeyPanelOptions {
+  /** The prefix a new key is offered under (the tree's current one, as `/registry/configmaps/default/`). */
+  newKeyPrefix(): string;
+  /** `key` was just created: show it, in the panel and in the tree. */
+  onCreated(key: string): void;
 }
 
 /** The key panel of the store explorer. */
@@ -56,10 +43,15 @@ export class KeyPanel {
   private editing = false;
   private editText = '';
   private changedWhileEditing: number | undefined;
+  /** The "New key…" form while it is open (kept across renders, so that typing survives live updates). */
+  private newKey: HTMLFormElement | undefined;
   private loads = 0;
   private reloadTimer: number | undefined;
 
-  constructor(private readonly ctx: ViewContext) {
+  constructor(
+    private readonly ctx: ViewContext,
+    private readonly opts: KeyPanelOptions,
+  ) {
     this.el = h('section', { class: 'key-pane', 'aria-label': 'Key', 'data-testid': 'key-panel' });
     this.render();
   }
@@ -114,11 +106,60 @@ export class KeyPanel {
     }, 250);
   }
 
+  /** Whether writes are offered (Edit…, Delete…, New key…): to an admin who allowed them, at the latest revision. */
+  private writable(): boolean {
+    return this.ctx.admin && this.allowWrites && this.atRevision === undefined;
+  }
+
   private render(): void {
+    const form = this.writable() ? this.newKey : undefined;
     if (this.key === undefined) {
-      return render(this.el, h('div', { class: 'empty' }, h('p', null, 'Choose a key in the tree to see its value, revisions and history.')));
+      return render(this.el, this.ctx.admin ? h('div', { class: 'toolbar' }, this.writeControls()) : null, form, h('div', { class: 'empty' }, h('p', null, 'Choose a key in the tree to see its value, revisions and history.')));
     }
-    render(this.el, h('h2', { class: 'key-title' }, h('code', { 'data-testid': 'key-name' }, this.key)), this.toolbar(), this.body(), this.historySection());
+    render(this.el, h('h2', { class: 'key-title' }, h('code', { 'data-testid': 'key-name' }, this.key)), this.toolbar(), form, this.body(), this.historySection());
+  }
+
+  /** For an admin: the "Allow writes" switch, and with writes allowed the "New key…" button. */
+  private writeControls(): Child {
+    if (!this.ctx.admin) return null;
+    return [
+      checkbox(
+        'Allow writes',
+        this.allowWrites,
+        (v) => {
+          this.allowWrites = v;
+          if (!v) {
+            this.editing = false;
+            this.newKey = undefined;
+          }
+          this.render();
+        },
+        'allow-writes',
+      ),
+      this.writable() && !this.newKey ? h('button', { type: 'button', class: 'button', 'data-testid': 'key-new', 'data-focus': 'key-new', onclick: () => this.openNewKey() }, 'New key…') : null,
+    ];
+  }
+
+  private openNewKey(): void {
+    this.newKey = newKeyForm({
+      prefix: this.opts.newKeyPrefix(),
+      created: (key) => {
+        this.closeNewKey();
+        this.opts.onCreated(key);
+      },
+      cancel: () => this.closeNewKey(),
+    });
+    this.render();
+    const name = this.newKey.querySelector('input');
+    name?.focus();
+    name?.setSelectionRange(name.value.length, name.value.length);
+  }
+
+  /** Closes the "New key…" form, focusing its button. */
+  private closeNewKey(): void {
+    this.newKey = undefined;
+    this.render();
+    this.el.querySelector<HTMLElement>('[data-testid="key-new"]')?.focus();
   }
 
   private toolbar(): HTMLElement {
@@ -160,18 +201,7 @@ export class KeyPanel {
         h('button', { type: 'submit', class: 'button', 'data-testid': 'key-at-revision' }, 'View'),
         this.atRevision !== undefined ? h('a', { class: 'button', href: href('store', { key: this.key }) }, 'Latest') : null,
       ),
-      this.ctx.admin
-        ? checkbox(
-            'Allow writes',
-            this.allowWrites,
-            (v) => {
-              this.allowWrites = v;
-              if (!v) this.editing = false;
-              this.render();
-            },
-            'allow-writes',
-          )
-        : null,
+      this.writeControls(),
     );
   }
 
@@ -195,7 +225,7 @@ export class KeyPanel {
       h('div', null, h('dt', null, 'lease'), h('dd', { 'data-testid': 'key-lease' }, lease === '0' ? 'none' : /^\d+$/.test(lease) ? `${lease} (0x${BigInt(lease).toString(16)})` : lease)),
       h('div', null, h('dt', null, this.atRevision === undefined ? 'store revision' : 'read at'), h('dd', null, d.revision)),
     );
-    const writes = this.ctx.admin && this.allowWrites && this.atRevision === undefined;
+    const writes = this.writable();
     const editable = editableText(d.value, d.valueEncoding);
     const actions = writes
       ? h(
@@ -263,28 +293,17 @@ export class KeyPanel {
 
   private async save(original: string): Promise<void> {
     const key = this.key!;
-    let value = this.editText;
-    if (this.data?.valueEncoding === 'json') {
-      try {
-        value = JSON.stringify(JSON.parse(value));
-      } catch (e) {
-        toast(`The value is not valid JSON: ${e instanceof Error ? e.message : String(e)}`, 'error');
-        return;
-      }
+    let w: WriteValue;
+    try {
+      w = writeValue(this.editText, this.data?.valueEncoding === 'json');
+    } catch (e) {
+      toast(`The value is not valid JSON: ${e instanceof Error ? e.message : String(e)}`, 'error');
+      return;
     }
-    const ok = await confirmDialog({
-      title: 'Write this key?',
-      body: [
-        h('p', null, 'This writes ', h('code', null, key), ' in the store directly, past the API server’s validation and admission. Its watchers see the change.'),
-        diffView(original, this.data?.valueEncoding === 'json' ? `${JSON.stringify(JSON.parse(value), null, 2)}\n` : value, 'confirm-diff'),
-      ],
-      confirm: 'Write',
-      danger: true,
-    });
-    if (!ok) return;
+    if (!(await confirmWrite(key, original, w.shown, false))) return;
     try {
       // modRevision: refused (409) if the key changed since it was read
-      await request('PUT', '/ui/api/store/key', { key, value, confirm: true, ...(this.data ? { modRevision: this.data.modRevision } : {}) });
+      await request('PUT', '/ui/api/store/key', { key, value: w.value, confirm: true, ...(this.data ? { modRevision: this.data.modRevision } : {}) });
       toast(`Wrote ${key}`);
       this.editing = false;
       await this.load();

@@ -3,7 +3,8 @@
  * key panel (keypanel.ts), and the live view: WebSocket
  * /ui/api/store/watch flashes the tree nodes of changed keys, keeps the
  * counts current, reloads the open key when it changes and lists the latest
- * changes.
+ * changes. A key created in the panel opens at once, in the panel and the
+ * tree.
  */
 import { LiveSocket, query } from '../api.js';
 import { h, render } from '../h.js';
@@ -33,7 +34,15 @@ export function storeView(ctx: ViewContext): View {
   };
   const showLive = (): void => render(liveEl, liveBadge(!live ? 'off' : (socket?.state ?? 'connecting')));
 
-  const panel = new KeyPanel(ctx);
+  const panel = new KeyPanel(ctx, {
+    newKeyPrefix: () => tree.currentPrefix(),
+    onCreated: (key) => {
+      const next = href('store', { key });
+      // apply() shows it, at the hash change; without one (the key was open already, as missing), at once
+      if (location.hash === next) apply(new URLSearchParams({ key }));
+      else location.hash = next;
+    },
+  });
   const tree = new KeyTree({
     onOpen: (key) => {
       location.hash = href('store', { key });

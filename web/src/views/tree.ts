@@ -123,7 +123,7 @@ export class KeyTree {
     const countEl = h('span', { class: 'tree-count' });
     const row = h('div', { class: 'tree-row' }, h('span', { class: 'twisty', 'aria-hidden': 'true' }), h('span', { class: 'tree-name' }, name), countEl);
     const group = h('ul', { role: 'group', hidden: true });
-    const li = h('li', { role: 'treeitem', tabindex: '-1', 'aria-level': parent.level + 1, 'aria-selected': 'false', 'data-testid': 'tree-node', 'data-key': key }, row, group);
+    const li = h('li', { role: 'treeitem', tabindex: '-1', 'aria-level': parent.level + 1, 'aria-selected': String(key === this.selected), 'data-testid': 'tree-node', 'data-key': key }, row, group);
     const n: TNode = { key, name, count: c.count, isKey: c.isKey, level: parent.level + 1, parent, children: [], loaded: false, expanded: false, truncated: false, li, group, countEl };
     this.byKey.set(key, n);
     this.byLi.set(li, n);
@@ -261,20 +261,36 @@ export class KeyTree {
     e.preventDefault();
   }
 
-  /** Marks `key` as the open key, opening the prefixes above it; focuses it if `focus`. */
+  /**
+   * Marks `key` as the open key, opening the prefixes above it; focuses it if
+   * `focus`. A prefix listed before the key (or a prefix on its way) was
+   * created is listed again, so that a key just created shows at once.
+   */
   async reveal(key: string, focus = false): Promise<void> {
     this.select(key);
-    for (const a of ancestors(key)) {
-      const n = this.byKey.get(a);
-      if (!n) return;
-      if (!n.expanded) await this.expand(n);
+    let parent = this.root;
+    for (const k of [...ancestors(key), key]) {
+      if (!this.byKey.has(k) && parent.loaded) await this.fill(parent);
+      const n = this.byKey.get(k);
+      if (!n || this.selected !== key) return;
+      if (k !== key && !n.expanded) await this.expand(n);
+      parent = n;
     }
+    if (this.selected !== key) return; // another key was opened meanwhile
     this.select(key);
     const n = this.byKey.get(key);
     if (n?.li) {
       n.li.scrollIntoView({ block: 'nearest' });
       if (focus) this.focus(n);
     }
+  }
+
+  /** The prefix a new key is likeliest to go under: the current node's (the one taking Tab: focused last, or the open key) as `/registry/configmaps/default/`; a key's is its parent's. */
+  currentPrefix(): string {
+    const li = this.el.querySelector('li[tabindex="0"]');
+    const n = li ? this.byLi.get(li) : undefined;
+    if (!n) return '/';
+    return n.isKey ? this.prefixOf(n.parent ?? this.root) : this.prefixOf(n);
   }
 
   /** Marks `key` as the open key. */
