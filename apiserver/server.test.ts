@@ -32,12 +32,15 @@ describe('API server over a kubeling store: CRUD, lists and Status errors', () =
     assert.deepEqual(list.body.items.map((i: any) => [i.metadata.name, i.kind]), [['c1', undefined]]);
     assert.ok(Number(list.body.metadata.resourceVersion) >= Number(rv));
 
-    const updated = await call('PUT', '/api/v1/namespaces/default/configmaps/c1', { ...c.body, data: { a: '2' } });
+    const updated = await call('PUT', '/api/v1/namespaces/default/configmaps/c1', { ...c.body, data: { a: '2', b: 'x' } });
     assert.equal(updated.code, 200);
     assert.ok(Number(updated.body.metadata.resourceVersion) > Number(rv));
     assert.equal(updated.body.metadata.uid, c.body.metadata.uid);
     const same = await call('PUT', '/api/v1/namespaces/default/configmaps/c1', updated.body);
     assert.equal(same.body.metadata.resourceVersion, updated.body.metadata.resourceVersion, 'an unchanged object is not written');
+    const { metadata, ...rest } = updated.body;
+    const reordered = await call('PUT', '/api/v1/namespaces/default/configmaps/c1', { ...rest, data: { b: 'x', a: '2' }, metadata: Object.fromEntries(Object.entries(metadata).reverse()) });
+    assert.equal(reordered.body.metadata.resourceVersion, updated.body.metadata.resourceVersion, 'the same object in another key order is not written either');
 
     const stale = await call('PUT', '/api/v1/namespaces/default/configmaps/c1', { ...c.body, data: { a: '3' } });
     assert.equal(stale.code, 409);

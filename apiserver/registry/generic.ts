@@ -566,7 +566,7 @@ export class GenericStore {
    */
   async #current(namespace: string | undefined, name: string, cached = false): Promise<Current> {
     const hit = cached && this.#cacheReady ? this.cache.get(this.key(namespace, name)) : undefined;
-    if (hit) return { key: this.key(namespace, name), value: this.#encode(hit), modRevision: parseResourceVersion(hit.metadata.resourceVersion!), createRevision: 0, version: 0, lease: '0', cached: true };
+    if (hit) return { key: this.key(namespace, name), value: this.#encode(hit), modRevision: parseResourceVersion(hit.metadata.resourceVersion!), createRevision: 0, version: 0, lease: '0', cached: hit };
     const { value } = await this.#store(() => this.store.get(this.key(namespace, name)));
     if (!value) throw new NotFoundError(this.qualifiedResource, name);
     return value;
@@ -593,7 +593,7 @@ export class GenericStore {
     setManagedFields(obj, track.managedFields ?? trackUpdate(old, obj, body.metadata.managedFields, writer, this.#trackContext(subresource)));
     this.#validate(obj, old);
     const bytes = this.#encode(obj);
-    if (opts.dryRun || Buffer.from(bytes).equals(Buffer.from(current.value)) || isDeepStrictEqual(JSON.parse(Buffer.from(bytes).toString()), JSON.parse(Buffer.from(current.value).toString()))) {
+    if (opts.dryRun || sameJson(bytes, current.value)) {
       if (current.cached) throw new ConflictError(this.qualifiedResource, name); // unchanged from a copy that may be old: ask the store
       obj.metadata.resourceVersion = String(current.modRevision);
       return obj; // nothing changed: no write, no new resourceVersion (kubectl apply's "unchanged")
@@ -772,7 +772,8 @@ export class GenericStore {
     return enc.encode(JSON.stringify({ ...obj, apiVersion: this.apiVersion, kind: this.strategy.info.kind, metadata }));
   }
 
-  #decode(v: StoredValue): KubeObject {
+  #decode(v: Current): KubeObject {
+    if (v.cached) return copyJson(v.cached); // the watch cache's copy (its resourceVersion set): copied, not parsed again
     const obj = JSON.parse(Buffer.from(v.value.buffer, v.value.byteOffset, v.value.byteLength).toString()) as KubeObject; // a view, not a copy
     obj.metadata.resourceVersion = String(v.modRevision);
     return obj;
@@ -807,8 +808,22 @@ function setManagedFields(obj: KubeObject, entries: ManagedFieldsEntry[]): void 
   else delete obj.metadata.managedFields;
 }
 
-/** An object as stored; `cached` when it is the watch cache's copy (#current). */
-type Current = StoredValue & { readonly cached?: boolean };
+/** An object as a write starts from (#current): read from the store, or the watch cache's copy (`cached`, which may be old), with its bytes as #encode makes them. */
+type Current = StoredValue & { readonly cached?: KubeObject };
+
+/**
+ * Whether `next` (what #encode made) holds the same JSON value as `stored`:
+ * the same bytes, or, when only key order differs, the same value once
+ * parsed. Two encodings by JSON.stringify of one value in another key order
+ * have the same length, so a change of length is a change without parsing
+ * (a stored value with other spacing, written by hand, counts as changed).
+ */
+function sameJson(next: Uint8Array, stored: Uint8Array): boolean {
+  if (next.byteLength !== stored.byteLength) return false;
+  const a = Buffer.from(next.buffer, next.byteOffset, next.byteLength);
+  const b = Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
+  return a.equals(b) || isDeepStrictEqual(JSON.parse(a.toString()), JSON.parse(b.toString()));
+}
 
 /** Whether a write that started from the watch cache's copy of an object may have failed because that copy was old: then it is tried again on a fresh read. */
 function mayBeStale(e: unknown): boolean {
