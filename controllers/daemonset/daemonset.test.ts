@@ -11,36 +11,23 @@ import { after, before, describe, it } from 'node:test';
 import { RestClient } from '../../client/rest.js';
 import { TestApi } from '../../test/apiserver.js';
 import { until } from '../../test/proc.js';
-import { Scheduler } from '../../scheduler/scheduler.js';
-import { ControllerManager } from '../manager.js';
 import { daemonSetRegistration } from './daemonset.js';
-import { createNode, FakeKubelet, setPodReady } from './testing/kubelet.js';
+import { startDaemonSetCluster, type DaemonSetCluster } from './testing/cluster.js';
+import { createNode, setPodReady, type FakeKubelet } from './testing/kubelet.js';
 
 describe('the daemonset controller over a real API server', () => {
+  let cluster: DaemonSetCluster;
   let t: TestApi;
   let client: RestClient;
-  let m: ControllerManager;
-  let scheduler: Scheduler;
   let kubelet: FakeKubelet;
   before(async () => {
-    t = await TestApi.start();
-    client = RestClient.fromKubeconfig(t.kubeconfig);
-    await createNode(client, 'n1');
-    await createNode(client, 'n2', { taints: [{ key: 'dedicated', value: 'infra', effect: 'NoSchedule' }] });
-    await createNode(client, 'n3', { labels: { role: 'edge' } });
-    kubelet = await new FakeKubelet(client, ['n1', 'n2', 'n3']).start();
-    scheduler = new Scheduler({ client, log: () => {} });
-    await scheduler.start();
-    m = new ControllerManager({ client, registry: new Map([['daemonset', daemonSetRegistration]]), log: () => {} });
-    await m.start();
+    cluster = await startDaemonSetCluster(
+      { n1: {}, n2: { taints: [{ key: 'dedicated', value: 'infra', effect: 'NoSchedule' }] }, n3: { labels: { role: 'edge' } } },
+      new Map([['daemonset', daemonSetRegistration]]),
+    );
+    ({ t, client, kubelet } = cluster);
   });
-  after(async () => {
-    await m?.stop();
-    await scheduler?.stop();
-    await kubelet?.stop();
-    client?.close();
-    await t?.stop();
-  });
+  after(() => cluster?.stop());
 
   const ds = async (name: string, spec: Record<string, unknown> = {}, podSpec: Record<string, unknown> = {}): Promise<any> => {
     const r = await t.call('POST', '/apis/apps/v1/namespaces/default/daemonsets', {

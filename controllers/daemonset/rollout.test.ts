@@ -13,43 +13,28 @@ import { after, before, describe, it } from 'node:test';
 import { RestClient } from '../../client/rest.js';
 import { TestApi } from '../../test/apiserver.js';
 import { until } from '../../test/proc.js';
-import { Scheduler } from '../../scheduler/scheduler.js';
 import { computeHash } from '../deployment/hash.js';
 import { garbageCollectorRegistration } from '../garbagecollector/index.js';
-import { ControllerManager } from '../manager.js';
 import { daemonSetRegistration } from './daemonset.js';
-import { createNode, FakeKubelet } from './testing/kubelet.js';
+import { startDaemonSetCluster, type DaemonSetCluster } from './testing/cluster.js';
 
 const NS = 'default';
 
 describe('DaemonSet history over a real API server', () => {
+  let cluster: DaemonSetCluster;
   let t: TestApi;
   let client: RestClient;
-  let m: ControllerManager;
-  let scheduler: Scheduler;
-  let kubelet: FakeKubelet;
   before(async () => {
-    t = await TestApi.start();
-    client = RestClient.fromKubeconfig(t.kubeconfig);
-    await createNode(client, 'n1');
-    await createNode(client, 'n2');
-    kubelet = await new FakeKubelet(client, ['n1', 'n2']).start();
-    scheduler = new Scheduler({ client, log: () => {} });
-    await scheduler.start();
-    const registry = new Map([
-      ['daemonset', daemonSetRegistration],
-      ['garbage-collector', garbageCollectorRegistration],
-    ]);
-    m = new ControllerManager({ client, registry, log: () => {} });
-    await m.start();
+    cluster = await startDaemonSetCluster(
+      { n1: {}, n2: {} },
+      new Map([
+        ['daemonset', daemonSetRegistration],
+        ['garbage-collector', garbageCollectorRegistration],
+      ]),
+    );
+    ({ t, client } = cluster);
   });
-  after(async () => {
-    await m?.stop();
-    await scheduler?.stop();
-    await kubelet?.stop();
-    client?.close();
-    await t?.stop();
-  });
+  after(() => cluster?.stop());
 
   const dsBody = (name: string, spec: Record<string, unknown> = {}) => ({
     metadata: { name },
