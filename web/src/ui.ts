@@ -24,6 +24,15 @@ export interface View {
   destroy(): void;
 }
 
+/** A table in its scrolling wrapper: a caption for screen readers, a header row of `columns`, and the rows. */
+export function dataTable(caption: string, columns: readonly string[], rows: Child, cls = 'table'): HTMLElement {
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h('table', { class: cls }, h('caption', { class: 'sr-only' }, caption), h('thead', null, h('tr', null, columns.map((c) => h('th', { scope: 'col' }, c)))), h('tbody', null, rows)),
+  );
+}
+
 /** The heading of a view, focusable so that navigation can move focus to it. */
 export function viewHeading(text: string, ...extra: Child[]): HTMLElement {
   return h('header', { class: 'view-head' }, h('h1', { tabindex: '-1', class: 'view-title' }, text), ...extra);

@@ -10,7 +10,7 @@ import { batched, h, render, type Child } from '../h.js';
 import { amount, formatBytes, formatCpu, isTerminal, podRequests } from '../quantity.js';
 import { href } from '../router.js';
 import type { Deployment, KubeNode, Pod } from '../types.js';
-import { age, errorBox, liveBadge, showDialog, viewHeading, type View, type ViewContext } from '../ui.js';
+import { age, dataTable, errorBox, liveBadge, showDialog, viewHeading, type View, type ViewContext } from '../ui.js';
 import { toYaml } from '../yaml.js';
 
 const cond = (conds: { type?: string; status?: string; reason?: string; message?: string }[] | undefined, type: string) => conds?.find((c) => c.type === type);
@@ -191,17 +191,7 @@ export function clusterView(ctx: ViewContext): View {
   const deploymentTable = (list: Deployment[]): Child => {
     if (list.length === 0) return h('p', { class: 'muted' }, 'No Deployments.');
     list.sort((a, b) => `${a.metadata?.namespace}/${a.metadata?.name}`.localeCompare(`${b.metadata?.namespace}/${b.metadata?.name}`));
-    return h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        { class: 'table' },
-        h('caption', { class: 'sr-only' }, 'Deployments and their rollouts'),
-        h('thead', null, h('tr', null, ['Name', 'Namespace', 'Ready', 'Up-to-date', 'Available', 'Rollout', 'Age'].map((c) => h('th', { scope: 'col' }, c)))),
-        h('tbody', null, list.map(deploymentRow)),
-      ),
-    );
+    return dataTable('Deployments and their rollouts', ['Name', 'Namespace', 'Ready', 'Up-to-date', 'Available', 'Rollout', 'Age'], list.map(deploymentRow));
   };
 
   const deploymentRow = (d: Deployment): HTMLElement => {

@@ -10,7 +10,7 @@ import { ApiError, describeError, get, query, request } from '../api.js';
 import { h, render, type Child } from '../h.js';
 import { href } from '../router.js';
 import type { HistoryResponse, KeyResponse, KeyVersion, StoreEvent } from '../types.js';
-import { checkbox, confirmDialog, errorBox, toast, type ViewContext } from '../ui.js';
+import { checkbox, confirmDialog, dataTable, errorBox, toast, type ViewContext } from '../ui.js';
 import { editableText, showValue, writeValue, type ValueFormat, type WriteValue } from '../values.js';
 import { confirmWrite, diffView } from './diffview.js';
 import { newKeyForm } from './newkey.js';
@@ -360,31 +360,22 @@ export class KeyPanel {
           this.render();
         },
       });
-    return h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        { class: 'table history-table' },
-        h('caption', { class: 'sr-only' }, 'Versions of the key, newest first; choose two to compare'),
-        h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'From'), h('th', { scope: 'col' }, 'To'), h('th', { scope: 'col' }, 'mod_revision'), h('th', { scope: 'col' }, 'version'), h('th', { scope: 'col' }, 'create_revision'), h('th', { scope: 'col' }, ''))),
+    return dataTable(
+      'Versions of the key, newest first; choose two to compare',
+      ['From', 'To', 'mod_revision', 'version', 'create_revision', ''],
+      versions.map((v) =>
         h(
-          'tbody',
-          null,
-          versions.map((v) =>
-            h(
-              'tr',
-              { 'data-testid': 'history-row', 'data-revision': v.modRevision, class: v.deleted ? 'deleted' : undefined },
-              h('td', null, pick('a', v)),
-              h('td', null, pick('b', v)),
-              h('td', null, v.modRevision),
-              h('td', null, v.deleted ? h('span', { class: 'badge warn' }, 'deleted') : v.version),
-              h('td', null, v.deleted ? '' : v.createRevision),
-              h('td', null, v.deleted ? '' : h('a', { href: href('store', { key: this.key, revision: String(v.modRevision) }) }, 'view')),
-            ),
-          ),
+          'tr',
+          { 'data-testid': 'history-row', 'data-revision': v.modRevision, class: v.deleted ? 'deleted' : undefined },
+          h('td', null, pick('a', v)),
+          h('td', null, pick('b', v)),
+          h('td', null, v.modRevision),
+          h('td', null, v.deleted ? h('span', { class: 'badge warn' }, 'deleted') : v.version),
+          h('td', null, v.deleted ? '' : v.createRevision),
+          h('td', null, v.deleted ? '' : h('a', { href: href('store', { key: this.key, revision: String(v.modRevision) }) }, 'view')),
         ),
       ),
+      'table history-table',
     );
   }
 
