@@ -37,7 +37,18 @@
  * burst N/4; kube-scheduler's clientConnection.qps and burst), through
  * scheduler-child.ts.
  *
- *   npm run bench:scheduler [-- --quick | --nodes 5000 --pods 10000] [--clients 50 --row-seconds 300 --scheduler-qps N --cpu-prof DIR]
+ * Two options find where the bottleneck is:
+ *
+ * - `--store etcd` runs the same rows over a 3-member real etcd (the
+ *   Debian package's `etcd`) instead of kubeling's store;
+ * - `--binder bench` runs no scheduler: the bench itself binds each pod its
+ *   watch sees unbound to the next node in turn and records a Scheduled
+ *   event, the two writes the scheduler makes for a pod, from `--clients`
+ *   concurrent requests. What it reaches is what the API server and the
+ *   store can carry of this workload on this machine: the ceiling of any
+ *   scheduler here.
+ *
+ *   npm run bench:scheduler [-- --quick | --nodes 5000 --pods 10000] [--clients 50 --row-seconds 300 --scheduler-qps N --cpu-prof DIR --store kubeling|etcd --binder scheduler|bench]
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -46,6 +57,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { milliValue, quantityValue } from '../client/quantity.js';
+import type { Flavour } from '../test/cluster.js';
 import { Api } from './apiserver-load.js';
 import { ControlPlane, ROOT, closedLoop, cpuProfileTop, cpuSeconds, log, markdownTable, mib, ms, now, percentile, rssBytes, runBench, stopOnSignals, type BenchChild } from './util.js';
 
@@ -58,8 +70,15 @@ const { values: flags } = parseArgs({
     'row-seconds': { type: 'string', default: '300' },
     'cpu-prof': { type: 'string' },
     'scheduler-qps': { type: 'string' },
+    store: { type: 'string', default: 'kubeling' },
+    binder: { type: 'string', default: 'scheduler' },
   },
 });
+if (flags.store !== 'kubeling' && flags.store !== 'etcd') throw new Error(`--store must be kubeling or etcd, not ${flags.store}`);
+const STORE: Flavour = flags.store;
+/** Who binds the pods: the scheduler, or (for the ceiling of the API server and store) the bench itself. */
+const BINDER = flags.binder;
+if (BINDER !== 'scheduler' && BINDER !== 'bench') throw new Error(`--binder must be scheduler or bench, not ${BINDER}`);
 const positive = (name: 'nodes' | 'pods' | 'clients' | 'row-seconds' | 'scheduler-qps', fallback?: number): number => {
   const n = flags[name] === undefined ? fallback : Number(flags[name]);
   if (n === undefined || !Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, not ${String(flags[name])}`);
@@ -130,7 +149,7 @@ function schedulerArgs(kubeconfig: string): { args: string[]; how: string } {
 /**
  * A chunked watch of the pods of NS (BindingWatch.open) that notes, for
  * each pod, when it was first seen bound (bound[i] for podName(i), and
- * `warmup`).
+ * `warmup`), and hands each pod it sees created unbound to `onUnbound`.
  */
 class BindingWatch {
   readonly bound: Float64Array;
@@ -139,6 +158,7 @@ class BindingWatch {
   warmupBound = false;
   error: string | undefined;
   #req: ClientRequest | undefined;
+  #onUnbound: ((pod: PodRef) => void) | undefined;
   readonly #agent = new Agent({ keepAlive: false });
 
   private constructor(pods: number) {
@@ -146,18 +166,22 @@ class BindingWatch {
   }
 
   /** Watches from `resourceVersion`, for `pods` pods. */
-  static async open(api: Api, resourceVersion: string, pods: number): Promise<BindingWatch> {
+  static async open(api: Api, resourceVersion: string, pods: number, onUnbound?: (pod: PodRef) => void): Promise<BindingWatch> {
     const w = new BindingWatch(pods);
+    w.#onUnbound = onUnbound;
     const path = `/api/v1/namespaces/${NS}/pods?watch=1&resourceVersion=${resourceVersion}&timeoutSeconds=3600`;
     w.#req = await api.watchLines(path, w.#agent, (line, at) => w.#event(line, at), (why) => void (w.error ??= why));
     return w;
   }
 
   #event(line: string, at: number): void {
-    const e = JSON.parse(line) as { type: string; object: { metadata?: { name?: string }; spec?: { nodeName?: string }; message?: string } };
+    const e = JSON.parse(line) as { type: string; object: { metadata?: { name?: string; uid?: string; resourceVersion?: string }; spec?: { nodeName?: string }; message?: string } };
     if (e.type === 'ERROR') this.error ??= `watch: ${e.object.message ?? line.slice(0, 200)}`;
-    if (!e.object.spec?.nodeName) return;
     const name = e.object.metadata?.name ?? '';
+    if (!e.object.spec?.nodeName) {
+      if (e.type === 'ADDED') this.#onUnbound?.({ name, uid: e.object.metadata?.uid ?? '', resourceVersion: e.object.metadata?.resourceVersion ?? '' });
+      return;
+    }
     if (name === 'warmup') this.warmupBound = true;
     else if (name.startsWith('pod-')) {
       const i = Number(name.slice(4));
@@ -172,6 +196,72 @@ class BindingWatch {
   close(): void {
     this.#req?.destroy();
     this.#agent.destroy();
+  }
+}
+
+/** A pod as the bench binder needs it. */
+interface PodRef {
+  readonly name: string;
+  readonly uid: string;
+  readonly resourceVersion: string;
+}
+
+/**
+ * `--binder bench`: binds each pod handed to it to the next of the `nodes`
+ * nodes in turn (POST pods/binding, as kube-scheduler's DefaultBinder) and
+ * then records a Scheduled event shaped like the scheduler's
+ * (events.k8s.io/v1), at most `limit` pods at a time.
+ */
+class BenchBinder {
+  readonly #queue: PodRef[] = [];
+  #head = 0;
+  #inFlight = 0;
+  #next = 0;
+  error: string | undefined;
+
+  constructor(
+    readonly api: Api,
+    readonly nodes: number,
+    readonly limit: number,
+  ) {}
+
+  add(pod: PodRef): void {
+    this.#queue.push(pod);
+    this.#pump();
+  }
+
+  #pump(): void {
+    while (this.#inFlight < this.limit && this.#head < this.#queue.length) {
+      const pod = this.#queue[this.#head++]!;
+      const node = `node-${this.#next++ % this.nodes}`;
+      this.#inFlight++;
+      this.#bind(pod, node)
+        .catch((e: unknown) => void (this.error ??= `binding ${pod.name}: ${e instanceof Error ? e.message : String(e)}`))
+        .finally(() => {
+          this.#inFlight--;
+          this.#pump();
+        });
+    }
+  }
+
+  async #bind(pod: PodRef, node: string): Promise<void> {
+    const binding = { apiVersion: 'v1', kind: 'Binding', metadata: { name: pod.name, namespace: NS, uid: pod.uid }, target: { apiVersion: 'v1', kind: 'Node', name: node } };
+    await this.api.expect(201, 'POST', `/api/v1/namespaces/${NS}/pods/${pod.name}/binding`, JSON.stringify(binding));
+    const at = new Date();
+    const event = {
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      metadata: { name: `${pod.name}.${(at.getTime() * 1e6).toString(16)}`, namespace: NS },
+      eventTime: at.toISOString().replace('Z', '000Z'),
+      reportingController: 'default-scheduler',
+      reportingInstance: 'default-scheduler-bench',
+      action: 'Binding',
+      reason: 'Scheduled',
+      regarding: { kind: 'Pod', namespace: NS, name: pod.name, uid: pod.uid, apiVersion: 'v1', resourceVersion: pod.resourceVersion },
+      note: `Successfully assigned ${NS}/${pod.name} to ${node}`,
+      type: 'Normal',
+    };
+    await this.api.expect(201, 'POST', `/apis/events.k8s.io/v1/namespaces/${NS}/events`, JSON.stringify(event));
   }
 }
 
@@ -238,9 +328,9 @@ async function check(api: Api, pods: number): Promise<string> {
 /** One row: a fresh control plane and scheduler, NODES nodes, then PODS pods. */
 async function row(nodes: number, pods: number, how: { set(s: string): void }): Promise<RowResult> {
   const tag = `${nodes}n-${pods}p`;
-  log(`${tag}: starting a 3-member kubeling store and the API server (load average ${loadavg()[0]!.toFixed(1)})`);
+  log(`${tag}: starting a 3-member ${STORE} store and the API server (load average ${loadavg()[0]!.toFixed(1)})`);
   const profDir = flags['cpu-prof'] ? resolve(flags['cpu-prof'], tag) : undefined;
-  const plane = await ControlPlane.start(profDir ? { apiCpuProf: join(profDir, 'apiserver') } : {});
+  const plane = await ControlPlane.start({ store: STORE, ...(profDir ? { apiCpuProf: join(profDir, 'apiserver') } : {}) });
   const dir = mkdtempSync(join(tmpdir(), 'kubeling-bench-scheduler-'));
   let watch: BindingWatch | undefined;
   const api = new Api(plane.port);
@@ -248,9 +338,10 @@ async function row(nodes: number, pods: number, how: { set(s: string): void }): 
     const kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters: [{name: k, cluster: {server: "${plane.url}"}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: k, context: {cluster: k, user: u}}]\ncurrent-context: k\n`);
     await api.expect(201, 'POST', '/api/v1/namespaces', JSON.stringify({ metadata: { name: NS } }));
-    const cmd = schedulerArgs(kubeconfig);
-    how.set(cmd.how);
-    const scheduler: BenchChild = plane.spawn('the scheduler', cmd.args, profDir);
+    const cmd = BINDER === 'scheduler' ? schedulerArgs(kubeconfig) : undefined;
+    how.set(cmd?.how ?? '');
+    const scheduler: BenchChild | undefined = cmd ? plane.spawn('the scheduler', cmd.args, profDir) : undefined;
+    const binder = cmd ? undefined : new BenchBinder(api, nodes, CLIENTS);
 
     log(`${tag}: creating ${nodes} nodes from ${CLIENTS} clients`);
     const made = await closedLoop(CLIENTS, { ops: nodes }, (_, seq) => api.expect(201, 'POST', '/api/v1/nodes', nodeBody(`node-${seq}`)));
@@ -259,18 +350,22 @@ async function row(nodes: number, pods: number, how: { set(s: string): void }): 
     log(`${tag}: ${nodes} nodes in ${made.seconds.toFixed(1)} s (${nodesPerSecond.toFixed(0)}/s)`);
 
     const listed = await api.expect(200, 'GET', `/api/v1/namespaces/${NS}/pods`);
-    const w = (watch = await BindingWatch.open(api, (JSON.parse(listed.body.toString()) as { metadata: { resourceVersion: string } }).metadata.resourceVersion, pods));
+    const rv = (JSON.parse(listed.body.toString()) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+    const w = (watch = await BindingWatch.open(api, rv, pods, binder && ((p) => binder.add(p))));
     await api.expect(201, 'POST', `/api/v1/namespaces/${NS}/pods`, podBody('warmup'));
-    await scheduler.until('the warm-up pod bound', 120_000, () => Promise.resolve(w.warmupBound || undefined));
-    log(`${tag}: the scheduler bound the warm-up pod; creating ${pods} pods from ${CLIENTS} clients`);
+    const warm = (): Promise<true | undefined> => Promise.resolve(w.warmupBound || undefined);
+    if (scheduler) await scheduler.until('the warm-up pod bound', 120_000, warm);
+    else await plane.apiServer.until('the warm-up pod bound by the bench', 60_000, warm);
+    log(`${tag}: the ${scheduler ? 'scheduler' : 'bench'} bound the warm-up pod; creating ${pods} pods from ${CLIENTS} clients`);
 
-    const pids = { scheduler: scheduler.pid, api: plane.apiServer.pid, store: plane.storePids };
+    const pids = { scheduler: scheduler?.pid, api: plane.apiServer.pid, store: plane.storePids };
     const cpuOf = (): { scheduler: number; api: number; store: number; bench: number } => {
       const own = process.cpuUsage();
-      return { scheduler: cpuSeconds(pids.scheduler), api: cpuSeconds(pids.api), store: pids.store.reduce((s, p) => s + cpuSeconds(p), 0), bench: (own.user + own.system) / 1e6 };
+      return { scheduler: pids.scheduler ? cpuSeconds(pids.scheduler) : 0, api: cpuSeconds(pids.api), store: pids.store.reduce((s, p) => s + cpuSeconds(p), 0), bench: (own.user + own.system) / 1e6 };
     };
-    let rssPeak = rssBytes(pids.scheduler);
-    const sampler = setInterval(() => void (rssPeak = Math.max(rssPeak, rssBytes(pids.scheduler) || 0)), 250);
+    const schedulerRss = (): number => (pids.scheduler ? rssBytes(pids.scheduler) : NaN);
+    let rssPeak = schedulerRss();
+    const sampler = setInterval(() => void (rssPeak = Math.max(rssPeak, schedulerRss() || 0)), 250);
     const cpu0 = cpuOf();
     const createdAt = new Float64Array(pods).fill(NaN);
     const start = now();
@@ -288,7 +383,8 @@ async function row(nodes: number, pods: number, how: { set(s: string): void }): 
       let lastProgress = now();
       while (w.count < wanted) {
         if (w.error) throw new Error(w.error);
-        if (scheduler.exited) throw new Error(`the scheduler exited:\n${scheduler.output}`);
+        if (binder?.error) throw new Error(binder.error);
+        if (scheduler?.exited) throw new Error(`the scheduler exited:\n${scheduler.output}`);
         if (w.count !== lastCount) [lastCount, lastProgress] = [w.count, now()];
         if (now() > deadline) cut = `cut after ${ROW_SECONDS} s`;
         else if (now() - lastProgress > STALL_MS) cut = `cut: no binding for ${STALL_MS / 1000} s`;
@@ -303,7 +399,7 @@ async function row(nodes: number, pods: number, how: { set(s: string): void }): 
     const wall = ((Number.isNaN(w.lastAt) ? now() : w.lastAt) - start) / 1000;
     const cpu1 = cpuOf();
     const cores = { scheduler: (cpu1.scheduler - cpu0.scheduler) / wall, api: (cpu1.api - cpu0.api) / wall, store: (cpu1.store - cpu0.store) / wall, bench: (cpu1.bench - cpu0.bench) / wall };
-    const schedulerRssEnd = rssBytes(pids.scheduler);
+    const schedulerRssEnd = schedulerRss();
     const latencies: number[] = [];
     for (let i = 0; i < pods; i++) if (!Number.isNaN(w.bound[i]!) && !Number.isNaN(createdAt[i]!)) latencies.push(w.bound[i]! - createdAt[i]!);
     latencies.sort((a, b) => a - b);
@@ -323,11 +419,11 @@ async function row(nodes: number, pods: number, how: { set(s: string): void }): 
       ...(cut ? { cut } : {}),
     };
     log(`${tag}: ${w.count} of ${pods} bound in ${wall.toFixed(1)} s: ${result.podsPerSecond.toFixed(0)} pods/s, p50 ${ms(percentile(latencies, 0.5))} ms, p99 ${ms(percentile(latencies, 0.99))} ms${cut ? ` (${cut})` : ''}`);
-    if (cut) log(`${tag}: the scheduler's last output:\n${scheduler.output.slice(-3000)}`);
+    if (cut && scheduler) log(`${tag}: the scheduler's last output:\n${scheduler.output.slice(-3000)}`);
     watch.close();
     watch = undefined;
     const verdict = await check(api, pods);
-    if (profDir) await scheduler.stop(120_000); // a busy scheduler takes its time to write the profile
+    if (profDir) await scheduler?.stop(120_000); // a busy scheduler takes its time to write the profile
     await plane.stop();
     const profile = profDir ? largestProfile(profDir) : undefined;
     const apiProfile = profDir ? largestProfile(join(profDir, 'apiserver')) : undefined;
@@ -363,8 +459,9 @@ async function main(): Promise<void> {
   const results: RowResult[] = [];
   for (const [nodes, pods] of ROWS) results.push(await row(nodes, pods, { set: (s) => void (how = s) }));
   const n = (x: number): string => x.toLocaleString('en-US');
+  const who = BINDER === 'bench' ? `no scheduler: the bench bound each pod to the next node and recorded its Scheduled event (--binder bench; node ${process.version})` : `kubeling scheduler (${how}, node ${process.version})`;
   console.log(
-    `kubeling scheduler (${how}, node ${process.version}) through the kubeling API server over a 3-member kubeling store on loopback, fsync on, ` +
+    `${who} through the kubeling API server over a 3-member ${STORE === 'etcd' ? 'real etcd' : 'kubeling store'} on loopback, fsync on, ` +
       `${availableParallelism()} cores (load average ${load} at the start); scheduler_perf's SchedulingBasic shapes; pods created from ${CLIENTS} concurrent clients; ` +
       `latency from each pod's create response to its binding seen on a watch; CPU in cores while the pods were created and bound`,
   );
@@ -374,7 +471,7 @@ async function main(): Promise<void> {
     `${ms(percentile(r.latencies, 0.5))} / ${ms(percentile(r.latencies, 0.99))}`,
     `${r.seconds.toFixed(1)}`,
     `${r.createsPerSecond.toFixed(0)}${r.createErrors ? ` (${r.createErrors})` : ''}`,
-    `${mib(r.schedulerRssPeak)} / ${mib(r.schedulerRssEnd)}`,
+    BINDER === 'bench' ? '-' : `${mib(r.schedulerRssPeak)} / ${mib(r.schedulerRssEnd)}`,
     `${r.cores.scheduler.toFixed(2)} / ${r.cores.api.toFixed(2)} / ${r.cores.store.toFixed(2)} / ${r.cores.bench.toFixed(2)}`,
     `${r.nodesPerSecond.toFixed(0)}`,
     r.check,

@@ -9,7 +9,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { TestCluster, freePort } from '../test/cluster.js';
+import { TestCluster, freePort, type Flavour } from '../test/cluster.js';
 
 /** Milliseconds on a monotonic clock. */
 export const now = (): number => performance.now();
@@ -225,12 +225,16 @@ export class ControlPlane {
     readonly port: number,
   ) {}
 
-  /** Starts the store and the API server (under `node --cpu-prof` with `apiCpuProf`); resolves once /readyz answers. */
-  static async start(opts: { readonly apiCpuProf?: string } = {}): Promise<ControlPlane> {
+  /**
+   * Starts a 3-member store (kubeling's, or real etcd with `store: 'etcd'`)
+   * and the API server over it (under `node --cpu-prof` with `apiCpuProf`);
+   * resolves once /readyz answers.
+   */
+  static async start(opts: { readonly apiCpuProf?: string; readonly store?: Flavour } = {}): Promise<ControlPlane> {
     const plane = new ControlPlane(await freePort());
     planes.add(plane);
     try {
-      plane.#starting = TestCluster.start('kubeling', 3);
+      plane.#starting = TestCluster.start(opts.store ?? 'kubeling', 3);
       plane.#cluster = await plane.#starting;
       const endpoints = plane.#cluster.members.map((m) => m.clientUrl).join(',');
       const api = plane.spawn('the API server', [join(ROOT, 'cli/bin.js'), 'apiserver', '--etcd-servers', endpoints, '--insecure-port', String(plane.port)], opts.apiCpuProf);
