@@ -45,7 +45,7 @@ export interface ChannelTls {
 
 const INITIAL_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 1000;
-/** The largest response message taken (grpc-js's max_receive_message_length as the API server set it). */
+/** The largest response message taken (256 MiB). */
 const MAX_RECEIVE_BYTES = 256 << 20;
 /** Each stream's receive window, and the connection's: a watch's burst need not wait for WINDOW_UPDATEs. */
 const STREAM_WINDOW = 1 << 20;

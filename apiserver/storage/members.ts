@@ -171,8 +171,7 @@ export class EtcdMembers {
       return decode(await this.#channel(endpoint).unary(path, encode(req), Date.now() + timeoutMs));
     } catch (e) {
       if (e instanceof MemberCallError) throw e;
-      // grpc-js ends a connection failure's message with an empty "Resolution note: "
-      if (isChannelError(e)) throw new MemberCallError((e.details || e.message).replace(/\s*Resolution note:\s*$/, ''), e.code);
+      if (isChannelError(e)) throw new MemberCallError(e.details || e.message, e.code);
       throw new MemberCallError(e instanceof Error ? e.message : String(e), Code.UNKNOWN);
     }
   }
