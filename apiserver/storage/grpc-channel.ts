@@ -343,7 +343,7 @@ export class GrpcChannel implements EtcdChannel {
       if (!settle()) return;
       if (status === undefined) status = this.#lost(session, failed, stream?.rstCode ?? constants.NGHTTP2_NO_ERROR);
       else if (status === null && deframer.partial) status = channelError(INTERNAL, 'The stream ended inside a message');
-      if (stream && !stream.closed) stream.close(constants.NGHTTP2_NO_ERROR); // our side of a stream, which the server ended
+      if (stream && !stream.closed && !stream.writableEnded) stream.close(constants.NGHTTP2_NO_ERROR); // our side of a stream the server ended (a watch's)
       events.done(status ?? undefined);
     };
     stream.on('end', over);
