@@ -102,6 +102,21 @@ export function createApp(stores: readonly GenericStore[], auth: AuthOptions = {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // every answer goes through res.json: straight to Node's response, without
+  // express's send (content-type parsing, a charset, freshness), and with
+  // kube-apiserver's Content-Type, application/json
+  app.response.json = function json(this: express.Response, obj: unknown): express.Response {
+    const text = JSON.stringify(obj);
+    if (!this.getHeader('Content-Type')) this.setHeader('Content-Type', 'application/json');
+    if (this.statusCode === 204 || this.statusCode === 304) {
+      this.end();
+      return this;
+    }
+    this.setHeader('Content-Length', Buffer.byteLength(text));
+    if (this.req.method === 'HEAD') this.end();
+    else this.end(text);
+    return this;
+  };
 
   app.use((req, res, next) => {
     if (!auth.authenticate || PUBLIC.has(req.path) || isUiStatic(req.path)) return next();
