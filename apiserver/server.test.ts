@@ -56,6 +56,40 @@ describe('API server over a kubeling store: CRUD, lists and Status errors', () =
     });
   });
 
+  it("a PUT's uid is a precondition (409 for another object's); a patch or an apply may not change the uid (422)", async () => {
+    const path = '/api/v1/namespaces/default/pods/uid-check';
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'uid-check' }, spec: { containers: [{ name: 'c', image: 'nginx' }] } };
+    const c = await call('POST', '/api/v1/namespaces/default/pods', pod);
+    assert.equal(c.code, 201);
+    const uid = c.body.metadata.uid as string;
+    const other = '00000000-0000-0000-0000-000000000000';
+    const precondition = `Operation cannot be fulfilled on pods "uid-check": Precondition failed: UID in precondition: ${other}, UID in object meta: ${uid}`;
+
+    const put = await call('PUT', path, { ...c.body, metadata: { ...c.body.metadata, uid: other, labels: { a: '1' } } });
+    assert.deepEqual([put.code, put.body.reason, put.body.message], [409, 'Conflict', precondition]);
+    const unguarded = await call('PUT', path, { ...pod, metadata: { name: 'uid-check', uid: other, labels: { a: '1' } } });
+    assert.deepEqual([unguarded.code, unguarded.body.message], [409, precondition], 'without a resourceVersion too: not retried');
+    const status = await call('PUT', `${path}/status`, { ...c.body, metadata: { ...c.body.metadata, uid: other } });
+    assert.deepEqual([status.code, status.body.message], [409, precondition], 'the status subresource alike');
+
+    const same = await call('PUT', path, { ...c.body, metadata: { ...c.body.metadata, labels: { a: '1' } } });
+    assert.deepEqual([same.code, same.body.metadata.uid, same.body.metadata.labels], [200, uid, { a: '1' }]);
+    const meta = { ...same.body.metadata, labels: { a: '2' } };
+    delete meta.uid;
+    delete meta.resourceVersion;
+    const none = await call('PUT', path, { ...same.body, metadata: meta });
+    assert.deepEqual([none.code, none.body.metadata.uid], [200, uid], 'a body without a uid keeps the stored one');
+
+    const immutable = `Pod "uid-check" is invalid: metadata.uid: Invalid value: "${other}": field is immutable`;
+    const merge = await call('PATCH', path, { metadata: { uid: other } }, 'application/merge-patch+json');
+    assert.deepEqual([merge.code, merge.body.reason, merge.body.message], [422, 'Invalid', immutable]);
+    const apply = await call('PATCH', `${path}?fieldManager=t`, { ...pod, metadata: { name: 'uid-check', uid: other } }, 'application/apply-patch+yaml');
+    assert.deepEqual([apply.code, apply.body.message], [422, immutable]);
+    const kept = await call('GET', path);
+    assert.deepEqual([kept.body.metadata.uid, kept.body.metadata.labels], [uid, { a: '2' }]);
+    await call('DELETE', `${path}?gracePeriodSeconds=0`);
+  });
+
   it('names from generateName, refuses duplicates and invalid names with Kubernetes\' Status', async () => {
     const g = await call('POST', '/api/v1/namespaces/default/configmaps', { metadata: { generateName: 'gen-' } });
     assert.match(g.body.metadata.name, /^gen-[bcdfghjklmnpqrstvwxz2456789]{5}$/);

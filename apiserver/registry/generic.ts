@@ -363,19 +363,31 @@ export class GenericStore {
     }
   }
 
-  /** Replaces the object named `name` with `body` (PUT), guarded by body's resourceVersion when it has one. */
+  /**
+   * Replaces the object named `name` with `body` (PUT), guarded by body's
+   * resourceVersion when it has one. A body's uid is a precondition, as
+   * kube-apiserver takes it: another object's uid is a Conflict.
+   */
   async update(namespace: string | undefined, name: string, body: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
     checkManagerOptions('UpdateOptions', opts);
     this.#checkBody(namespace, body, name);
     const wanted = body.metadata.resourceVersion ? parseResourceVersion(body.metadata.resourceVersion) : undefined;
+    const uid = body.metadata.uid;
     for (let cached = !opts.dryRun; ; cached = false) {
+      let precondition = false;
       try {
         const current = await this.#current(namespace, name, cached);
+        const old = this.#decode(current);
+        if (uid && uid !== old.metadata.uid) {
+          if (cached) continue; // the cache may hold an older object of that name
+          precondition = true;
+          throw new ConflictError(this.qualifiedResource, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${old.metadata.uid ?? ''}`);
+        }
         if (wanted !== undefined && wanted !== current.modRevision) throw new ConflictError(this.qualifiedResource, name);
-        return await this.#replace(namespace, name, current, body, opts);
+        return await this.#replace(namespace, name, current, body, opts, old);
       } catch (e) {
         if (cached && mayBeStale(e)) continue;
-        if (e instanceof ConflictError && wanted === undefined) continue; // unconditional: retry on the newer object
+        if (e instanceof ConflictError && wanted === undefined && !precondition) continue; // unconditional: retry on the newer object
         throw e;
       }
     }
@@ -397,6 +409,7 @@ export class GenericStore {
         const old = this.#decode(current);
         const body = this.parse(applyPatch(old, type, patch, { ...META_MERGE_KEYS, ...this.strategy.mergeKeys }), opts);
         if (body.metadata.name !== name) throw new InvalidError(this.qualifiedKind, name, [invalid('metadata.name', body.metadata.name ?? '', 'field is immutable')]);
+        this.#checkUid(body, old);
         // a patch that names a resourceVersion other than the one it applied to
         // is guarded by it; on a retry, one that named the old one now differs
         guarded = isGuarded(body, old);
@@ -429,6 +442,7 @@ export class GenericStore {
       if (!current && opts.subresource) throw new NotFoundError(this.qualifiedResource, name);
       const r = applyConfig(live, config, writer, opts.force === true, this.#trackContext(opts.subresource));
       const body = this.parse(r.object);
+      if (live) this.#checkUid(body, live);
       try {
         if (!current) return { object: await this.#create(namespace, body, opts, r.managedFields), created: true };
         return { object: await this.#replace(namespace, name, current, body, opts, live, { managedFields: r.managedFields }), created: false };
@@ -438,6 +452,12 @@ export class GenericStore {
         throw e;
       }
     }
+  }
+
+  /** A patch or an apply may not change the uid (kube's ValidateObjectMetaUpdate; a PUT's uid is a precondition instead). */
+  #checkUid(body: KubeObject, old: KubeObject): void {
+    const uid = body.metadata.uid;
+    if (uid && uid !== old.metadata.uid) throw new InvalidError(this.qualifiedKind, body.metadata.name ?? '', [invalid('metadata.uid', uid, 'field is immutable')]);
   }
 
   /** An apply's configuration: an object of the kind and version, named as the URL, without managedFields; unknown fields dropped (or refused, with Strict). */
