@@ -56,6 +56,7 @@ import { Agent, type ClientRequest } from 'node:http';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { microTime } from '../client/clock.js';
 import { milliValue, quantityValue } from '../client/quantity.js';
 import type { Flavour } from '../test/cluster.js';
 import { Api } from './apiserver-load.js';
@@ -254,7 +255,7 @@ class BenchBinder {
       apiVersion: 'events.k8s.io/v1',
       kind: 'Event',
       metadata: { name: `${pod.name}.${(at.getTime() * 1e6).toString(16)}`, namespace: NS },
-      eventTime: at.toISOString().replace('Z', '000Z'),
+      eventTime: microTime(at.getTime()),
       reportingController: 'default-scheduler',
       reportingInstance: 'default-scheduler-bench',
       action: 'Binding',

@@ -381,7 +381,7 @@ export class GenericStore {
         if (uid && uid !== old.metadata.uid) {
           if (cached) continue; // the cache may hold an older object of that name
           precondition = true;
-          throw new ConflictError(this.qualifiedResource, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${old.metadata.uid ?? ''}`);
+          throw this.#uidPreconditionFailed(name, uid, old);
         }
         if (wanted !== undefined && wanted !== current.modRevision) throw new ConflictError(this.qualifiedResource, name);
         return await this.#replace(namespace, name, current, body, opts, old);
@@ -452,6 +452,11 @@ export class GenericStore {
         throw e;
       }
     }
+  }
+
+  /** A write whose uid precondition (a PUT's body's, a delete's preconditions.uid) names another object than `current`: kube-apiserver's Conflict. */
+  #uidPreconditionFailed(name: string, uid: string, current: KubeObject): ConflictError {
+    return new ConflictError(this.qualifiedResource, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${current.metadata.uid ?? ''}`);
   }
 
   /** A patch or an apply may not change the uid (kube's ValidateObjectMetaUpdate; a PUT's uid is a precondition instead). */
@@ -645,7 +650,7 @@ export class GenericStore {
       const current = await this.#current(namespace, name);
       const obj = this.#decode(current);
       if (pre.uid !== undefined && pre.uid !== null && pre.uid !== obj.metadata.uid) {
-        throw new ConflictError(this.qualifiedResource, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${obj.metadata.uid ?? ''}`);
+        throw this.#uidPreconditionFailed(name, pre.uid, obj);
       }
       if (pre.resourceVersion !== undefined && pre.resourceVersion !== null && pre.resourceVersion !== obj.metadata.resourceVersion) {
         throw new ConflictError(

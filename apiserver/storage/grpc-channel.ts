@@ -395,7 +395,6 @@ export class GrpcChannel implements EtcdChannel {
     session.on('error', (err) => gone(err));
     session.on('goaway', () => gone());
     session.on('close', () => gone());
-    if (this.#calls.size === 0) session.unref();
     return session;
   }
 }
