@@ -101,6 +101,8 @@ export class Framework implements Handle {
    */
   readonly queueingHints: QueueingHintMap;
   readonly #waiting: WaitingPods;
+  /** The Filter plugins in order, with their names. */
+  readonly #filters: (readonly [string, AnyPlugin])[];
 
   constructor(
     readonly profile: Profile,
@@ -137,6 +139,7 @@ export class Framework implements Handle {
       hints.set(name, plugin.eventsToRegister ? plugin.eventsToRegister() : [WILDCARD_REGISTRATION]);
     }
     this.queueingHints = hints;
+    this.#filters = p.filter.map((name) => [name, this.#plugin(name)] as const);
   }
 
   #plugin(name: string): AnyPlugin {
@@ -182,11 +185,19 @@ export class Framework implements Handle {
 
   /** Filter: the first plugin that rejects the node decides (its status names it). */
   runFilterPlugins(state: CycleState, pod: Pod, nodeInfo: NodeInfo): Status {
-    const skip = state.read<Skipped>(SKIPPED);
-    for (const name of this.profile.plugins.filter) {
-      if (skip?.filter.has(name)) continue;
-      const status = this.#call(name, () => this.#plugin(name).filter!(state, pod, nodeInfo));
-      if (!status.isSuccess()) return attribute(status, name);
+    // called for every node of every cycle: a plain loop, one try for all the plugins
+    const skip = state.read<Skipped>(SKIPPED)?.filter;
+    const plugins = this.#filters;
+    let i = 0;
+    try {
+      for (; i < plugins.length; i++) {
+        const [name, plugin] = plugins[i]!;
+        if (skip?.has(name)) continue;
+        const status = plugin.filter!(state, pod, nodeInfo);
+        if (!status.isSuccess()) return attribute(status, name);
+      }
+    } catch (e) {
+      return attribute(asError(e), plugins[i]![0]);
     }
     return SUCCESS;
   }
@@ -203,7 +214,8 @@ export class Framework implements Handle {
    * take room made for them (it could preempt them anyway).
    */
   runFilterPluginsWithNominatedPods(state: CycleState, pod: Pod, nodeInfo: NodeInfo): Status {
-    const nominated = this.deps.nominatedPodsForNode?.(nodeInfo.name) ?? [];
+    const nominated = this.deps.nominatedPodsForNode?.(nodeInfo.name);
+    if (!nominated?.length) return this.runFilterPlugins(state, pod, nodeInfo);
     const uid = pod.metadata.uid;
     const counted = nominated.filter((p) => p.pod.metadata.uid !== uid && priority(p.pod) >= priority(pod));
     if (counted.length === 0) return this.runFilterPlugins(state, pod, nodeInfo);
@@ -272,14 +284,17 @@ export class Framework implements Handle {
     for (const { name, weight } of this.profile.plugins.score) {
       if (skip.score.has(name)) continue;
       const plugin = this.#plugin(name);
-      const scores: NodeScore[] = [];
-      for (const n of nodes) {
-        const r = this.#call(name, () => {
+      const scores: NodeScore[] = new Array<NodeScore>(nodes.length);
+      // called for every feasible node of every cycle: a plain loop, one try for all the nodes
+      try {
+        for (let i = 0; i < nodes.length; i++) {
+          const n = nodes[i]!;
           const s = plugin.score!(state, pod, n);
-          scores.push({ name: n.name, score: s.score });
-          return s.status;
-        });
-        if (!r.isSuccess()) return { scores: [], status: attribute(r, name) };
+          if (!s.status.isSuccess()) return { scores: [], status: attribute(s.status, name) };
+          scores[i] = { name: n.name, score: s.score };
+        }
+      } catch (e) {
+        return { scores: [], status: attribute(asError(e), name) };
       }
       if (plugin.normalizeScore) {
         const st = this.#call(name, () => plugin.normalizeScore!(state, pod, scores));

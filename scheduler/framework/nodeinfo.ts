@@ -165,12 +165,22 @@ export class NodeInfo {
   /** How many of the pods have pod affinity or anti-affinity terms (invariant: podsWithAffinity.length). */
   affinityPods = 0;
 
-  constructor(public node: Node) {
-    this.allocatable = resourceOf(node.status?.allocatable);
+  #node: Node;
+  /** The node's name, kept beside it: every Filter and Score call reads it. */
+  #name: string;
+
+  constructor(node: Node, allocatable?: Resource) {
+    this.#node = node;
+    this.#name = node.metadata.name ?? '';
+    this.allocatable = allocatable ?? resourceOf(node.status?.allocatable);
+  }
+
+  get node(): Node {
+    return this.#node;
   }
 
   get name(): string {
-    return this.node.metadata.name ?? '';
+    return this.#name;
   }
 
   /** The pods with pod affinity or anti-affinity terms. */
@@ -185,7 +195,8 @@ export class NodeInfo {
 
   /** Replaces the node (its labels, taints, allocatable changed). */
   setNode(node: Node): void {
-    this.node = node;
+    this.#node = node;
+    this.#name = node.metadata.name ?? '';
     this.allocatable = resourceOf(node.status?.allocatable);
     this.generation++;
   }
@@ -220,7 +231,7 @@ export class NodeInfo {
 
   /** A copy that can change without changing this one (preemption's what-ifs, snapshots). */
   clone(): NodeInfo {
-    const c = new NodeInfo(this.node);
+    const c = new NodeInfo(this.#node, this.allocatable); // allocatable is replaced, never changed in place, by setNode
     for (const p of this.pods) c.addPodInfo(p);
     c.generation = this.generation;
     return c;

@@ -40,11 +40,6 @@ const MAX_UTILIZATION = 100;
 /** Turns per-resource requested and allocatable amounts into a node score. */
 export type ScorerFunction = (requested: readonly number[], allocatable: readonly number[]) => number;
 
-/** Whether a resource name is a scalar resource (not cpu, memory, ephemeral-storage or pods). */
-function isScalar(name: string): boolean {
-  return name !== 'cpu' && name !== 'memory' && name !== 'ephemeral-storage' && name !== 'pods';
-}
-
 function amount(r: Resource, name: string): number {
   switch (name) {
     case 'cpu':
@@ -66,25 +61,11 @@ export function podRequestList(pod: Pod, resources: readonly ResourceSpec[], use
   return resources.map((r) => amount(req, r.name));
 }
 
-/** [allocatable, requested] of one resource on the node with the pod added; [0, 0] when it is not scored. */
-function allocatableAndRequested(nodeInfo: NodeInfo, name: string, podRequest: number, useRequested: boolean): [number, number] {
-  if (podRequest === 0 && isScalar(name)) return [0, 0];
-  const requested = useRequested ? nodeInfo.requested : nodeInfo.nonZeroRequested;
-  switch (name) {
-    case 'cpu':
-    case 'memory':
-      return [amount(nodeInfo.allocatable, name), amount(requested, name) + podRequest];
-    case 'ephemeral-storage':
-      return [nodeInfo.allocatable.ephemeralStorage, nodeInfo.requested.ephemeralStorage + podRequest];
-    case 'pods':
-      return [0, 0];
-    default:
-      if (!nodeInfo.allocatable.scalar.has(name)) return [0, 0];
-      return [nodeInfo.allocatable.scalar.get(name) ?? 0, (nodeInfo.requested.scalar.get(name) ?? 0) + podRequest];
-  }
-}
-
-/** Scores a node for a pod whose requests were worked out by podRequestList (see the file comment). */
+/**
+ * Scores a node for a pod whose requests were worked out by podRequestList
+ * (see the file comment). A resource the node does not offer, or that is
+ * not scored, has allocatable 0 and requested 0 in what the scorer sees.
+ */
 export function scoreNode(
   nodeInfo: NodeInfo,
   podRequestsList: readonly number[],
@@ -92,17 +73,52 @@ export function scoreNode(
   scorer: ScorerFunction,
   useRequested: boolean,
 ): number {
-  // called for every feasible node of every cycle: plain loops, no closures
+  // called for every feasible node of every cycle: no allocations (the scorer reads the arrays and keeps none)
   const n = resources.length;
-  const requested = new Array<number>(n).fill(0);
-  const allocatable = new Array<number>(n).fill(0);
+  const requested = scratch(REQUESTED, n);
+  const allocatable = scratch(ALLOCATABLE, n);
+  const counted = useRequested ? nodeInfo.requested : nodeInfo.nonZeroRequested;
   for (let i = 0; i < n; i++) {
-    const [alloc, req] = allocatableAndRequested(nodeInfo, resources[i]!.name, podRequestsList[i] ?? 0, useRequested);
-    if (alloc === 0) continue;
+    const name = resources[i]!.name;
+    const podRequest = podRequestsList[i] ?? 0;
+    let alloc = 0;
+    let req = 0;
+    switch (name) {
+      case 'cpu':
+        alloc = nodeInfo.allocatable.milliCPU;
+        req = counted.milliCPU + podRequest;
+        break;
+      case 'memory':
+        alloc = nodeInfo.allocatable.memory;
+        req = counted.memory + podRequest;
+        break;
+      case 'ephemeral-storage':
+        alloc = nodeInfo.allocatable.ephemeralStorage;
+        req = nodeInfo.requested.ephemeralStorage + podRequest;
+        break;
+      case 'pods':
+        break;
+      default:
+        // a scalar resource counts when the pod asks for it and the node offers it
+        if (podRequest !== 0 && nodeInfo.allocatable.scalar.has(name)) {
+          alloc = nodeInfo.allocatable.scalar.get(name) ?? 0;
+          req = (nodeInfo.requested.scalar.get(name) ?? 0) + podRequest;
+        }
+    }
+    if (alloc === 0) req = 0;
     allocatable[i] = alloc;
     requested[i] = req;
   }
   return scorer(requested, allocatable);
+}
+
+/** Per-resource arrays scoreNode lends its scorer, reused from call to call. */
+const REQUESTED: number[][] = [];
+const ALLOCATABLE: number[][] = [];
+
+/** The reused array of length `n` in `pool`. */
+function scratch(pool: number[][], n: number): number[] {
+  return (pool[n] ??= new Array<number>(n).fill(0));
 }
 
 /** The weighted mean (integer division) of per-resource scores over the resources the node offers. */
