@@ -495,11 +495,11 @@ export class GenericStore {
       let writing = false;
       try {
         const current = await this.#current(namespace, name, cached);
-        const old = this.#decode(current);
-        const obj = change(copyJson(old));
+        const obj = change(this.#decode(current)); // #decode's object is the action's own: a parse, or a copy of the cached one
+        const resourceVersion = String(current.modRevision);
         delete obj.metadata.resourceVersion;
         this.#validate(obj); // as a whole object: the kind's update rules are for clients' writes, not the action's
-        if (opts.dryRun) return { ...obj, metadata: { ...obj.metadata, resourceVersion: old.metadata.resourceVersion! } };
+        if (opts.dryRun) return { ...obj, metadata: { ...obj.metadata, resourceVersion } };
         writing = true;
         const v = await this.#store(() => this.store.update(this.key(namespace, name), this.#encode(obj), current.modRevision));
         obj.metadata.resourceVersion = String(v.modRevision);
@@ -591,7 +591,22 @@ export class GenericStore {
    */
   async #current(namespace: string | undefined, name: string, cached = false): Promise<Current> {
     const hit = cached && this.#cacheReady ? this.cache.get(this.key(namespace, name)) : undefined;
-    if (hit) return { key: this.key(namespace, name), value: this.#encode(hit), modRevision: parseResourceVersion(hit.metadata.resourceVersion!), createRevision: 0, version: 0, lease: '0', cached: hit };
+    if (hit) {
+      // its bytes only when asked for (#replace's no-change check): an action's write never asks
+      const encode = (): Uint8Array => this.#encode(hit);
+      let value: Uint8Array | undefined;
+      return {
+        key: this.key(namespace, name),
+        get value() {
+          return (value ??= encode());
+        },
+        modRevision: parseResourceVersion(hit.metadata.resourceVersion!),
+        createRevision: 0,
+        version: 0,
+        lease: '0',
+        cached: hit,
+      };
+    }
     const { value } = await this.#store(() => this.store.get(this.key(namespace, name)));
     if (!value) throw new NotFoundError(this.qualifiedResource, name);
     return value;
