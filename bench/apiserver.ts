@@ -12,6 +12,10 @@
  * - creates from 1 client, then from `--clients` clients, `--duration`
  *   seconds each: pods/s, p50 and p99, and the API server's CPU per create;
  * - merge PATCHes of a label on those pods from `--clients` clients;
+ * - the CPU of one request of each kind a scheduled pod costs (its create,
+ *   its pods/binding, the scheduler's events.k8s.io/v1 Scheduled Event) and
+ *   of a GET, in the API server and in the store's members, 5,000 of each
+ *   from `--clients` clients: what bounds bench:scheduler on this machine;
  * - creates up to 10,000 pods and up to `--pods`, and at each size the time
  *   to list every pod (`GET /api/v1/pods`) as a consistent read from the
  *   store and with resourceVersion=0 from the watch cache (the median of
@@ -31,6 +35,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { microTime } from '../client/clock.js';
 import { Api, podBody, podName, watchDelivery } from './apiserver-load.js';
 import { ControlPlane, closedLoop, cpuSeconds, log, markdownTable, mib, ms, now, percentile, rssBytes, runBench, stopOnSignals, type LoadResult } from './util.js';
 
@@ -60,6 +65,8 @@ const LIST_RUNS = positive('list-runs');
 const LIST_AT = [...new Set([Math.min(10_000, PODS), PODS])];
 /** Creates before the measured rows, so that they measure optimized code. */
 const WARMUP = Math.min(1000, PODS);
+/** Requests of each kind requestCostRows measures. */
+const PER_KIND = 5000;
 /** The namespace of the load's pods, and the one the watchers watch. */
 const NS = 'bench';
 const WATCH_NS = 'bench-watch';
@@ -146,6 +153,67 @@ async function writeRows(api: Api, pid: number): Promise<Row[]> {
   return rows;
 }
 
+/**
+ * The CPU one request of each kind a scheduled pod costs (its create, its
+ * binding, the scheduler's Scheduled event) and of a GET, in the API server
+ * and in the store's members together: each kind from CLIENTS clients over
+ * the same PER_KIND fresh pods in NS (bound to nodes that need not exist,
+ * as the API allows), measured from /proc around it.
+ */
+async function requestCostRows(api: Api, pid: number, storePids: readonly number[]): Promise<Row[]> {
+  const base = created;
+  const n = Math.min(PER_KIND, PODS);
+  const uids: string[] = [];
+  const cost = async (what: string, op: (i: number) => Promise<unknown>): Promise<string> => {
+    const storeCpu = (): number => storePids.reduce((t, p) => t + cpuSeconds(p), 0);
+    const [api0, store0] = [cpuSeconds(pid), storeCpu()];
+    const r = await closedLoop(CLIENTS, { ops: n }, (_, seq) => op(seq));
+    if (r.errors > 0) throw new Error(`${what}: ${r.errors} failed: ${r.firstError}`);
+    const per = (seconds: number): string => ms((seconds * 1000) / n);
+    const figure = `${per(cpuSeconds(pid) - api0)} / ${per(storeCpu() - store0)}`;
+    log(`${what}: ${(n / r.seconds).toFixed(0)}/s, CPU per request: API server / store ${figure} ms`);
+    return figure;
+  };
+  const create = await cost('create pod', async (i) => {
+    const reply = await api.createPod(NS, podName(base + i));
+    uids[i] = (JSON.parse(reply.body.toString()) as { metadata: { uid: string } }).metadata.uid;
+  });
+  created = stored = base + n;
+  const binding = await cost('pods/binding', (i) => {
+    const name = podName(base + i);
+    const body = { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace: NS, uid: uids[i] }, target: { apiVersion: 'v1', kind: 'Node', name: `node-${i % 100}` } };
+    return api.expect(201, 'POST', `/api/v1/namespaces/${NS}/pods/${name}/binding`, JSON.stringify(body));
+  });
+  const event = await cost('Scheduled event', (i) => {
+    const name = podName(base + i);
+    const at = Date.now();
+    const body = {
+      apiVersion: 'events.k8s.io/v1',
+      kind: 'Event',
+      metadata: { name: `${name}.${(at * 1e6).toString(16)}`, namespace: NS },
+      eventTime: microTime(at),
+      reportingController: 'default-scheduler',
+      reportingInstance: 'default-scheduler-bench',
+      action: 'Binding',
+      reason: 'Scheduled',
+      regarding: { kind: 'Pod', namespace: NS, name, uid: uids[i], apiVersion: 'v1' },
+      note: `Successfully assigned ${NS}/${name} to node-${i % 100}`,
+      type: 'Normal',
+    };
+    return api.expect(201, 'POST', `/apis/events.k8s.io/v1/namespaces/${NS}/events`, JSON.stringify(body));
+  });
+  const get = await cost('GET pod', (i) => api.expect(200, 'GET', `/api/v1/namespaces/${NS}/pods/${podName(base + i)}`));
+  const sum = [create, binding, event].map((f) => f.split(' / ').map(Number)).reduce((a, b) => [a[0]! + b[0]!, a[1]! + b[1]!]);
+  const at = `${CLIENTS} clients, ${n.toLocaleString('en-US')} each`;
+  return [
+    [`CPU per request, API server / store's 3 members (ms), ${at}: create pod`, create, ''],
+    [`… pods/binding`, binding, ''],
+    [`… an events.k8s.io/v1 Event (the scheduler's Scheduled)`, event, ''],
+    [`… the three a scheduled pod costs, together`, `${ms(sum[0]!)} / ${ms(sum[1]!)}`, ''],
+    [`… GET pod (a consistent read from the store)`, get, ''],
+  ];
+}
+
 /** The rows of the lists: at each size of LIST_AT (creating pods up to it, if there are fewer), both kinds of list and the RSS after them. */
 async function listRows(api: Api, pid: number): Promise<Row[]> {
   const rows: Row[] = [];
@@ -207,7 +275,7 @@ async function main(): Promise<void> {
   const api = new Api(p.port);
   const pid = p.apiServer.pid;
   for (const ns of [NS, WATCH_NS]) await api.expect(201, 'POST', '/api/v1/namespaces', JSON.stringify({ metadata: { name: ns } }));
-  const rows = [...(await writeRows(api, pid)), ...(await listRows(api, pid)), ...(await watchRows(api, pid))];
+  const rows = [...(await writeRows(api, pid)), ...(await requestCostRows(api, pid, p.storePids)), ...(await listRows(api, pid)), ...(await watchRows(api, pid))];
   api.agent.destroy();
   console.log(
     `kubeling API server (node ${process.version}) over a 3-member kubeling store on loopback, fsync on, ${availableParallelism()} cores (load average ${load} at the start); ` +
