@@ -12,14 +12,15 @@
  * - creates from 1 client, then from `--clients` clients, `--duration`
  *   seconds each: pods/s, p50 and p99, and the API server's CPU per create;
  * - merge PATCHes of a label on those pods from `--clients` clients;
- * - the CPU of one request of each kind a scheduled pod costs (its create,
- *   its pods/binding, the scheduler's events.k8s.io/v1 Scheduled Event) and
- *   of a GET, in the API server and in the store's members, 5,000 of each
- *   from `--clients` clients: what bounds bench:scheduler on this machine;
  * - creates up to 10,000 pods and up to `--pods`, and at each size the time
  *   to list every pod (`GET /api/v1/pods`) as a consistent read from the
  *   store and with resourceVersion=0 from the watch cache (the median of
  *   `--list-runs`), then the API server's RSS;
+ * - the CPU of one request of each kind a scheduled pod costs (its create,
+ *   its pods/binding, the scheduler's events.k8s.io/v1 Scheduled Event) and
+ *   of a GET, in the API server and in the store's members, 5,000 of each
+ *   from `--clients` clients, with the pods above cached: what bounds
+ *   bench:scheduler on this machine;
  * - `--watchers` chunked HTTP watches of one namespace while a writer
  *   creates pods in it, `--watch-rate` a second for `--duration` seconds:
  *   the delay from each write's request (and from its response) to each
@@ -275,7 +276,7 @@ async function main(): Promise<void> {
   const api = new Api(p.port);
   const pid = p.apiServer.pid;
   for (const ns of [NS, WATCH_NS]) await api.expect(201, 'POST', '/api/v1/namespaces', JSON.stringify({ metadata: { name: ns } }));
-  const rows = [...(await writeRows(api, pid)), ...(await requestCostRows(api, pid, p.storePids)), ...(await listRows(api, pid)), ...(await watchRows(api, pid))];
+  const rows = [...(await writeRows(api, pid)), ...(await listRows(api, pid)), ...(await requestCostRows(api, pid, p.storePids)), ...(await watchRows(api, pid))];
   api.agent.destroy();
   console.log(
     `kubeling API server (node ${process.version}) over a 3-member kubeling store on loopback, fsync on, ${availableParallelism()} cores (load average ${load} at the start); ` +
