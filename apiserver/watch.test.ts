@@ -222,15 +222,19 @@ describe('API server watches: chunked HTTP and WebSocket, from now or a resource
     }
   });
 
-  it('keeps a namespace status to /status: a write to the namespace leaves it, a write to /status changes only it', async () => {
+  it('keeps a namespace status to /status: a write to the namespace leaves it, a write to /status changes it and metadata, never the spec', async () => {
     const ns = await call('GET', '/api/v1/namespaces/sel');
     const put = await call('PUT', '/api/v1/namespaces/sel', { ...ns.body, status: { phase: 'Terminating' } });
     assert.equal(put.body.status.phase, 'Active');
     assert.equal(put.body.metadata.resourceVersion, ns.body.metadata.resourceVersion, 'nothing changed: nothing written');
-    const st = await call('PUT', '/api/v1/namespaces/sel/status', { ...put.body, metadata: { ...put.body.metadata, labels: { sneaky: 'x' } }, status: { phase: 'Terminating' } });
+    // kube's namespace status strategy resets only the spec: the body's labels are written, as kube-apiserver writes them
+    const body = { ...put.body, metadata: { ...put.body.metadata, labels: { ...put.body.metadata.labels, via: 'status' } }, spec: { finalizers: ['example.com/sneaky'] }, status: { phase: 'Terminating' } };
+    const st = await call('PUT', '/api/v1/namespaces/sel/status', body);
     assert.equal(st.code, 200);
     assert.equal(st.body.status.phase, 'Terminating');
-    assert.equal(st.body.metadata.labels.sneaky, undefined);
+    assert.equal(st.body.metadata.labels.via, 'status');
+    assert.deepEqual(st.body.spec, put.body.spec);
+    assert.equal(st.body.metadata.generation, put.body.metadata.generation);
     const byPhase = await call('GET', '/api/v1/namespaces?fieldSelector=status.phase%3DTerminating');
     assert.deepEqual(byPhase.body.items.map((i: any) => i.metadata.name), ['sel']);
     const disc = await call('GET', '/api/v1');

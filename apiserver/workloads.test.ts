@@ -47,6 +47,19 @@ describe('API server workloads: pods with binding and eviction, deployments with
     assert.match(specChange.body.message, /^Pod "p1" is invalid: spec: Forbidden: pod updates may not change fields other than/);
     const status = await call('PATCH', '/api/v1/namespaces/default/pods/p1/status', { status: { phase: 'Running', podIP: '10.0.0.5' } }, 'application/merge-patch+json');
     assert.deepEqual([status.code, status.body.status.phase, status.body.status.qosClass], [200, 'Running', 'BestEffort']);
+    // kube's pod status strategy resets the spec, ownerReferences and deletionTimestamp; the rest of the metadata is written
+    const owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: '6f1c5bde-8a0e-4c55-9c55-1f0f3c1f0a11', controller: true };
+    const meta = await call('PATCH', '/api/v1/namespaces/default/pods/p1/status', {
+      metadata: { labels: { via: 'status' }, annotations: { note: 'kept' }, ownerReferences: [owner] },
+      spec: { nodeName: 'node-9' },
+      status: { message: 'meta' },
+    }, 'application/merge-patch+json');
+    assert.equal(meta.code, 200);
+    assert.deepEqual([meta.body.metadata.labels?.via, meta.body.metadata.annotations?.note, meta.body.metadata.ownerReferences], ['status', 'kept', undefined]);
+    assert.deepEqual([meta.body.spec.nodeName, meta.body.status.message], ['node-1', 'meta']);
+    const labelled = await t.kubectl('patch', 'pod', 'p1', '--subresource=status', '--type=merge', '-p', '{"metadata":{"labels":{"tier":"status"}}}');
+    assert.equal(labelled.status, 0, labelled.stderr);
+    assert.equal((await call('GET', '/api/v1/namespaces/default/pods/p1')).body.metadata.labels.tier, 'status');
   });
 
   it('evicts: an unscheduled pod goes at once, one on a node is deleted gracefully (deletionTimestamp, then gone with grace 0)', async () => {
@@ -89,8 +102,11 @@ describe('API server workloads: pods with binding and eviction, deployments with
     const fresh = await call('GET', '/apis/apps/v1/namespaces/default/deployments/web');
     const st2 = await call('PUT', '/apis/apps/v1/namespaces/default/deployments/web/status', { ...fresh.body, spec: { ...fresh.body.spec, replicas: 9 }, status: { replicas: 5, readyReplicas: 3, observedGeneration: 2 } });
     assert.deepEqual([st2.code, st2.body.spec.replicas, st2.body.status.readyReplicas, st2.body.metadata.generation], [200, 5, 3, 2], 'spec and generation untouched');
-    const specWrite = await call('PUT', '/apis/apps/v1/namespaces/default/deployments/web', { ...st2.body, status: {} });
-    assert.deepEqual([specWrite.body.status.readyReplicas, specWrite.body.metadata.resourceVersion], [3, st2.body.metadata.resourceVersion], 'a spec write keeps the status: nothing changed');
+    // kube's deployment status strategy keeps the labels too, and writes the annotations (no new generation through /status)
+    const annotated = await call('PATCH', '/apis/apps/v1/namespaces/default/deployments/web/status', { metadata: { labels: { via: 'status' }, annotations: { note: 'kept' } } }, 'application/merge-patch+json');
+    assert.deepEqual([annotated.code, annotated.body.metadata.labels, annotated.body.metadata.annotations.note, annotated.body.metadata.generation], [200, st2.body.metadata.labels, 'kept', 2]);
+    const specWrite = await call('PUT', '/apis/apps/v1/namespaces/default/deployments/web', { ...annotated.body, status: {} });
+    assert.deepEqual([specWrite.body.status.readyReplicas, specWrite.body.metadata.resourceVersion], [3, annotated.body.metadata.resourceVersion], 'a spec write keeps the status: nothing changed');
     const badSelector = await call('PATCH', '/apis/apps/v1/namespaces/default/deployments/web', { spec: { selector: { matchLabels: { app: 'other' } }, template: { metadata: { labels: { app: 'other' } } } } }, 'application/strategic-merge-patch+json');
     assert.equal(badSelector.code, 422);
     assert.match(badSelector.body.message, /spec.selector: Invalid value: .*field is immutable/);

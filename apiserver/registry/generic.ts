@@ -744,12 +744,28 @@ export class GenericStore {
     return obj;
   }
 
-  /** A write to `/status`: the stored object with the body's status (its metadata and spec stay). */
+  /**
+   * A write to `/status`, as kube-apiserver's status strategies take one:
+   * the body with the stored object's spec (everything but its metadata and
+   * status) and the system metadata an update keeps, the generation
+   * unchanged; the body's labels, annotations, finalizers and the rest of
+   * its metadata are written. A kind's prepareStatusUpdate resets what its
+   * status strategy resets besides (a pod's ownerReferences, a Deployment's
+   * labels). Keys stay in the stored object's order, so that a write that
+   * changes nothing encodes as the stored bytes.
+   */
   #prepareStatusUpdate(body: KubeObject, old: KubeObject): KubeObject {
-    const obj = copyJson(old);
-    if (body.status === undefined) delete obj.status;
-    else obj.status = copyJson(body.status);
-    delete obj.metadata.resourceVersion;
+    const obj = {} as KubeObject;
+    for (const k of Object.keys(old)) {
+      if (k === 'metadata') obj.metadata = copyJson(body.metadata);
+      else if (k === 'status') {
+        if (body.status !== undefined) obj.status = copyJson(body.status);
+      } else (obj as Record<string, unknown>)[k] = copyJson((old as Record<string, unknown>)[k]);
+    }
+    if (body.status !== undefined && !('status' in old)) obj.status = copyJson(body.status);
+    keepSystemMetadata(obj.metadata, old.metadata);
+    if (old.metadata.generation === undefined) delete obj.metadata.generation;
+    else obj.metadata.generation = old.metadata.generation;
     this.strategy.defaults?.(obj);
     this.strategy.prepareStatusUpdate?.(obj, old);
     return obj;
@@ -759,14 +775,7 @@ export class GenericStore {
   #prepareUpdate(body: KubeObject, old: KubeObject, subresource?: string): KubeObject {
     const obj = copyJson(body);
     const m = obj.metadata;
-    m.namespace = old.metadata.namespace;
-    m.uid = old.metadata.uid;
-    m.creationTimestamp = old.metadata.creationTimestamp;
-    if (old.metadata.deletionTimestamp) m.deletionTimestamp = old.metadata.deletionTimestamp;
-    else delete m.deletionTimestamp;
-    m.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
-    if (m.deletionGracePeriodSeconds === undefined) delete m.deletionGracePeriodSeconds;
-    delete m.resourceVersion;
+    keepSystemMetadata(m, old.metadata);
     if (this.strategy.status) {
       // the status is /status's to change
       if (old.status === undefined) delete obj.status;
@@ -866,6 +875,23 @@ function sameJson(next: Uint8Array, stored: Uint8Array): boolean {
 }
 
 /** Whether a write that started from the watch cache's copy of an object may have failed because that copy was old: then it is tried again on a fresh read. */
+/**
+ * What no update changes in an object's metadata, taken from the stored
+ * object's (`old`): namespace, uid, creationTimestamp, the deletion's
+ * timestamp and grace period (set or absent); and no resourceVersion, which
+ * the store gives.
+ */
+function keepSystemMetadata(m: KubeObject['metadata'], old: KubeObject['metadata']): void {
+  m.namespace = old.namespace;
+  m.uid = old.uid;
+  m.creationTimestamp = old.creationTimestamp;
+  if (old.deletionTimestamp) m.deletionTimestamp = old.deletionTimestamp;
+  else delete m.deletionTimestamp;
+  m.deletionGracePeriodSeconds = old.deletionGracePeriodSeconds;
+  if (m.deletionGracePeriodSeconds === undefined) delete m.deletionGracePeriodSeconds;
+  delete m.resourceVersion;
+}
+
 function mayBeStale(e: unknown): boolean {
   return e instanceof ApiError && !(e instanceof UnavailableError);
 }

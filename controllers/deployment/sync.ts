@@ -44,23 +44,14 @@ export interface ReplicaSets {
 const nowString = (s: SyncContext): string => rfc3339(s.now());
 
 /**
- * Writes `d`'s status (and its revision annotation, which Kubernetes'
- * deployments/status keeps from the body). kubeling's API server keeps the
- * stored metadata on a status write: the annotation then goes by a patch
- * guarded by the resourceVersion. That patch bumps the generation, but
- * changes nothing this sync acts on, so `d` takes the new generation: the
- * next status written (with counts from the ReplicaSets as they are then)
- * observes it.
+ * Writes `d`'s status, and with it its metadata: its revision annotation
+ * (deployments/status writes the body's annotations, as kube-apiserver's
+ * does; kube's Deployment controller sets the annotation so too).
  */
 export async function writeStatus(s: SyncContext, d: Deployment): Promise<void> {
   const ref = { ...DEPLOYMENTS, namespace: d.metadata.namespace, name: d.metadata.name! };
   const written = await s.client.update<Deployment>({ ...ref, subresource: 'status' }, d);
   d.metadata.resourceVersion = written.metadata.resourceVersion;
-  const revision = d.metadata.annotations?.[u.REVISION];
-  if (revision === undefined || written.metadata.annotations?.[u.REVISION] === revision) return;
-  const patched = await s.client.patch<Deployment>(ref, 'merge', { metadata: { resourceVersion: written.metadata.resourceVersion, annotations: { [u.REVISION]: revision } } });
-  d.metadata.resourceVersion = patched.metadata.resourceVersion;
-  d.metadata.generation = patched.metadata.generation;
 }
 
 /** Sets the Deployment's revision annotation; whether it changed. */

@@ -8,6 +8,7 @@
  */
 import { Deployment } from '../../api/apps/v1.js';
 import { invalid, required, type KubeObject } from '../../api/meta.js';
+import { copyJson } from '../copy.js';
 import { forbidden, invalidShown, nonNegative } from '../core/fielderrors.js';
 import type { FieldError } from '../errors.js';
 import { deploymentPrinter } from '../printers/workloads.js';
@@ -106,6 +107,11 @@ export const deployments = workloadStrategy({
   validateStatus,
   // every annotation counts, deprecated.deployment.rollback.to as well (Kubernetes keeps it in the spec)
   newGeneration: (obj, old) => !semanticEqual(obj.metadata.annotations, old.metadata.annotations),
+  // kube's deployment status strategy keeps the labels as well as the spec
+  prepareStatusUpdate(obj, old) {
+    if (old.metadata.labels === undefined) delete obj.metadata.labels;
+    else obj.metadata.labels = copyJson(old.metadata.labels);
+  },
   scale: true,
   printer: deploymentPrinter,
 });

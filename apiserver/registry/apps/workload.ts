@@ -50,6 +50,8 @@ export interface WorkloadKind {
   readonly newGeneration?: (obj: KubeObject, old: KubeObject) => boolean;
   /** What the kind changes on an update after its generation is counted (a DaemonSet's template generation). */
   readonly prepareUpdate?: (obj: KubeObject, old: KubeObject) => void;
+  /** What the kind keeps of the stored object on a write to /status, beyond its spec (a Deployment's labels). */
+  readonly prepareStatusUpdate?: (obj: KubeObject, old: KubeObject) => void;
   /** The kind has `/scale`. */
   readonly scale?: boolean;
   readonly fields?: (obj: KubeObject) => Record<string, string>;
@@ -74,7 +76,7 @@ export type WorkloadStrategy<K extends WorkloadKind = WorkloadKind> = Strategy &
  * change) or when the kind says so.
  */
 export function workloadStrategy<K extends WorkloadKind>(kind: K): WorkloadStrategy<K> {
-  const { validateSpec, validateUpdate, validateStatus, newGeneration, prepareUpdate, scale, fields, printer } = kind;
+  const { validateSpec, validateUpdate, validateStatus, newGeneration, prepareUpdate, prepareStatusUpdate, scale, fields, printer } = kind;
   const strategy: WorkloadStrategy = {
     info: kind.info,
     schema: kind.schema,
@@ -94,6 +96,7 @@ export function workloadStrategy<K extends WorkloadKind>(kind: K): WorkloadStrat
     hasGeneration: true,
     status: { onCreate: 'clear' },
     mergeKeys: workloadMergeKeys(),
+    ...(prepareStatusUpdate ? { prepareStatusUpdate } : {}),
     ...(scale ? { scale } : {}),
     ...(fields ? { fields } : {}),
     ...(printer ? { printer } : {}),
