@@ -874,7 +874,6 @@ function sameJson(next: Uint8Array, stored: Uint8Array): boolean {
   return a.equals(b) || isDeepStrictEqual(JSON.parse(a.toString()), JSON.parse(b.toString()));
 }
 
-/** Whether a write that started from the watch cache's copy of an object may have failed because that copy was old: then it is tried again on a fresh read. */
 /**
  * What no update changes in an object's metadata, taken from the stored
  * object's (`old`): namespace, uid, creationTimestamp, the deletion's
@@ -892,6 +891,7 @@ function keepSystemMetadata(m: KubeObject['metadata'], old: KubeObject['metadata
   delete m.resourceVersion;
 }
 
+/** Whether a write that started from the watch cache's copy of an object may have failed because that copy was old: then it is tried again on a fresh read. */
 function mayBeStale(e: unknown): boolean {
   return e instanceof ApiError && !(e instanceof UnavailableError);
 }
