@@ -15,7 +15,7 @@ import type { WebSocket } from 'ws';
 import type { UserInfo } from '../auth/user.js';
 import { userOf } from '../http/server.js';
 import { CompactedError } from '../storage/errors.js';
-import type { StoreClient, StoreEvent, StoreWatch, StoredValue } from '../storage/interface.js';
+import type { StoreClient, StoreEvent, StoreWatch, StoredValue, Written } from '../storage/interface.js';
 import { compactRevisionOf, keyHistory, valueAt } from './history.js';
 import type { UiPart } from './index.js';
 import { MAX_SOCKET_BACKLOG, badRequest, handler, notFoundStatus, param, positiveInt, refuseUpgrade, requireAdmin, uiWebSockets, upgradeQuery } from './respond.js';
@@ -163,7 +163,7 @@ export function storePart(store: StoreClient): UiPart {
     if (expected !== undefined && (typeof expected !== 'number' || !Number.isSafeInteger(expected) || expected < 0)) throw badRequest('modRevision must be a whole number (0: only if the key does not exist)');
     let written: StoredValue;
     if (expected === 0) written = await store.create(key, value);
-    else if (expected !== undefined) written = await store.update(key, value, expected);
+    else if (expected !== undefined) written = await replaced(store, await store.update(key, value, expected));
     else written = await putAnyway(store, key, value);
     res.json(keyBody(written, written.modRevision));
   };
@@ -232,12 +232,22 @@ function valueBytes(value: unknown, encoding: unknown): Uint8Array {
   return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
 }
 
+/** The key as an update wrote it, with its createRevision and version: read at the write's revision. */
+async function replaced(store: StoreClient, w: Written): Promise<StoredValue> {
+  const kv = await valueAt(store, w.key, w.modRevision);
+  if (!kv) throw new Error(`${w.key} is not at revision ${w.modRevision}, which wrote it`);
+  return kv;
+}
+
 /** Writes `key` whatever it holds: created if absent, else replaced over the revision just read (again if it changed meanwhile). */
 async function putAnyway(store: StoreClient, key: string, value: Uint8Array): Promise<StoredValue> {
   for (let tries = 0; ; tries++) {
     const { value: cur } = await store.get(key);
     try {
-      return cur ? await store.update(key, value, cur.modRevision) : await store.create(key, value);
+      if (!cur) return await store.create(key, value);
+      const w = await store.update(key, value, cur.modRevision);
+      // as the update wrote it over `cur`: a put without a lease detaches the key's, as etcd's does
+      return { ...w, createRevision: cur.createRevision, version: cur.version + 1, lease: '0' };
     } catch (e) {
       if (tries >= 5) throw e;
       // someone else wrote (or deleted, or created) it meanwhile: read again

@@ -59,7 +59,9 @@ export function storeConformance(name: string, open: () => Promise<Backend>): vo
 
       const u = await s.update('/registry/configmaps/default/a', enc('two'), a.modRevision);
       assert.ok(u.modRevision > a.modRevision);
-      assert.equal(u.createRevision, a.createRevision);
+      assert.deepEqual([u.key, text(u.value)], ['/registry/configmaps/default/a', 'two']);
+      const after = (await s.get('/registry/configmaps/default/a')).value!;
+      assert.deepEqual([after.modRevision, after.createRevision], [u.modRevision, a.createRevision]);
       const stale = await s.update('/registry/configmaps/default/a', enc('three'), a.modRevision).catch((e: unknown) => e);
       assert.ok(stale instanceof RevisionConflictError);
       assert.equal(text(stale.current.value), 'two');
@@ -99,10 +101,9 @@ export function storeConformance(name: string, open: () => Promise<Backend>): vo
       const a = await s.create(k, enc('1'));
       assert.deepEqual([a.version, a.lease], [1, '0']);
       const b2 = await s.update(k, enc('2'), a.modRevision);
-      assert.deepEqual([b2.version, b2.lease], [2, '0']);
       await s.create(`${k}b`, enc('a longer key under the prefix k'));
       const got = (await s.get(k)).value!;
-      assert.deepEqual([got.version, got.lease, got.createRevision], [2, '0', a.modRevision]);
+      assert.deepEqual([got.version, got.lease, got.createRevision, got.modRevision], [2, '0', a.modRevision, b2.modRevision]);
 
       // one key at a revision: the first key of the prefix `k`, which is `k` itself
       const then = await s.list(k, { limit: 1, revision: a.modRevision });

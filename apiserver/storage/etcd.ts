@@ -20,7 +20,7 @@ import protobuf from 'protobufjs';
 import { Code, isChannelError, type ChannelError, type ChannelStream, type EtcdChannel } from './channel.js';
 import { CompactedError, FutureRevisionError, KeyExistsError, KeyNotFoundError, RevisionConflictError, StoreError, StoreUnavailableError } from './errors.js';
 import { GrpcChannel, type ChannelTls } from './grpc-channel.js';
-import { prefixEnd, type ListPage, type StoreClient, type StoreEvent, type StoreWatch, type StoredValue, type WatchHandler } from './interface.js';
+import { prefixEnd, type ListPage, type StoreClient, type StoreEvent, type StoreWatch, type StoredValue, type WatchHandler, type Written } from './interface.js';
 
 const PROTO_DIR = fileURLToPath(new URL('../../store/server/grpc/proto/', import.meta.url));
 /** etcd's rpc.proto and the files it imports, loaded once (members.ts uses them too). */
@@ -113,18 +113,15 @@ export class EtcdStore implements StoreClient {
     return { key, value, modRevision: rev, createRevision: rev, version: 1, lease: '0' };
   }
 
-  async update(key: string, value: Uint8Array, expected: number): Promise<StoredValue> {
+  async update(key: string, value: Uint8Array, expected: number): Promise<Written> {
     const k = Buffer.from(key);
     const r = await this.#write('/etcdserverpb.KV/Txn', {
       compare: [modIs(k, expected)],
-      success: [{ request_put: { key: k, value, prev_kv: true } }],
+      success: [{ request_put: { key: k, value } }],
       failure: [{ request_range: { key: k } }],
     });
     if (!r.succeeded) throw this.#mismatch(key, expected, r);
-    const prev = ((r.responses as Msg[])[0]?.response_put as { prev_kv?: Kv } | undefined)?.prev_kv;
-    const rev = headerRevision(r);
-    // a put without a lease detaches the key's lease, as etcd does
-    return { key, value, modRevision: rev, createRevision: prev ? Number(prev.create_revision) : rev, version: prev ? Number(prev.version) + 1 : 1, lease: '0' };
+    return { key, value, modRevision: headerRevision(r) };
   }
 
   async delete(key: string, expected?: number): Promise<{ deleted: StoredValue; revision: number }> {

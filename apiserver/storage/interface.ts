@@ -22,6 +22,9 @@ export interface StoredValue {
   readonly lease: string;
 }
 
+/** What an update wrote: the key, its new value, and the revision of the write (the object's new resourceVersion). */
+export type Written = Pick<StoredValue, 'key' | 'value' | 'modRevision'>;
+
 /** A page of a prefix. */
 export interface ListPage {
   /** In key order. */
@@ -85,11 +88,14 @@ export interface StoreClient {
   create(key: string, value: Uint8Array): Promise<StoredValue>;
 
   /**
-   * Replaces `key` if its modRevision is still `expected`; rejects with
-   * KeyNotFoundError if it is gone, or with RevisionConflictError (carrying
-   * the current value) if it changed.
+   * Replaces `key` if its modRevision is still `expected`, and resolves with
+   * the new modRevision (not the key's createRevision or version: as
+   * kube-apiserver's writes, it asks the store for no previous value; a
+   * read at that revision has them). Rejects with KeyNotFoundError if the
+   * key is gone, or with RevisionConflictError (carrying the current value)
+   * if it changed.
    */
-  update(key: string, value: Uint8Array, expected: number): Promise<StoredValue>;
+  update(key: string, value: Uint8Array, expected: number): Promise<Written>;
 
   /**
    * Deletes `key`, if its modRevision is still `expected` when given; resolves
