@@ -105,8 +105,16 @@ describe('API server workloads: pods with binding and eviction, deployments with
     // kube's deployment status strategy keeps the labels too, and writes the annotations (no new generation through /status)
     const annotated = await call('PATCH', '/apis/apps/v1/namespaces/default/deployments/web/status', { metadata: { labels: { via: 'status' }, annotations: { note: 'kept' } } }, 'application/merge-patch+json');
     assert.deepEqual([annotated.code, annotated.body.metadata.labels, annotated.body.metadata.annotations.note, annotated.body.metadata.generation], [200, st2.body.metadata.labels, 'kept', 2]);
-    const specWrite = await call('PUT', '/apis/apps/v1/namespaces/default/deployments/web', { ...annotated.body, status: {} });
-    assert.deepEqual([specWrite.body.status.readyReplicas, specWrite.body.metadata.resourceVersion], [3, annotated.body.metadata.resourceVersion], 'a spec write keeps the status: nothing changed');
+    // server-side apply to /status neither owns nor conflicts over the labels it cannot change (kube's reset fields)
+    const applied = await call('PATCH', '/apis/apps/v1/namespaces/default/deployments/web/status?fieldManager=status-applier', {
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', labels: { app: 'other' } }, status: { replicas: 5, readyReplicas: 3, observedGeneration: 2 },
+    }, 'application/apply-patch+yaml');
+    assert.equal(applied.code, 200, JSON.stringify(applied.body));
+    assert.deepEqual(applied.body.metadata.labels, st2.body.metadata.labels);
+    const entry = applied.body.metadata.managedFields.find((m: any) => m.manager === 'status-applier');
+    assert.deepEqual([entry.operation, entry.subresource, entry.fieldsV1['f:metadata']?.['f:labels']], ['Apply', 'status', undefined]);
+    const specWrite = await call('PUT', '/apis/apps/v1/namespaces/default/deployments/web', { ...applied.body, status: {} });
+    assert.deepEqual([specWrite.body.status.readyReplicas, specWrite.body.metadata.resourceVersion], [3, applied.body.metadata.resourceVersion], 'a spec write keeps the status: nothing changed');
     const badSelector = await call('PATCH', '/apis/apps/v1/namespaces/default/deployments/web', { spec: { selector: { matchLabels: { app: 'other' } }, template: { metadata: { labels: { app: 'other' } } } } }, 'application/strategic-merge-patch+json');
     assert.equal(badSelector.code, 422);
     assert.match(badSelector.body.message, /spec.selector: Invalid value: .*field is immutable/);

@@ -82,14 +82,14 @@ export async function storeTree(store: StoreClient, prefix: string): Promise<{ p
 }
 
 /** GET /ui/api/store/key's body (and PUT's answer). */
-export function keyBody(kv: StoredValue, revision: number): Record<string, unknown> {
+export function keyBody(kv: Written & Partial<StoredValue>, revision: number): Record<string, unknown> {
   return {
     key: kv.key,
     ...presentValue(kv.value),
-    createRevision: kv.createRevision,
+    ...(kv.createRevision !== undefined ? { createRevision: kv.createRevision } : {}),
     modRevision: kv.modRevision,
-    version: kv.version,
-    lease: kv.lease,
+    ...(kv.version !== undefined ? { version: kv.version } : {}),
+    ...(kv.lease !== undefined ? { lease: kv.lease } : {}),
     revision,
   };
 }
@@ -161,7 +161,7 @@ export function storePart(store: StoreClient): UiPart {
     const value = valueBytes(body.value, body.valueEncoding);
     const expected = body.modRevision;
     if (expected !== undefined && (typeof expected !== 'number' || !Number.isSafeInteger(expected) || expected < 0)) throw badRequest('modRevision must be a whole number (0: only if the key does not exist)');
-    let written: StoredValue;
+    let written: Written & Partial<StoredValue>;
     if (expected === 0) written = await store.create(key, value);
     else if (expected !== undefined) written = await replaced(store, await store.update(key, value, expected));
     else written = await putAnyway(store, key, value);
@@ -232,11 +232,13 @@ function valueBytes(value: unknown, encoding: unknown): Uint8Array {
   return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
 }
 
-/** The key as an update wrote it, with its createRevision and version: read at the write's revision. */
-async function replaced(store: StoreClient, w: Written): Promise<StoredValue> {
-  const kv = await valueAt(store, w.key, w.modRevision);
-  if (!kv) throw new Error(`${w.key} is not at revision ${w.modRevision}, which wrote it`);
-  return kv;
+/**
+ * The key as an update wrote it, with its createRevision and version, read
+ * at the write's revision; if that read fails, the write is done all the
+ * same: it answers what it knows, without them.
+ */
+async function replaced(store: StoreClient, w: Written): Promise<Written & Partial<StoredValue>> {
+  return (await valueAt(store, w.key, w.modRevision).catch(() => undefined)) ?? w;
 }
 
 /** Writes `key` whatever it holds: created if absent, else replaced over the revision just read (again if it changed meanwhile). */

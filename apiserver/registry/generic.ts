@@ -480,7 +480,7 @@ export class GenericStore {
 
   /** What the managed-fields bookkeeping needs: the kind's shape, the time, and what a write to the object or a subresource does not own. */
   #trackContext(subresource?: string): TrackContext {
-    return { schema: this.#applySchema, apiVersion: this.apiVersion, now: timestamp(this.now()), ignored: subresource === 'status' ? [['f:spec']] : [['f:status']] };
+    return { schema: this.#applySchema, apiVersion: this.apiVersion, now: timestamp(this.now()), ignored: subresource === 'status' ? [['f:spec'], ...(this.strategy.statusResetFields ?? [])] : [['f:status']] };
   }
 
   /**
@@ -751,8 +751,9 @@ export class GenericStore {
    * unchanged; the body's labels, annotations, finalizers and the rest of
    * its metadata are written. A kind's prepareStatusUpdate resets what its
    * status strategy resets besides (a pod's ownerReferences, a Deployment's
-   * labels). Keys stay in the stored object's order, so that a write that
-   * changes nothing encodes as the stored bytes.
+   * labels). The top-level keys stay in the stored object's order, so that
+   * a write that changes nothing mostly encodes as the stored bytes
+   * (#replace's sameJson compares parsed when they differ).
    */
   #prepareStatusUpdate(body: KubeObject, old: KubeObject): KubeObject {
     const obj = {} as KubeObject;

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { KubeObject } from '../api/meta.js';
 import type { FieldError } from './errors.js';
 import type { GenericStore } from './generic.js';
+import type { Path } from './managedfields/fieldset.js';
 import type { MergeKeys } from './patch.js';
 import type { Printer } from './printer.js';
 
@@ -62,8 +63,15 @@ export interface Strategy {
    * annotation). Not called for writes to /status.
    */
   prepareUpdate?(obj: KubeObject, old: KubeObject): void;
-  /** Adjusts a write to /status after it took the new status (a pod keeps its qosClass). */
+  /** Adjusts a write to /status after it took the new status (a pod keeps its qosClass and owners). */
   prepareStatusUpdate?(obj: KubeObject, old: KubeObject): void;
+  /**
+   * The fields beyond the spec that a write to /status leaves as stored
+   * (kube's status strategies' GetResetFields): server-side apply to
+   * /status neither owns them nor conflicts over them. As managedFields
+   * paths: `[['f:metadata', 'f:labels']]`.
+   */
+  readonly statusResetFields?: readonly Path[];
   /**
    * Subresources a PUT of the whole object writes (a namespace's
    * `finalize`), by name: each adjusts its writes in place of prepareUpdate
@@ -95,8 +103,10 @@ export interface Strategy {
   readonly returnDeletedObject?: boolean;
   /**
    * The kind has a `/status` subresource: a write to the object keeps the
-   * stored status, a write to `/status` changes only the status (and the
-   * object's labels and annotations stay). `onCreate`: whether a create keeps
+   * stored status; a write to `/status` keeps the stored spec, system
+   * metadata and generation, and what the kind's prepareStatusUpdate keeps
+   * (statusResetFields says which fields that is, for server-side apply);
+   * the rest of the body, its status and metadata, is written. `onCreate`: whether a create keeps
    * the status it is given (nodes) or starts from none (most kinds; defaults()
    * may then fill it, as a pod's phase Pending).
    */

@@ -108,6 +108,7 @@ export const deployments = workloadStrategy({
   // every annotation counts, deprecated.deployment.rollback.to as well (Kubernetes keeps it in the spec)
   newGeneration: (obj, old) => !semanticEqual(obj.metadata.annotations, old.metadata.annotations),
   // kube's deployment status strategy keeps the labels as well as the spec
+  statusResetFields: [['f:metadata', 'f:labels']],
   prepareStatusUpdate(obj, old) {
     if (old.metadata.labels === undefined) delete obj.metadata.labels;
     else obj.metadata.labels = copyJson(old.metadata.labels);

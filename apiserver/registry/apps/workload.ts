@@ -52,6 +52,8 @@ export interface WorkloadKind {
   readonly prepareUpdate?: (obj: KubeObject, old: KubeObject) => void;
   /** What the kind keeps of the stored object on a write to /status, beyond its spec (a Deployment's labels). */
   readonly prepareStatusUpdate?: (obj: KubeObject, old: KubeObject) => void;
+  /** The fields prepareStatusUpdate keeps, for server-side apply (Strategy.statusResetFields). */
+  readonly statusResetFields?: Strategy['statusResetFields'];
   /** The kind has `/scale`. */
   readonly scale?: boolean;
   readonly fields?: (obj: KubeObject) => Record<string, string>;
@@ -76,7 +78,7 @@ export type WorkloadStrategy<K extends WorkloadKind = WorkloadKind> = Strategy &
  * change) or when the kind says so.
  */
 export function workloadStrategy<K extends WorkloadKind>(kind: K): WorkloadStrategy<K> {
-  const { validateSpec, validateUpdate, validateStatus, newGeneration, prepareUpdate, prepareStatusUpdate, scale, fields, printer } = kind;
+  const { validateSpec, validateUpdate, validateStatus, newGeneration, prepareUpdate, prepareStatusUpdate, statusResetFields, scale, fields, printer } = kind;
   const strategy: WorkloadStrategy = {
     info: kind.info,
     schema: kind.schema,
@@ -97,6 +99,7 @@ export function workloadStrategy<K extends WorkloadKind>(kind: K): WorkloadStrat
     status: { onCreate: 'clear' },
     mergeKeys: workloadMergeKeys(),
     ...(prepareStatusUpdate ? { prepareStatusUpdate } : {}),
+    ...(statusResetFields ? { statusResetFields } : {}),
     ...(scale ? { scale } : {}),
     ...(fields ? { fields } : {}),
     ...(printer ? { printer } : {}),

@@ -272,6 +272,7 @@ export const pods = {
   actions: podActions,
   // a status write keeps the pod's owners (kube: old kubelets corrupted them), and one that leaves the QoS class
   // out keeps it (it is the spec's to decide)
+  statusResetFields: [['f:metadata', 'f:ownerReferences'], ['f:metadata', 'f:deletionTimestamp']],
   prepareStatusUpdate(obj, old) {
     if (old.metadata.ownerReferences === undefined) delete obj.metadata.ownerReferences;
     else obj.metadata.ownerReferences = copyJson(old.metadata.ownerReferences);
