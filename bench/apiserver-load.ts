@@ -4,6 +4,7 @@
  * watch event delivery to many watchers.
  */
 import { Agent, request, type ClientRequest } from 'node:http';
+import { microTime } from '../client/clock.js';
 import { cpuSeconds, log, now, pause, rssBytes, until } from './util.js';
 
 /** An answer: status, the Warning header and the whole body. */
@@ -234,4 +235,26 @@ export async function watchDelivery(api: Api, load: WatchLoad): Promise<WatchRes
     for (const s of streams) s.destroy();
     watchAgent.destroy();
   }
+}
+
+/** The body of a pods/binding of `name` (uid `uid`) in `namespace` to `node`, as kube-scheduler's DefaultBinder posts it. */
+export function bindingBody(namespace: string, name: string, uid: string, node: string): string {
+  return JSON.stringify({ apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace, uid }, target: { apiVersion: 'v1', kind: 'Node', name: node } });
+}
+
+/** The body of the events.k8s.io/v1 Scheduled Event kube-scheduler records for pod `name` bound to `node`, at `atMs`. */
+export function scheduledEventBody(namespace: string, pod: { name: string; uid: string; resourceVersion?: string }, node: string, atMs: number): string {
+  return JSON.stringify({
+    apiVersion: 'events.k8s.io/v1',
+    kind: 'Event',
+    metadata: { name: `${pod.name}.${(atMs * 1e6).toString(16)}`, namespace },
+    eventTime: microTime(atMs),
+    reportingController: 'default-scheduler',
+    reportingInstance: 'default-scheduler-bench',
+    action: 'Binding',
+    reason: 'Scheduled',
+    regarding: { kind: 'Pod', namespace, name: pod.name, uid: pod.uid, apiVersion: 'v1', ...(pod.resourceVersion !== undefined ? { resourceVersion: pod.resourceVersion } : {}) },
+    note: `Successfully assigned ${namespace}/${pod.name} to ${node}`,
+    type: 'Normal',
+  });
 }

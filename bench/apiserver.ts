@@ -36,8 +36,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { microTime } from '../client/clock.js';
-import { Api, podBody, podName, watchDelivery } from './apiserver-load.js';
+import { Api, bindingBody, podBody, podName, scheduledEventBody, watchDelivery } from './apiserver-load.js';
 import { ControlPlane, closedLoop, cpuSeconds, log, markdownTable, mib, ms, now, percentile, rssBytes, runBench, stopOnSignals, type LoadResult } from './util.js';
 
 const { values: flags } = parseArgs({
@@ -182,27 +181,11 @@ async function requestCostRows(api: Api, pid: number, storePids: readonly number
   created = stored = base + n;
   const binding = await cost('pods/binding', (i) => {
     const name = podName(base + i);
-    const body = { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace: NS, uid: uids[i] }, target: { apiVersion: 'v1', kind: 'Node', name: `node-${i % 100}` } };
-    return api.expect(201, 'POST', `/api/v1/namespaces/${NS}/pods/${name}/binding`, JSON.stringify(body));
+    return api.expect(201, 'POST', `/api/v1/namespaces/${NS}/pods/${name}/binding`, bindingBody(NS, name, uids[i]!, `node-${i % 100}`));
   });
-  const event = await cost('Scheduled event', (i) => {
-    const name = podName(base + i);
-    const at = Date.now();
-    const body = {
-      apiVersion: 'events.k8s.io/v1',
-      kind: 'Event',
-      metadata: { name: `${name}.${(at * 1e6).toString(16)}`, namespace: NS },
-      eventTime: microTime(at),
-      reportingController: 'default-scheduler',
-      reportingInstance: 'default-scheduler-bench',
-      action: 'Binding',
-      reason: 'Scheduled',
-      regarding: { kind: 'Pod', namespace: NS, name, uid: uids[i], apiVersion: 'v1' },
-      note: `Successfully assigned ${NS}/${name} to node-${i % 100}`,
-      type: 'Normal',
-    };
-    return api.expect(201, 'POST', `/apis/events.k8s.io/v1/namespaces/${NS}/events`, JSON.stringify(body));
-  });
+  const event = await cost('Scheduled event', (i) =>
+    api.expect(201, 'POST', `/apis/events.k8s.io/v1/namespaces/${NS}/events`, scheduledEventBody(NS, { name: podName(base + i), uid: uids[i]! }, `node-${i % 100}`, Date.now())),
+  );
   const get = await cost('GET pod', (i) => api.expect(200, 'GET', `/api/v1/namespaces/${NS}/pods/${podName(base + i)}`));
   const sum = [create, binding, event].map((f) => f.split(' / ').map(Number)).reduce((a, b) => [a[0]! + b[0]!, a[1]! + b[1]!]);
   const at = `${CLIENTS} clients, ${n.toLocaleString('en-US')} each`;

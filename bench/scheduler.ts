@@ -56,10 +56,9 @@ import { Agent, type ClientRequest } from 'node:http';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { microTime } from '../client/clock.js';
 import { milliValue, quantityValue } from '../client/quantity.js';
 import type { Flavour } from '../test/cluster.js';
-import { Api } from './apiserver-load.js';
+import { Api, bindingBody, scheduledEventBody } from './apiserver-load.js';
 import { ControlPlane, ROOT, closedLoop, cpuProfileTop, cpuSeconds, log, markdownTable, mib, ms, now, percentile, rssBytes, runBench, stopOnSignals, type BenchChild } from './util.js';
 
 const { values: flags } = parseArgs({
@@ -248,23 +247,8 @@ class BenchBinder {
   }
 
   async #bind(pod: PodRef, node: string): Promise<void> {
-    const binding = { apiVersion: 'v1', kind: 'Binding', metadata: { name: pod.name, namespace: NS, uid: pod.uid }, target: { apiVersion: 'v1', kind: 'Node', name: node } };
-    await this.api.expect(201, 'POST', `/api/v1/namespaces/${NS}/pods/${pod.name}/binding`, JSON.stringify(binding));
-    const at = new Date();
-    const event = {
-      apiVersion: 'events.k8s.io/v1',
-      kind: 'Event',
-      metadata: { name: `${pod.name}.${(at.getTime() * 1e6).toString(16)}`, namespace: NS },
-      eventTime: microTime(at.getTime()),
-      reportingController: 'default-scheduler',
-      reportingInstance: 'default-scheduler-bench',
-      action: 'Binding',
-      reason: 'Scheduled',
-      regarding: { kind: 'Pod', namespace: NS, name: pod.name, uid: pod.uid, apiVersion: 'v1', resourceVersion: pod.resourceVersion },
-      note: `Successfully assigned ${NS}/${pod.name} to ${node}`,
-      type: 'Normal',
-    };
-    await this.api.expect(201, 'POST', `/apis/events.k8s.io/v1/namespaces/${NS}/events`, JSON.stringify(event));
+    await this.api.expect(201, 'POST', `/api/v1/namespaces/${NS}/pods/${pod.name}/binding`, bindingBody(NS, pod.name, pod.uid, node));
+    await this.api.expect(201, 'POST', `/apis/events.k8s.io/v1/namespaces/${NS}/events`, scheduledEventBody(NS, pod, node, Date.now()));
   }
 }
 

@@ -34,6 +34,7 @@ import {
 import { WatchCache, type CacheWatcher, type WatchSink } from '../watchcache/cache.js';
 import { applyPatch, type MergeKeys } from './patch.js';
 import { dropNulls, parseScale, unknownFields, withoutMeta, withoutType } from './bodies.js';
+import type { Path } from './managedfields/fieldset.js';
 import { applySchema, type ApplySchema } from './managedfields/schema.js';
 import type { ManagedFieldsEntry } from './managedfields/managers.js';
 import { apply as applyConfig, update as trackUpdate, managerOf, type Context as TrackContext } from './managedfields/track.js';
@@ -749,9 +750,8 @@ export class GenericStore {
    * the body with the stored object's spec (everything but its metadata and
    * status) and the system metadata an update keeps, the generation
    * unchanged; the body's labels, annotations, finalizers and the rest of
-   * its metadata are written. A kind's prepareStatusUpdate resets what its
-   * status strategy resets besides (a pod's ownerReferences, a Deployment's
-   * labels). The top-level keys stay in the stored object's order, so that
+   * its metadata are written, but for the kind's statusResetFields, kept as
+   * stored too (a pod's ownerReferences, a Deployment's labels). The top-level keys stay in the stored object's order, so that
    * a write that changes nothing mostly encodes as the stored bytes
    * (#replace's sameJson compares parsed when they differ).
    */
@@ -767,6 +767,7 @@ export class GenericStore {
     keepSystemMetadata(obj.metadata, old.metadata);
     if (old.metadata.generation === undefined) delete obj.metadata.generation;
     else obj.metadata.generation = old.metadata.generation;
+    for (const path of this.strategy.statusResetFields ?? []) keepField(obj, old, path);
     this.strategy.defaults?.(obj);
     this.strategy.prepareStatusUpdate?.(obj, old);
     return obj;
@@ -893,6 +894,24 @@ function keepSystemMetadata(m: KubeObject['metadata'], old: KubeObject['metadata
 }
 
 /** Whether a write that started from the watch cache's copy of an object may have failed because that copy was old: then it is tried again on a fresh read. */
+/**
+ * Sets the field at `path` (a managedFields path of fields, `f:` each) of
+ * `obj` to the one of `old`, or removes it when `old` has none.
+ */
+function keepField(obj: KubeObject, old: KubeObject, path: Path): void {
+  const keys = path.map((p) => p.slice(2));
+  const last = keys.pop();
+  let to = obj as Record<string, unknown> | undefined;
+  let from = old as Record<string, unknown> | undefined;
+  for (const k of keys) {
+    to = to?.[k] as Record<string, unknown> | undefined;
+    from = from?.[k] as Record<string, unknown> | undefined;
+  }
+  if (!to || last === undefined) return;
+  if (from?.[last] === undefined) delete to[last];
+  else to[last] = copyJson(from[last]);
+}
+
 function mayBeStale(e: unknown): boolean {
   return e instanceof ApiError && !(e instanceof UnavailableError);
 }

@@ -63,13 +63,14 @@ export interface Strategy {
    * annotation). Not called for writes to /status.
    */
   prepareUpdate?(obj: KubeObject, old: KubeObject): void;
-  /** Adjusts a write to /status after it took the new status (a pod keeps its qosClass and owners). */
+  /** Adjusts a write to /status after it took the new status (a pod keeps its qosClass). */
   prepareStatusUpdate?(obj: KubeObject, old: KubeObject): void;
   /**
    * The fields beyond the spec that a write to /status leaves as stored
-   * (kube's status strategies' GetResetFields): server-side apply to
-   * /status neither owns them nor conflicts over them. As managedFields
-   * paths: `[['f:metadata', 'f:labels']]`.
+   * (kube's status strategies' GetResetFields): the write takes them from
+   * the stored object, and server-side apply to /status neither owns them
+   * nor conflicts over them. As managedFields paths of fields:
+   * `[['f:metadata', 'f:labels']]`.
    */
   readonly statusResetFields?: readonly Path[];
   /**
@@ -104,9 +105,8 @@ export interface Strategy {
   /**
    * The kind has a `/status` subresource: a write to the object keeps the
    * stored status; a write to `/status` keeps the stored spec, system
-   * metadata and generation, and what the kind's prepareStatusUpdate keeps
-   * (statusResetFields says which fields that is, for server-side apply);
-   * the rest of the body, its status and metadata, is written. `onCreate`: whether a create keeps
+   * metadata and generation, and the kind's statusResetFields; the rest of
+   * the body, its status and metadata, is written. `onCreate`: whether a create keeps
    * the status it is given (nodes) or starts from none (most kinds; defaults()
    * may then fill it, as a pod's phase Pending).
    */

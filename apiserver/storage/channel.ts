@@ -15,14 +15,25 @@
  *   caused them (unary(), write(), cancel()).
  */
 
-/** The gRPC status codes EtcdStore tells apart (grpc/doc/statuscodes.md). */
+/** gRPC's status codes (grpc/doc/statuscodes.md). */
 export const Code = {
   OK: 0,
   CANCELLED: 1,
   UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
   DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
   OUT_OF_RANGE: 11,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
   UNAVAILABLE: 14,
+  DATA_LOSS: 15,
+  UNAUTHENTICATED: 16,
 } as const;
 
 /** A failed call, as @grpc/grpc-js's ServiceError carries it. */

@@ -51,28 +51,8 @@ const MAX_RECEIVE_BYTES = 256 << 20;
 const STREAM_WINDOW = 1 << 20;
 const CONNECTION_WINDOW = 16 << 20;
 
-/** gRPC's status codes by number (grpc/doc/statuscodes.md), for messages. */
-const CODE_NAMES = [
-  'OK',
-  'CANCELLED',
-  'UNKNOWN',
-  'INVALID_ARGUMENT',
-  'DEADLINE_EXCEEDED',
-  'NOT_FOUND',
-  'ALREADY_EXISTS',
-  'PERMISSION_DENIED',
-  'RESOURCE_EXHAUSTED',
-  'FAILED_PRECONDITION',
-  'ABORTED',
-  'OUT_OF_RANGE',
-  'UNIMPLEMENTED',
-  'INTERNAL',
-  'UNAVAILABLE',
-  'DATA_LOSS',
-  'UNAUTHENTICATED',
-];
-const INTERNAL = 13;
-const RESOURCE_EXHAUSTED = 8;
+/** Each status code's name, by number, for messages. */
+const CODE_NAMES: readonly string[] = Object.entries(Code).reduce<string[]>((names, [name, n]) => ((names[n] = name), names), []);
 
 /** A ChannelError with grpc-js's message form. */
 export function channelError(code: number, details: string): ChannelError {
@@ -83,13 +63,13 @@ export function channelError(code: number, details: string): ChannelError {
 function httpStatusCode(status: number): number {
   switch (status) {
     case 400:
-      return INTERNAL;
+      return Code.INTERNAL;
     case 401:
-      return 16; // UNAUTHENTICATED
+      return Code.UNAUTHENTICATED;
     case 403:
-      return 7; // PERMISSION_DENIED
+      return Code.PERMISSION_DENIED;
     case 404:
-      return 12; // UNIMPLEMENTED
+      return Code.UNIMPLEMENTED;
     case 429:
     case 502:
     case 503:
@@ -139,9 +119,9 @@ class Deframer {
       if (this.#need < 0) {
         if (this.#size < 5) break;
         const head = this.#joined();
-        if (head[0] !== 0) return channelError(INTERNAL, 'a compressed message, though none was asked for');
+        if (head[0] !== 0) return channelError(Code.INTERNAL, 'a compressed message, though none was asked for');
         const length = head.readUInt32BE(1);
-        if (length > MAX_RECEIVE_BYTES) return channelError(RESOURCE_EXHAUSTED, `Received message larger than max (${length} vs. ${MAX_RECEIVE_BYTES})`);
+        if (length > MAX_RECEIVE_BYTES) return channelError(Code.RESOURCE_EXHAUSTED, `Received message larger than max (${length} vs. ${MAX_RECEIVE_BYTES})`);
         this.#need = 5 + length;
       }
       if (this.#size < this.#need) break;
@@ -211,7 +191,7 @@ export class GrpcChannel implements EtcdChannel {
         },
         done: (err) => {
           if (err) reject(err);
-          else if (!answer) reject(channelError(INTERNAL, 'No message received'));
+          else if (!answer) reject(channelError(Code.INTERNAL, 'No message received'));
           else if (extra) reject(channelError(Code.UNKNOWN, 'Server sent multiple responses to a unary call'));
           else resolve(answer);
         },
@@ -342,7 +322,7 @@ export class GrpcChannel implements EtcdChannel {
     const over = (): void => {
       if (!settle()) return;
       if (status === undefined) status = this.#lost(session, failed, stream?.rstCode ?? constants.NGHTTP2_NO_ERROR);
-      else if (status === null && deframer.partial) status = channelError(INTERNAL, 'The stream ended inside a message');
+      else if (status === null && deframer.partial) status = channelError(Code.INTERNAL, 'The stream ended inside a message');
       if (stream && !stream.closed && !stream.writableEnded) stream.close(constants.NGHTTP2_NO_ERROR); // our side of a stream the server ended (a watch's)
       events.done(status ?? undefined);
     };

@@ -8,7 +8,6 @@
  */
 import { Deployment } from '../../api/apps/v1.js';
 import { invalid, required, type KubeObject } from '../../api/meta.js';
-import { copyJson } from '../copy.js';
 import { forbidden, invalidShown, nonNegative } from '../core/fielderrors.js';
 import type { FieldError } from '../errors.js';
 import { deploymentPrinter } from '../printers/workloads.js';
@@ -109,10 +108,6 @@ export const deployments = workloadStrategy({
   newGeneration: (obj, old) => !semanticEqual(obj.metadata.annotations, old.metadata.annotations),
   // kube's deployment status strategy keeps the labels as well as the spec
   statusResetFields: [['f:metadata', 'f:labels']],
-  prepareStatusUpdate(obj, old) {
-    if (old.metadata.labels === undefined) delete obj.metadata.labels;
-    else obj.metadata.labels = copyJson(old.metadata.labels);
-  },
   scale: true,
   printer: deploymentPrinter,
 });

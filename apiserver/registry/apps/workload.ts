@@ -50,9 +50,7 @@ export interface WorkloadKind {
   readonly newGeneration?: (obj: KubeObject, old: KubeObject) => boolean;
   /** What the kind changes on an update after its generation is counted (a DaemonSet's template generation). */
   readonly prepareUpdate?: (obj: KubeObject, old: KubeObject) => void;
-  /** What the kind keeps of the stored object on a write to /status, beyond its spec (a Deployment's labels). */
-  readonly prepareStatusUpdate?: (obj: KubeObject, old: KubeObject) => void;
-  /** The fields prepareStatusUpdate keeps, for server-side apply (Strategy.statusResetFields). */
+  /** What a write to /status keeps as stored beyond the spec (Strategy.statusResetFields: a Deployment's labels). */
   readonly statusResetFields?: Strategy['statusResetFields'];
   /** The kind has `/scale`. */
   readonly scale?: boolean;
@@ -78,7 +76,7 @@ export type WorkloadStrategy<K extends WorkloadKind = WorkloadKind> = Strategy &
  * change) or when the kind says so.
  */
 export function workloadStrategy<K extends WorkloadKind>(kind: K): WorkloadStrategy<K> {
-  const { validateSpec, validateUpdate, validateStatus, newGeneration, prepareUpdate, prepareStatusUpdate, statusResetFields, scale, fields, printer } = kind;
+  const { validateSpec, validateUpdate, validateStatus, newGeneration, prepareUpdate, statusResetFields, scale, fields, printer } = kind;
   const strategy: WorkloadStrategy = {
     info: kind.info,
     schema: kind.schema,
@@ -98,7 +96,6 @@ export function workloadStrategy<K extends WorkloadKind>(kind: K): WorkloadStrat
     hasGeneration: true,
     status: { onCreate: 'clear' },
     mergeKeys: workloadMergeKeys(),
-    ...(prepareStatusUpdate ? { prepareStatusUpdate } : {}),
     ...(statusResetFields ? { statusResetFields } : {}),
     ...(scale ? { scale } : {}),
     ...(fields ? { fields } : {}),

@@ -270,12 +270,10 @@ export const pods = {
   fields,
   gracePeriod,
   actions: podActions,
-  // a status write keeps the pod's owners (kube: old kubelets corrupted them), and one that leaves the QoS class
-  // out keeps it (it is the spec's to decide)
+  // a status write keeps the pod's owners (kube: old kubelets corrupted them)
   statusResetFields: [['f:metadata', 'f:ownerReferences'], ['f:metadata', 'f:deletionTimestamp']],
+  // a status write that leaves the QoS class out keeps it (it is the spec's to decide)
   prepareStatusUpdate(obj, old) {
-    if (old.metadata.ownerReferences === undefined) delete obj.metadata.ownerReferences;
-    else obj.metadata.ownerReferences = copyJson(old.metadata.ownerReferences);
     const st = (obj.status ??= {}) as { qosClass?: string };
     st.qosClass ??= (old.status as { qosClass?: string } | undefined)?.qosClass;
     if (st.qosClass === undefined) delete st.qosClass;
