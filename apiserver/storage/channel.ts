@@ -10,7 +10,8 @@
  *   reads nor changes them, and a caller may not reuse a buffer it passed;
  * - a failure is a ChannelError: the gRPC status code and message the
  *   server answered with (etcd's "etcdserver: ..."), or one the channel made
- *   (UNAVAILABLE when nothing answers, DEADLINE_EXCEEDED, CANCELLED);
+ *   (UNAVAILABLE when nothing answers, DEADLINE_EXCEEDED, CANCELLED),
+ *   marked `unsent` when the server cannot have seen the call;
  * - listeners are called asynchronously, never from inside the call that
  *   caused them (unary(), write(), cancel()).
  */
@@ -42,6 +43,12 @@ export interface ChannelError extends Error {
   readonly code: number;
   /** The status message as the server sent it (grpc-message), without the code prefix of `message`. */
   readonly details: string;
+  /**
+   * True when the call never reached the server: no connection, the channel
+   * closed, or the server refused the stream unread (REFUSED_STREAM). Such a
+   * call may be sent again, a write too (gRPC's transparent retry).
+   */
+  readonly unsent?: boolean;
 }
 
 /** True when `e` carries a gRPC status code (a ChannelError). */

@@ -7,9 +7,11 @@
  * Endpoints: one channel per endpoint (channel.ts: gRPC to a member's client
  * URL, or in-process to a member's handler table in the all-in-one mode);
  * calls go to the current one, and a call that finds it unavailable moves on
- * to the next. A read is retried
- * there once per endpoint; a write is not (it may have been applied): it
- * rejects with StoreUnavailableError and the next call uses the next endpoint.
+ * to the next. A read is retried there, once per endpoint. A write is retried
+ * only if it never reached the member (no connection: the channel marks it
+ * `unsent`), as etcd's client retries a mutation only then; otherwise it may
+ * have been applied, so it rejects with StoreUnavailableError and the next
+ * call uses the next endpoint.
  *
  * The protos are kubeling's copy of etcd's (store/server/grpc/proto): the
  * wire contract both backends speak, loaded as data.
@@ -199,34 +201,34 @@ export class EtcdStore implements StoreClient {
   }
 
   /** A read: tried on each endpoint in turn while they are unavailable. */
-  async #read(path: string, req: Msg): Promise<Msg> {
-    for (let tries = 1; ; tries++) {
-      try {
-        return await this.#call(path, req);
-      } catch (e) {
-        if (!(e instanceof StoreUnavailableError) || tries >= this.#channels.length || this.#closed) throw e;
-      }
-    }
+  #read(path: string, req: Msg): Promise<Msg> {
+    return this.#call(path, req, true);
   }
 
-  /** A write: one try (see the file comment). */
+  /** A write: tried on the next endpoint only while it never reached one (see the file comment). */
   #write(path: string, req: Msg): Promise<Msg> {
-    return this.#call(path, req);
+    return this.#call(path, req, false);
   }
 
-  async #call(path: string, req: Msg): Promise<Msg> {
-    if (this.#closed) throw new StoreUnavailableError('the store client is closed');
+  async #call(path: string, req: Msg, idempotent: boolean): Promise<Msg> {
     const { encode, decode } = unaryCodec(path);
-    const channel = this.#channels[this.#current]!;
-    let res: Uint8Array;
-    try {
-      res = await channel.unary(path, encode(req), Date.now() + this.#timeoutMs);
-    } catch (err) {
-      const e = fromGrpc(err);
-      if (e instanceof StoreUnavailableError && channel === this.#channels[this.#current]) this.#rotate();
-      throw e;
+    for (let tries = 1; ; tries++) {
+      if (this.#closed) throw new StoreUnavailableError('the store client is closed');
+      const channel = this.#channels[this.#current]!;
+      const request = encode(req); // a channel may keep the bytes it was given
+      let res: Uint8Array;
+      try {
+        res = await channel.unary(path, request, Date.now() + this.#timeoutMs);
+      } catch (err) {
+        const e = fromGrpc(err);
+        if (!(e instanceof StoreUnavailableError)) throw e;
+        if (channel === this.#channels[this.#current]) this.#rotate();
+        const again = idempotent || (isChannelError(err) && err.unsent === true);
+        if (!again || tries >= this.#channels.length) throw e;
+        continue;
+      }
+      return decode(res);
     }
-    return decode(res);
   }
 
   #rotate(): void {

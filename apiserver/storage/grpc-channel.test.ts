@@ -182,6 +182,7 @@ describe('GrpcChannel (gRPC over node:http2)', () => {
   it('a connection lost in the middle of a call is UNAVAILABLE; the next call reconnects', async () => {
     const e = await failure(ch.unary('/err/Drop', Buffer.from('x'), Date.now() + 5000));
     assert.equal(e.code, Code.UNAVAILABLE);
+    assert.equal(e.unsent, undefined, 'the server had the call: it may have been applied');
     assert.equal(Buffer.from(await ch.unary('/echo/Split', Buffer.from('again'), Date.now() + 5000)).toString(), 'echo:again');
   });
 
@@ -255,6 +256,9 @@ describe('GrpcChannel connecting', () => {
       const first = await failure(c.unary('/echo/Split', Buffer.from('x'), Date.now() + 10_000));
       assert.equal(first.code, Code.UNAVAILABLE);
       assert.match(first.details, /No connection established.*ECONNREFUSED/);
+      assert.equal(first.unsent, true, 'nothing was sent: safe to send again');
+      const backingOff = await failure(c.unary('/echo/Split', Buffer.from('x'), Date.now() + 10_000));
+      assert.deepEqual([backingOff.code, backingOff.unsent], [Code.UNAVAILABLE, true]);
       const server = createServer();
       server.on('stream', (stream) => {
         stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });

@@ -21,7 +21,8 @@
  * A call made while connecting waits for the connection; one made during
  * the backoff after a failed connection fails at once with UNAVAILABLE
  * (grpc-js's TRANSIENT_FAILURE without waitForReady), so the caller moves
- * on to another member. The connection keeps the process alive only while
+ * on to another member. Every failure of a call that cannot have reached
+ * the server is marked `unsent` (channel.ts), so a write can move on too. The connection keeps the process alive only while
  * a call is in progress.
  *
  * The wire (grpc/doc/PROTOCOL-HTTP2.md): a POST of `path` with
@@ -54,9 +55,10 @@ const CONNECTION_WINDOW = 16 << 20;
 /** Each status code's name, by number, for messages. */
 const CODE_NAMES: readonly string[] = Object.entries(Code).reduce<string[]>((names, [name, n]) => ((names[n] = name), names), []);
 
-/** A ChannelError with grpc-js's message form. */
-export function channelError(code: number, details: string): ChannelError {
-  return Object.assign(new Error(`${code} ${CODE_NAMES[code] ?? 'UNKNOWN'}: ${details}`), { code, details });
+/** A ChannelError with grpc-js's message form; `unsent` when the server cannot have seen the call. */
+export function channelError(code: number, details: string, unsent = false): ChannelError {
+  const e = Object.assign(new Error(`${code} ${CODE_NAMES[code] ?? 'UNKNOWN'}: ${details}`), { code, details });
+  return unsent ? Object.assign(e, { unsent }) : e;
 }
 
 /** The code for an answer that is not gRPC's, by its HTTP status (the protocol's HTTP-to-gRPC table). */
@@ -257,7 +259,7 @@ export class GrpcChannel implements EtcdChannel {
 
     const remaining = deadline === undefined ? undefined : deadline - Date.now();
     try {
-      if (this.#closed) throw channelError(Code.UNAVAILABLE, 'Channel has been shut down');
+      if (this.#closed) throw channelError(Code.UNAVAILABLE, 'Channel has been shut down', true);
       if (remaining !== undefined && remaining <= 0) throw channelError(Code.DEADLINE_EXCEEDED, 'Deadline exceeded');
       session = this.#connection();
     } catch (e) {
@@ -276,7 +278,7 @@ export class GrpcChannel implements EtcdChannel {
     try {
       stream = session.request(headers, { endStream: false });
     } catch (e) {
-      end(channelError(Code.UNAVAILABLE, e instanceof Error ? e.message : String(e)));
+      end(channelError(Code.UNAVAILABLE, e instanceof Error ? e.message : String(e), true));
       return { write: () => {}, cancel: () => {} };
     }
     if (remaining !== undefined) timer = setTimeout(() => end(channelError(Code.DEADLINE_EXCEEDED, 'Deadline exceeded')), remaining);
@@ -341,12 +343,13 @@ export class GrpcChannel implements EtcdChannel {
 
   /** The status of a call whose stream closed without one: its connection failed or went, or the server reset it. */
   #lost(session: ClientHttp2Session | undefined, failed: Error | undefined, rst: number): ChannelError {
-    if (this.#failure && this.#failure.until >= Date.now()) return this.#failure.error;
+    // headers wait for the connection: on one that never connected, nothing was sent
     const connected = session !== undefined && this.#connected.has(session);
-    if (failed) return channelError(Code.UNAVAILABLE, `${connected ? 'Connection lost' : 'No connection established. Last error'}: ${failed.message}`);
-    if (!session || session.destroyed || session.closed) return channelError(Code.UNAVAILABLE, 'Connection dropped');
+    if (!connected && this.#failure && this.#failure.until >= Date.now()) return this.#failure.error;
+    if (failed) return channelError(Code.UNAVAILABLE, `${connected ? 'Connection lost' : 'No connection established. Last error'}: ${failed.message}`, !connected);
+    if (!session || session.destroyed || session.closed) return channelError(Code.UNAVAILABLE, 'Connection dropped', !connected);
     if (rst === constants.NGHTTP2_CANCEL) return channelError(Code.CANCELLED, 'Call cancelled by the server');
-    if (rst === constants.NGHTTP2_REFUSED_STREAM) return channelError(Code.UNAVAILABLE, 'Stream refused by server');
+    if (rst === constants.NGHTTP2_REFUSED_STREAM) return channelError(Code.UNAVAILABLE, 'Stream refused by server', true);
     if (rst === constants.NGHTTP2_NO_ERROR) return channelError(Code.UNAVAILABLE, 'The stream ended without a status');
     return channelError(Code.UNAVAILABLE, `Stream reset with code ${rst}`);
   }
@@ -367,7 +370,7 @@ export class GrpcChannel implements EtcdChannel {
     const gone = (err?: Error): void => {
       if (this.#session === session) this.#session = undefined;
       if (!this.#connected.has(session) && err) {
-        const error = channelError(Code.UNAVAILABLE, `No connection established. Last error: ${err.message}`);
+        const error = channelError(Code.UNAVAILABLE, `No connection established. Last error: ${err.message}`, true);
         this.#failure = { error, until: Date.now() + this.#backoffMs };
         this.#backoffMs = Math.min(this.#backoffMs * 2, MAX_BACKOFF_MS);
       }
