@@ -230,14 +230,19 @@ export function createUpgrade(stores: readonly GenericStore[], auth: AuthOptions
       const opts = watchOptions(t.store, q, t.name);
       wss.handleUpgrade(req, socket, head, (ws) => {
         const base64 = ws.protocol === 'base64.binary.k8s.io';
-        streamWatch(t.store, t.namespace, opts, {
+        const channel: EventChannel = {
           send: (event) => ws.send(base64 ? Buffer.from(event).toString('base64') : event),
           get backlog() {
             return ws.bufferedAmount;
           },
           close: () => ws.close(1000),
-          onClose: (f) => void ws.once('close', f),
-        }, observation(ui?.observer, t.store, req, user));
+          onClose: (f) => (ws.readyState === ws.CLOSING || ws.readyState === ws.CLOSED ? f() : void ws.once('close', f)),
+        };
+        streamWatch(t.store, t.namespace, opts, () => channel, observation(ui?.observer, t.store, req, user)).catch((e: unknown) => {
+          // the connection is a WebSocket already: the failure goes as a watch's ERROR event
+          channel.send(JSON.stringify({ type: 'ERROR', object: statusOf(e) }));
+          channel.close();
+        });
       });
     } catch (e) {
       refuse(socket, e);
@@ -321,7 +326,7 @@ async function handle(t: Target, req: Request, res: Response, observer: WriteObs
     case 'GET object': {
       const form = negotiate(req.headers.accept, name === undefined || watching);
       const include = includeObject(q.includeObject);
-      if (watching) return void streamWatch(store, namespace, { ...watchOptions(store, q, name), form, include }, httpChannel(res), observation(observer, store, req, userOf(res)));
+      if (watching) return void (await streamWatch(store, namespace, { ...watchOptions(store, q, name), form, include }, () => httpChannel(res), observation(observer, store, req, userOf(res))));
       if (name !== undefined) {
         const obj = await store.get(namespace, name);
         if (form.as === 'Table') return void res.json(table(store, [obj], { resourceVersion: obj.metadata.resourceVersion }, form.version, include));
@@ -520,7 +525,7 @@ function httpChannel(res: Response): EventChannel {
       return res.writableLength;
     },
     close: () => void res.end(),
-    onClose: (f) => void res.once('close', f),
+    onClose: (f) => (res.closed ? f() : void res.once('close', f)),
   };
 }
 

@@ -22,7 +22,7 @@ export interface EventChannel {
   readonly backlog: number;
   /** Ends the stream. */
   close(): void;
-  /** Calls `f` once when the client goes away. */
+  /** Calls `f` once when the client goes away (at once if it has). */
   onClose(f: () => void): void;
 }
 
@@ -81,19 +81,25 @@ export function watchOptions(store: GenericStore, q: WatchQuery, name?: string):
 }
 
 /**
- * Serves a watch of `namespace`'s objects on `ch` until it times out, the
- * client leaves, or the watch ends. With `observed`, each event sent is
- * reported to its observer (but not the current objects a watch from now
- * starts with: see WriteObserver.delivered).
+ * Serves a watch of `namespace`'s objects on the channel `open` opens, until
+ * it times out, the client leaves, or the watch ends. With `observed`, each
+ * event sent is reported to its observer (but not the current objects a
+ * watch from now starts with: see WriteObserver.delivered).
+ *
+ * A watch with sendInitialEvents=true first reads the state it starts from
+ * (GenericStore.initialState); the channel opens only once that is read,
+ * so a failure to read it rejects, for the caller to answer as a Status.
  */
-export function streamWatch(
+export async function streamWatch(
   store: GenericStore,
   namespace: string | undefined,
   opts: ReturnType<typeof watchOptions> & { form?: Form; include?: IncludeObject },
-  ch: EventChannel,
+  open: () => EventChannel,
   observed?: WatchObservation,
   bookmarkMs = BOOKMARK_INTERVAL_MS,
-): void {
+): Promise<void> {
+  const start = opts.sendInitialEvents === true ? await store.initialState(namespace, opts) : undefined;
+  const ch = open();
   let watcher: CacheWatcher | undefined;
   let bookmarkTimer: NodeJS.Timeout | undefined;
   let ended = false;
@@ -143,12 +149,21 @@ export function streamWatch(
   };
   const bookmark = (initialEnd = false): void => {
     if (ended) return;
-    const rv = Math.max(store.cache.revision, Number(opts.resourceVersion) || 0);
+    const rv = Math.max(store.cache.revision, Number(opts.resourceVersion) || 0, start?.revision ?? 0);
     const metadata = { resourceVersion: String(rv), ...(initialEnd ? { annotations: { 'k8s.io/initial-events-end': 'true' } } : {}) };
     ch.send(JSON.stringify({ type: 'BOOKMARK', object: { kind: store.strategy.info.kind, apiVersion: store.apiVersion, metadata } }));
   };
+  if (ended) return; // the client left while the initial state was read
   try {
-    watcher = store.watch(namespace, opts, sink);
+    if (start) {
+      // the state read from the store, then the changes after it
+      for (const o of start.items) sink.event('ADDED', o);
+      initial = false;
+      if (ended) return;
+      watcher = store.watch(namespace, { resourceVersion: String(start.revision), ...(opts.filter ? { filter: opts.filter } : {}) }, sink);
+    } else {
+      watcher = store.watch(namespace, opts, sink);
+    }
     initial = false;
   } catch (e) {
     if (!(e instanceof ExpiredError)) throw e;

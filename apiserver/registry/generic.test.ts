@@ -3,7 +3,9 @@
  * (as Kubernetes' GuaranteedUpdate does): over a real in-process store whose
  * watch can be held back, so the cache is made to lag behind on purpose.
  * A write from a copy that is behind must neither lose the newer state nor
- * be taken for a no-op; a write from a current copy reads nothing.
+ * be taken for a no-op; a write from a current copy reads nothing. And a
+ * watch that asks for a consistent start (sendInitialEvents) gets one
+ * however far the cache lags.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,8 +14,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startInProcessStore } from '../../cli/inprocess.js';
 import type { KubeObject } from '../api/meta.js';
+import { streamWatch, watchOptions, type EventChannel, type WatchQuery } from '../http/watch.js';
 import type { StoreClient, StoreEvent, WatchHandler } from '../storage/interface.js';
 import { configmaps } from './core/configmaps.js';
+import { TooLargeResourceVersionError } from './errors.js';
 import { GenericStore } from './generic.js';
 
 /** A StoreClient that counts reads and can hold its watches' events back. */
@@ -155,6 +159,59 @@ describe('GenericStore: writes from the watch cache', () => {
       assert.deepEqual(r.data, { v: '2', seen: '2' });
     } finally {
       held.release();
+    }
+  });
+
+  it('a watch with sendInitialEvents starts from the state now although the cache lags; resourceVersion=0 from the cache', async () => {
+    const ns = 'streaming'; // a namespace of its own: only these objects
+    const first = await reg.create(ns, { metadata: { name: 'seen' }, data: { v: '1' } } as KubeObject);
+    while (reg.cache.revision < Number(first.metadata.resourceVersion)) await new Promise((r) => setImmediate(r));
+    held.hold();
+    const stops: (() => void)[] = [];
+    /** The events a watch sends, and whether its channel opened. */
+    const watch = (q: WatchQuery) => {
+      const sent: { type: string; object: KubeObject }[] = [];
+      let opened = false;
+      const ch: EventChannel = { send: (l) => void sent.push(JSON.parse(l)), backlog: 0, close: () => {}, onClose: (f) => void stops.push(f) };
+      const opts = watchOptions(reg, { watch: 'true', sendInitialEvents: 'true', resourceVersionMatch: 'NotOlderThan', allowWatchBookmarks: 'true', ...q });
+      const started = streamWatch(reg, ns, opts, () => ((opened = true), ch));
+      return { sent, started, opened: () => opened };
+    };
+    const summary = (sent: { type: string; object: KubeObject }[]) => sent.map((e) => [e.type, e.object.metadata.name ?? e.object.metadata.resourceVersion]);
+    try {
+      const unseen = await reg.create(ns, { metadata: { name: 'unseen' }, data: {} } as KubeObject);
+      const rv = Number(unseen.metadata.resourceVersion);
+      assert.ok(reg.cache.revision < rv, 'the cache is behind the create');
+
+      const consistent = watch({});
+      await consistent.started;
+      assert.deepEqual(summary(consistent.sent).slice(0, -1), [['ADDED', 'seen'], ['ADDED', 'unseen']]);
+      const end = consistent.sent.at(-1)!;
+      assert.deepEqual([end.type, end.object.metadata.annotations], ['BOOKMARK', { 'k8s.io/initial-events-end': 'true' }]);
+      assert.ok(Number(end.object.metadata.resourceVersion) >= rv, 'the bookmark is at the state sent');
+      assert.equal(consistent.sent[1]!.object.kind, 'ConfigMap', 'events carry their kind');
+      assert.equal(consistent.sent[1]!.object.apiVersion, 'v1');
+
+      const atLeast = watch({ resourceVersion: String(rv) });
+      await atLeast.started;
+      assert.deepEqual(summary(atLeast.sent).slice(0, -1), [['ADDED', 'seen'], ['ADDED', 'unseen']]);
+
+      const anyState = watch({ resourceVersion: '0' });
+      await anyState.started;
+      assert.deepEqual(summary(anyState.sent).slice(0, -1), [['ADDED', 'seen']], "0: the cache's state, whatever its age");
+
+      const future = watch({ resourceVersion: String(rv + 1000) });
+      await assert.rejects(future.started, TooLargeResourceVersionError);
+      assert.equal(future.opened(), false, 'the failure comes before the stream, to be answered as a Status');
+
+      // once the cache catches up, the watch from the store's state goes on with the changes after it, and no repeat
+      held.release();
+      await reg.update(ns, 'seen', { ...(await reg.get(ns, 'seen')), data: { v: '2' } });
+      while (!consistent.sent.some((e) => e.type === 'MODIFIED')) await new Promise((r) => setImmediate(r));
+      assert.deepEqual(summary(consistent.sent.slice(3)), [['MODIFIED', 'seen']]);
+    } finally {
+      held.release();
+      for (const f of stops) f();
     }
   });
 

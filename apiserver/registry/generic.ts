@@ -56,6 +56,12 @@ export interface ListOptions {
   readonly filter?: (obj: KubeObject) => boolean;
 }
 
+/** The objects a watch starts with, and the revision they are at (initialState). */
+export interface InitialState {
+  readonly items: readonly KubeObject[];
+  readonly revision: number;
+}
+
 /** What watch() takes: the query parameters of a watch. */
 export interface WatchOptions {
   readonly resourceVersion?: string;
@@ -313,6 +319,25 @@ export class GenericStore {
     if (opts.sendInitialEvents === true) from = undefined;
     else if (opts.sendInitialEvents === false && fromNow) from = this.cache.revision;
     return this.cache.watch({ prefix: this.prefix(namespace), ...(from === undefined ? {} : { from }), ...(opts.filter ? { filter: opts.filter } : {}) }, sink);
+  }
+
+  /**
+   * The state a watch with sendInitialEvents=true starts from, as its
+   * resourceVersion asks (Kubernetes' streaming lists): unset, a consistent
+   * read (at least the store's revision now); N, at least N; 0, any. The
+   * watch cache's when it is that fresh (undefined: watch() starts from
+   * it), else the objects read from the store at its latest revision
+   * (TooLargeResourceVersionError when that is older than N), for the
+   * caller to send before watching from that revision.
+   */
+  async initialState(namespace: string | undefined, opts: WatchOptions): Promise<InitialState | undefined> {
+    const rv = opts.resourceVersion;
+    if (rv === '0') return undefined;
+    const atLeast = rv ? parseResourceVersion(rv) : (await this.#store(() => this.store.get(this.prefix(namespace)))).revision;
+    if (this.#cacheReady && this.cache.revision >= atLeast) return undefined;
+    const list = await this.list(namespace, { resourceVersion: String(atLeast), ...(opts.filter ? { filter: opts.filter } : {}) });
+    const typed = { apiVersion: this.apiVersion, kind: this.strategy.info.kind };
+    return { items: list.items.map((o) => ({ ...typed, ...o })), revision: Number(list.resourceVersion) };
   }
 
   /**
