@@ -40,6 +40,8 @@ export const TAINT_UNSCHEDULABLE = 'node.kubernetes.io/unschedulable';
 const ZONE_LABEL = 'topology.kubernetes.io/zone';
 /** The conditions a silent node's kubelet can no longer vouch for. */
 const KUBELET_CONDITIONS = ['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure'];
+/** How many times a taint write is tried against a newer node (kube's UpdateTaintBackoff: 5 steps). */
+const TAINT_UPDATE_TRIES = 5;
 
 /** The controller's settings (kube-controller-manager's flags of the same meaning). */
 export interface NodeLifecycleOptions {
@@ -205,19 +207,32 @@ export class NodeLifecycleController implements Controller {
     await this.#reconcileTaints(node, 'NoExecute', [TAINT_NOT_READY, TAINT_UNREACHABLE], want, rfc3339(now));
   }
 
-  /** Makes the node's taints of `effect` among `managed` exactly `want` (others kept), guarded by its resourceVersion. */
+  /**
+   * Makes the node's taints of `effect` among `managed` exactly `want` (others
+   * kept), guarded by its resourceVersion. On a conflict (the informer's copy
+   * was behind: this pass's own NoSchedule write, say) it reads the node
+   * again and retries, as kube's AddOrUpdateTaintOnNode does.
+   */
   async #reconcileTaints(node: Node, effect: Taint['effect'], managed: readonly string[], want: ReadonlySet<string>, timeAdded?: string): Promise<void> {
-    const taints = node.spec?.taints ?? [];
     const mine = (t: Taint): boolean => t.effect === effect && managed.includes(t.key);
-    const have = new Set(taints.filter(mine).map((t) => t.key));
-    if (have.size === want.size && [...want].every((k) => have.has(k))) return;
-    const kept = taints.filter((t) => !mine(t) || want.has(t.key));
-    const added = [...want].filter((k) => !have.has(k)).map((key): Taint => ({ key, effect, ...(timeAdded ? { timeAdded } : {}) }));
-    const next = [...kept, ...added];
-    await this.#ctx.client.patch({ resource: 'nodes', name: node.metadata.name! }, 'merge', {
-      metadata: { resourceVersion: node.metadata.resourceVersion },
-      spec: { taints: next.length ? next : null },
-    });
+    for (let attempt = 1; ; attempt++) {
+      const taints = node.spec?.taints ?? [];
+      const have = new Set(taints.filter(mine).map((t) => t.key));
+      if (have.size === want.size && [...want].every((k) => have.has(k))) return;
+      const kept = taints.filter((t) => !mine(t) || want.has(t.key));
+      const added = [...want].filter((k) => !have.has(k)).map((key): Taint => ({ key, effect, ...(timeAdded ? { timeAdded } : {}) }));
+      const next = [...kept, ...added];
+      try {
+        await this.#ctx.client.patch({ resource: 'nodes', name: node.metadata.name! }, 'merge', {
+          metadata: { resourceVersion: node.metadata.resourceVersion },
+          spec: { taints: next.length ? next : null },
+        });
+        return;
+      } catch (e) {
+        if (!isConflict(e) || attempt >= TAINT_UPDATE_TRIES) throw e;
+      }
+      node = await this.#ctx.client.get<Node>({ resource: 'nodes', name: node.metadata.name! });
+    }
   }
 }
 
