@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TestApi } from '../test/apiserver.js';
+import { until } from '../test/proc.js';
 
 describe("lists at a resourceVersion, as Kubernetes' resourceVersion and resourceVersionMatch define them", () => {
   let t: TestApi;
@@ -14,6 +15,11 @@ describe("lists at a resourceVersion, as Kubernetes' resourceVersion and resourc
     before1 = a.body.metadata.resourceVersion;
     const b = await t.call('POST', '/api/v1/namespaces/rv/configmaps', { metadata: { name: 'two' } });
     after2 = b.body.metadata.resourceVersion;
+    // resourceVersion=0 (and N, once the cache is at N) reads the watch cache, which trails the writes a little
+    await until('the watch cache at the second create', async () => {
+      const r = await t.call('GET', '/api/v1/namespaces/rv/configmaps?resourceVersion=0');
+      return Number(r.body.metadata.resourceVersion) >= Number(after2) ? true : undefined;
+    });
   });
   after(async () => {
     await t?.stop();

@@ -44,7 +44,7 @@ const HOSTNAME = 'kubernetes.io/hostname';
  * How long a retried pod may take to bind: its backoff after one attempt
  * (1 s) and the backoff queue's flush (every second), with room to spare.
  */
-const RETRY_MS = 5000;
+const RETRY_MS = 15_000;
 
 /** The reasons preemption gives: kube-scheduler's two. */
 const NO_VICTIMS = 'No preemption victims found for incoming pod';

@@ -220,7 +220,7 @@ describe("Permit's waiting pods over a real API server", () => {
 
     first.allow('Gate');
     assert.equal(await boundTo('first'), 'gated');
-    assert.ok((await events('first')).some((e) => e.reason === 'Scheduled'));
+    await until('a Scheduled event for first', async () => ((await events('first')).some((e) => e.reason === 'Scheduled') ? true : undefined));
 
     await pod('late', '500m', {}, { gate: '200' });
     assert.equal(await unschedulable('late'), '0/1 nodes are available: 1 rejected due to timeout after waiting 200ms at plugin Gate.');

@@ -11,20 +11,20 @@ import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
-/** A free TCP port on 127.0.0.1. */
+/**
+ * A free TCP port on 127.0.0.1, below the kernel's ephemeral range (32768
+ * on): a port there could be taken by an outgoing connection between this
+ * check and the child process binding it, seconds later. 10000-19999:
+ * proc.ts's upPorts() takes its ports from 20000 on.
+ */
 export async function freePort(): Promise<number> {
-  // the kernel may hand out a port it just gave us again: never return one twice
   for (;;) {
-    const port = await new Promise<number>((res, rej) => {
-      const s = createServer();
-      s.once('error', rej);
-      s.listen(0, '127.0.0.1', () => {
-        const a = s.address();
-        const p = typeof a === 'object' && a ? a.port : 0;
-        s.close(() => res(p));
-      });
+    const port = 10000 + Math.floor(Math.random() * 10000);
+    if (handedOut.has(port)) continue; // never the same one twice
+    const free = await new Promise<boolean>((res) => {
+      const s = createServer().once('error', () => res(false)).listen(port, '127.0.0.1', () => s.close(() => res(true)));
     });
-    if (!handedOut.has(port)) {
+    if (free) {
       handedOut.add(port);
       return port;
     }

@@ -56,7 +56,7 @@ export async function printed(p: KubelingProc, text: string): Promise<void> {
  */
 export async function upPorts(): Promise<{ store: number; api: number }> {
   for (;;) {
-    // below the kernel's ephemeral range (32768 on), where outgoing connections take their ports
+    // below the kernel's ephemeral range (32768 on), where outgoing connections take their ports; above cluster.ts's freePort() range
     const store = 20000 + 10 * Math.floor(Math.random() * 1200);
     const api = store + 5;
     const all = [0, 1, 10, 11, 20, 21].map((d) => store + d).concat(api);

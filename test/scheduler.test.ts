@@ -40,7 +40,7 @@ describe('two schedulers under leader election', () => {
     const a = startKubeling('scheduler', ['--config', config]);
     const b = startKubeling('scheduler', ['--config', config]);
     procs.push(a, b);
-    const leader = await until('a leader', () => [a, b].find((p) => p.out.includes('leading as')));
+    const leader = await until('a leader', () => [a, b].find((p) => p.out.includes('leading as')), 30_000);
     const follower = leader === a ? b : a;
     await until('the follower waiting', () => (/waiting to lead \(Lease kube-system\/kube-scheduler\)/.test(follower.out) ? true : undefined));
     assert.doesNotMatch(follower.out, /leading as/);

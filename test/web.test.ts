@@ -26,7 +26,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { launch as launchPuppeteer, type Browser as PuppeteerBrowser } from 'puppeteer-core';
-import { kubectlOk, printed, startKubeling, upPorts, type KubelingProc } from './proc.js';
+import { kubectlOk, kubectlWith, printed, startKubeling, until, upPorts, type KubelingProc } from './proc.js';
 
 const SHOTS = resolve(process.env.KUBELING_SCREENSHOTS ?? join(import.meta.dirname, '..', 'test-results', 'screenshots'));
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -238,7 +238,11 @@ describe('the dashboard against kubeling up, in Chromium', { timeout: 300_000 },
     await page.locator(byTestId('raft-event', { kind: 'leader' })).first().waitFor();
     await shot('raft-election');
     // the cluster still takes writes, and the stopped member, started again, follows
-    await kubectl('create', 'configmap', 'after-election', '--from-literal=k=v');
+    // (a write that meets the tail of the election may be refused with a 5xx: a client tries it again)
+    await until('a write after the election', async () => {
+      const r = await kubectlWith(kubeconfig, 'create', 'configmap', 'after-election', '--from-literal=k=v');
+      return r.status === 0 || r.stderr.includes('AlreadyExists') ? true : undefined;
+    }, 30_000);
     await page.locator(byTestId('raft-member', { name })).locator(byTestId('raft-start')).click();
     // back in the cluster: a follower, or (should the machine's load cost the new leader its term) the leader again
     await page.locator(`${byTestId('raft-member', { name, stopped: 'false' })}:is([data-role="follower"], [data-role="leader"])`).waitFor();

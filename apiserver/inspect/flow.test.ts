@@ -449,6 +449,8 @@ describe('flow: through the API server', () => {
         live.deliveries.map((d) => [d.component, d.type]),
         [['kubelet', 'ADDED']],
       );
+      // the delivery is recorded as it is sent: the client's own stream may not have it yet
+      await until("the kubelet's watch got it", () => (seen.length ? true : undefined));
       assert.deepEqual(seen, ['ADDED']);
     } finally {
       ws.close();

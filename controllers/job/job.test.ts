@@ -154,7 +154,11 @@ describe('the job controller over a real API server', () => {
       // (kube-apiserver would leave the emptied list out; kubeling's keeps `[]`)
       assert.deepEqual(p.metadata.finalizers ?? [], [], 'counted: the tracking finalizer is off');
     }
-    const reasons = (await events('pi')).map((e) => `${e.reason}: ${e.message}`);
+    // the Completed event goes out after the status write that `kubectl wait` saw
+    const reasons = await until('the Completed event', async () => {
+      const all = (await events('pi')).map((e) => `${e.reason}: ${e.message}`);
+      return all.includes('Completed: Job completed') ? all : undefined;
+    });
     assert.equal(reasons.filter((r) => r.startsWith('SuccessfulCreate: Created pod: pi-')).length, 3, reasons.join('\n'));
     assert.ok(reasons.includes('Completed: Job completed'), reasons.join('\n'));
   });
@@ -182,7 +186,7 @@ describe('the job controller over a real API server', () => {
       ],
     );
     assert.equal(j.status.completionTime, undefined);
-    assert.ok((await events('flaky')).some((e) => e.type === 'Warning' && e.reason === 'BackoffLimitExceeded'));
+    await until('a BackoffLimitExceeded warning', async () => ((await events('flaky')).some((e) => e.type === 'Warning' && e.reason === 'BackoffLimitExceeded') ? true : undefined));
   });
 
   it('deletes the remaining pods of a failed Job', async () => {

@@ -140,7 +140,8 @@ describe('the ReplicaSet controller over a real API server', () => {
 
   it('counts a ready pod available only after minReadySeconds', async () => {
     await createNamespace(h.t, 'rs6');
-    await create(h.t, rsPath('rs6'), replicaSet('web', 1, { minReadySeconds: 1 }));
+    // 3 s: the whole-second transition time below leaves at least 2 s to see the pod ready and not yet available
+    await create(h.t, rsPath('rs6'), replicaSet('web', 1, { minReadySeconds: 3 }));
     const [pod] = await until('a pod', async () => {
       const items = await live('rs6', 'app=web');
       return items.length === 1 ? items : undefined;
@@ -153,8 +154,8 @@ describe('the ReplicaSet controller over a real API server', () => {
       const s = (await get('rs6', 'web')).status;
       return s.readyReplicas === 1 && (s.availableReplicas ?? 0) === 0 ? true : undefined;
     });
-    await until('available', async () => ((await get('rs6', 'web')).status.availableReplicas === 1 ? true : undefined), 5000);
-    assert.ok(Date.now() - t0 >= 1000, 'not before minReadySeconds');
+    await until('available', async () => ((await get('rs6', 'web')).status.availableReplicas === 1 ? true : undefined), 15_000);
+    assert.ok(Date.now() - t0 >= 3000, 'not before minReadySeconds');
   });
 
   it('creates and deletes no extra pods while its cache has not yet seen its own writes (expectations)', async () => {
@@ -187,7 +188,11 @@ describe('the ReplicaSet controller over a real API server', () => {
         const rs = await get('rs4', 'web');
         return (await listPods(h.t, 'rs4')).length === 10 && rs.status?.replicas === 10 && rs.status.observedGeneration === 2 ? true : undefined;
       });
-      const deletes = (await eventsAbout(h.t, 'rs4', 'web')).filter((e) => e.reason === 'SuccessfulDelete');
+      // the events go out one by one after the deletes: wait for ten, then see there are no more
+      const deletes = await until('10 SuccessfulDelete events', async () => {
+        const evs = (await eventsAbout(h.t, 'rs4', 'web')).filter((e) => e.reason === 'SuccessfulDelete');
+        return evs.length >= 10 ? evs : undefined;
+      });
       assert.equal(deletes.length, 10, 'no pod deleted twice over: the status write woke it before its cache saw the deletes');
     } finally {
       h.lagPodWatches(0);
