@@ -150,6 +150,11 @@ describe('API server watches: chunked HTTP and WebSocket, from now or a resource
     assert.equal(evs[1].object.kind, 'ConfigMap');
     assert.ok(Number(evs[2].object.metadata.resourceVersion) >= Number(evs[0].object.metadata.resourceVersion));
 
+    const future = Number(evs[2].object.metadata.resourceVersion) + 1000;
+    const tooNew = await call('GET', `/api/v1/namespaces/kube-node-lease/configmaps?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&resourceVersion=${future}`);
+    assert.deepEqual([tooNew.code, tooNew.body.kind, tooNew.body.reason], [504, 'Status', 'Timeout'], 'a state the store has not reached: a Status, before any stream');
+    assert.match(tooNew.body.message, new RegExp(`^Too large resource version: ${future}, current: \\d+$`));
+
     const invalid = await call('GET', '/api/v1/namespaces/default/configmaps?watch=true&sendInitialEvents=true');
     assert.equal(invalid.code, 422);
     assert.deepEqual(
