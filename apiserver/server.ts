@@ -15,7 +15,7 @@ import { tokens, union, x509, type Authenticator } from './auth/authenticate.js'
 import type { ObjectLookup, ServiceAccountTokens } from './auth/serviceaccount.js';
 import type { UserInfo } from './auth/user.js';
 import { createApp, createUpgrade, type AuthOptions, type UiServer } from './http/server.js';
-import { NamespaceLifecycle, podDefaultTolerations, podPriority, podServiceAccount } from './registry/admission.js';
+import { NamespaceLifecycle, podDefaultTolerations, podPriority, podServiceAccount, type AdmissionPlugin } from './registry/admission.js';
 import { controllerrevisions } from './registry/apps/controllerrevisions.js';
 import { daemonsets } from './registry/apps/daemonsets.js';
 import { deployments } from './registry/apps/deployments.js';
@@ -106,6 +106,8 @@ export interface ServeOptions {
   readonly defaultUnreachableTolerationSeconds?: number;
   /** The dashboard, served under /ui/ (apiserver/inspect/). */
   readonly ui?: UiServer;
+  /** Admission plugins not to run (kube-apiserver's --disable-admission-plugins); every one runs by default. */
+  readonly disabledAdmissionPlugins?: readonly AdmissionPlugin[];
 }
 
 /** A running API server. */
@@ -127,11 +129,20 @@ export async function startApiServer(store: StoreClient, listen: ServeOptions = 
   );
   const ns = stores.find((s) => s.strategy === namespaces)!;
   const pcs = stores.find((s) => s.strategy === priorityclasses)!;
+  const sas = stores.find((s) => s.strategy === serviceaccounts)!;
   const lifecycle = new NamespaceLifecycle(ns);
-  const tolerations = podDefaultTolerations(listen.defaultNotReadyTolerationSeconds, listen.defaultUnreachableTolerationSeconds);
+  const off = new Set(listen.disabledAdmissionPlugins ?? []);
+  // in kube-apiserver's order: NamespaceLifecycle, ServiceAccount, Priority, DefaultTolerationSeconds
+  const plugins: [AdmissionPlugin, (obj: KubeObject, store: GenericStore) => Promise<void>][] = [
+    ['NamespaceLifecycle', lifecycle.create],
+    ['ServiceAccount', podServiceAccount(sas)],
+    ['Priority', podPriority(pcs)],
+    ['DefaultTolerationSeconds', podDefaultTolerations(listen.defaultNotReadyTolerationSeconds, listen.defaultUnreachableTolerationSeconds)],
+  ];
+  const admit = plugins.filter(([name]) => !off.has(name)).map(([, f]) => f);
   for (const s of stores) {
-    s.admission.push(lifecycle.create, podServiceAccount, podPriority(pcs), tolerations);
-    s.deleteAdmission.push(lifecycle.delete);
+    s.admission.push(...admit);
+    if (!off.has('NamespaceLifecycle')) s.deleteAdmission.push(lifecycle.delete);
   }
   const ensure = (store: GenericStore, obj: KubeObject) =>
     store.create(obj.metadata.namespace, obj).catch((e: unknown) => {

@@ -174,15 +174,13 @@ describe('API server workloads: pods with binding and eviction, deployments with
     assert.equal((await call('GET', '/api/v1/namespaces/default/pods/on9')).code, 404);
   });
 
-  it("admits pods as Kubernetes' Priority and ServiceAccount plugins do", async () => {
+  it("admits pods as Kubernetes' Priority and DefaultTolerationSeconds plugins do (ServiceAccount: serviceaccounts.test.ts)", async () => {
     const pod = (name: string, spec: Record<string, unknown> = {}) => ({ metadata: { name }, spec: { containers: [{ name: 'c', image: 'nginx' }], ...spec } });
     const plain = await t.call('POST', '/api/v1/namespaces/default/pods', pod('adm-plain'));
     assert.equal(plain.code, 201);
     assert.equal(plain.body.spec.priority, 0);
     assert.equal(plain.body.spec.preemptionPolicy, 'PreemptLowerPriority');
     assert.equal(plain.body.spec.priorityClassName, undefined);
-    assert.equal(plain.body.spec.serviceAccountName, 'default');
-    assert.equal(plain.body.spec.serviceAccount, 'default');
     // DefaultTolerationSeconds: five minutes on a node that stops reporting
     assert.deepEqual(plain.body.spec.tolerations, [
       { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
@@ -191,9 +189,8 @@ describe('API server workloads: pods with binding and eviction, deployments with
     const own = await t.call('POST', '/api/v1/namespaces/default/pods', pod('adm-own', { tolerations: [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 5 }, { operator: 'Exists' }] }));
     assert.deepEqual(own.body.spec.tolerations, [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 5 }, { operator: 'Exists' }], 'tolerated already: nothing added');
 
-    const critical = await t.call('POST', '/api/v1/namespaces/default/pods', pod('adm-critical', { priorityClassName: 'system-cluster-critical', serviceAccountName: 'builder' }));
+    const critical = await t.call('POST', '/api/v1/namespaces/default/pods', pod('adm-critical', { priorityClassName: 'system-cluster-critical' }));
     assert.equal(critical.body.spec.priority, 2000000000);
-    assert.equal(critical.body.spec.serviceAccount, 'builder');
 
     const missing = await t.call('POST', '/api/v1/namespaces/default/pods', pod('adm-missing', { priorityClassName: 'gold' }));
     assert.equal(missing.code, 403);

@@ -258,7 +258,11 @@ async function main(): Promise<void> {
   const p = await plane;
   const api = new Api(p.port);
   const pid = p.apiServer.pid;
-  for (const ns of [NS, WATCH_NS]) await api.expect(201, 'POST', '/api/v1/namespaces', JSON.stringify({ metadata: { name: ns } }));
+  for (const ns of [NS, WATCH_NS]) {
+    await api.expect(201, 'POST', '/api/v1/namespaces', JSON.stringify({ metadata: { name: ns } }));
+    // the account its pods run as (the service account controller's work; no controller manager runs here)
+    await api.expect(201, 'POST', `/api/v1/namespaces/${ns}/serviceaccounts`, JSON.stringify({ metadata: { name: 'default' } }));
+  }
   const rows = [...(await writeRows(api, pid)), ...(await listRows(api, pid)), ...(await requestCostRows(api, pid, p.storePids)), ...(await watchRows(api, pid))];
   api.agent.destroy();
   console.log(

@@ -325,6 +325,8 @@ async function row(nodes: number, pods: number, how: { set(s: string): void }): 
     const kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters: [{name: k, cluster: {server: "${plane.url}"}}]\nusers: [{name: u, user: {}}]\ncontexts: [{name: k, context: {cluster: k, user: u}}]\ncurrent-context: k\n`);
     await api.expect(201, 'POST', '/api/v1/namespaces', JSON.stringify({ metadata: { name: NS } }));
+    // the account its pods run as (the service account controller's work; no controller manager runs here)
+    await api.expect(201, 'POST', `/api/v1/namespaces/${NS}/serviceaccounts`, JSON.stringify({ metadata: { name: 'default' } }));
     const cmd = BINDER === 'scheduler' ? schedulerArgs(kubeconfig) : undefined;
     how.set(cmd?.how ?? '');
     const scheduler: BenchChild | undefined = cmd ? plane.spawn('the scheduler', cmd.args, profDir) : undefined;

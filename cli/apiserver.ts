@@ -12,6 +12,10 @@
  * serves plain HTTP without authentication, on the bind address: for tests
  * and benchmarks on loopback.
  *
+ * Admission: NamespaceLifecycle, ServiceAccount, Priority and
+ * DefaultTolerationSeconds run unless --disable-admission-plugins names
+ * them (--enable-admission-plugins may name them too: they are on already).
+ *
  * It also serves the dashboard under /ui/ (apiserver/inspect/): the store's
  * keys, the Raft members, the flow of writes. `kubeling up` passes
  * --ui-supervisor-url and --ui-supervisor-token-file (kubeling's own flags),
@@ -27,6 +31,7 @@ import { uiServer, type UiPart } from '../apiserver/inspect/index.js';
 import { raftPart, type SupervisorAddress } from '../apiserver/inspect/raft.js';
 import { staticPart } from '../apiserver/inspect/static.js';
 import { storePart } from '../apiserver/inspect/store.js';
+import { disabledAdmissionPlugins } from '../apiserver/registry/admission.js';
 import { startApiServer, type ServeOptions } from '../apiserver/server.js';
 import type { EtcdChannel } from '../apiserver/storage/channel.js';
 import { EtcdStore, tlsFromFiles } from '../apiserver/storage/etcd.js';
@@ -58,6 +63,8 @@ export async function apiserver(argv: string[]): Promise<void> {
       'insecure-port': { type: 'string' },
       'default-not-ready-toleration-seconds': { type: 'string', default: '300' },
       'default-unreachable-toleration-seconds': { type: 'string', default: '300' },
+      'enable-admission-plugins': { type: 'string' },
+      'disable-admission-plugins': { type: 'string' },
       'ui-supervisor-url': { type: 'string' },
       'ui-supervisor-token-file': { type: 'string' },
     },
@@ -113,7 +120,12 @@ export async function apiserver(argv: string[]): Promise<void> {
     if (!Number.isInteger(n) || n < 0) throw new Error(`--${flag}: ${values[flag]} is not a whole number of seconds`);
     return n;
   };
-  opts = { ...opts, defaultNotReadyTolerationSeconds: seconds('default-not-ready-toleration-seconds'), defaultUnreachableTolerationSeconds: seconds('default-unreachable-toleration-seconds') };
+  opts = {
+    ...opts,
+    defaultNotReadyTolerationSeconds: seconds('default-not-ready-toleration-seconds'),
+    defaultUnreachableTolerationSeconds: seconds('default-unreachable-toleration-seconds'),
+    disabledAdmissionPlugins: disabledAdmissionPlugins(values['enable-admission-plugins'], values['disable-admission-plugins']),
+  };
   const tls = tlsFromFiles({ ca: values['etcd-cafile'], cert: values['etcd-certfile'], key: values['etcd-keyfile'] });
   // the all-in-one mode: a single-member store in this process, reached without a socket (cli/inprocess.ts)
   const inProcess = inProcessDir === undefined ? undefined : await startInProcess(inProcessDir, values['in-process-store-client-url']);

@@ -8,8 +8,11 @@
  * --node-monitor-period, --node-monitor-grace-period and
  * --node-eviction-rate; the pod garbage collector's
  * --terminated-pod-gc-threshold (12500; 0 or less: terminated pods are kept);
- * the endpointslice controller's --max-endpoints-per-slice (100).
+ * the endpointslice controller's --max-endpoints-per-slice (100); the root
+ * CA publisher's --root-ca-file (else the kubeconfig's CA).
  */
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../client/clock.js';
 import { RestClient } from '../client/rest.js';
@@ -18,7 +21,7 @@ import { controllers as controllersWith } from '../controllers/registry.js';
 import { intFlag, leaderElectArgs, leaderElectValue, runDaemon } from './daemon.js';
 
 const USAGE =
-  'kubeling controller-manager --kubeconfig FILE [--controllers *,NAME,-NAME] [--leader-elect=true|false] [--leader-elect-lease-duration 15s] [--leader-elect-renew-deadline 10s] [--leader-elect-retry-period 2s] [--node-monitor-period 5s] [--node-monitor-grace-period 50s] [--node-eviction-rate 0.1] [--terminated-pod-gc-threshold 12500] [--max-endpoints-per-slice 100]';
+  'kubeling controller-manager --kubeconfig FILE [--controllers *,NAME,-NAME] [--leader-elect=true|false] [--leader-elect-lease-duration 15s] [--leader-elect-renew-deadline 10s] [--leader-elect-retry-period 2s] [--node-monitor-period 5s] [--node-monitor-grace-period 50s] [--node-eviction-rate 0.1] [--terminated-pod-gc-threshold 12500] [--max-endpoints-per-slice 100] [--root-ca-file FILE]';
 
 /** Runs the controller manager until SIGINT or SIGTERM (or, under leader election, until the lease is lost). */
 export async function controllerManager(argv: string[]): Promise<void> {
@@ -39,6 +42,7 @@ export async function controllerManager(argv: string[]): Promise<void> {
       'node-eviction-rate': { type: 'string', default: '0.1' },
       'terminated-pod-gc-threshold': { type: 'string', default: '12500' },
       'max-endpoints-per-slice': { type: 'string', default: '100' },
+      'root-ca-file': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -61,6 +65,7 @@ export async function controllerManager(argv: string[]): Promise<void> {
   // kube-controller-manager's range: 1 to 1000 (an EndpointSlice holds at most 1000 endpoints)
   const maxEndpointsPerSlice = intFlag('max-endpoints-per-slice', values['max-endpoints-per-slice'], 1, 1000);
   const registry = controllersWith({
+    rootCA: rootCAOf(values['root-ca-file'], client.config.ca),
     monitorPeriodMs: parseDuration(values['node-monitor-period'], '--node-monitor-period'),
     gracePeriodMs: parseDuration(values['node-monitor-grace-period'], '--node-monitor-grace-period'),
     evictionRate,
@@ -80,3 +85,21 @@ export async function controllerManager(argv: string[]): Promise<void> {
   await runDaemon(client, election, { what: `running controllers ${names.join(', ') || '(none)'}`, start: () => manager.start(), stop: () => manager.stop() }, log);
 }
 
+
+/**
+ * The CA bundle the root CA publisher publishes, as kube-controller-manager
+ * takes it: --root-ca-file (which must hold PEM certificates), else the CA
+ * of its kubeconfig, inline or from the file it names (none: empty).
+ */
+function rootCAOf(file: string | undefined, kubeconfigCA: Buffer | undefined): string {
+  if (file === undefined) return kubeconfigCA?.toString() ?? '';
+  const pem = readFileSync(file, 'utf8');
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  try {
+    if (blocks.length === 0) throw new Error('no PEM certificates in it');
+    for (const b of blocks) new X509Certificate(b);
+  } catch (e) {
+    throw new Error(`error parsing root-ca-file at ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  return pem;
+}

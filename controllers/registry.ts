@@ -16,9 +16,16 @@ import { nodeLifecycleController, type NodeLifecycleOptions } from './nodelifecy
 import { taintEvictionController } from './nodelifecycle/tainteviction.js';
 import { podGCController, type PodGCOptions } from './podgc/index.js';
 import { replicaSetController } from './replicaset/replicaset.js';
+import { rootCACertPublisherRegistration } from './rootcacertpublisher/index.js';
+import { serviceAccountsRegistration } from './serviceaccount/index.js';
 
 /** Settings from kube-controller-manager's flags. */
-export type ControllerOptions = NodeLifecycleOptions & Pick<PodGCOptions, 'terminatedPodGCThreshold'> & EndpointSliceOptions;
+export type ControllerOptions = NodeLifecycleOptions &
+  Pick<PodGCOptions, 'terminatedPodGCThreshold'> &
+  EndpointSliceOptions & {
+    /** The CA bundle (PEM) the root CA publisher puts in every namespace's kube-root-ca.crt: --root-ca-file's, else the kubeconfig's. */
+    readonly rootCA?: string;
+  };
 
 /** Every controller, in the order they start, set up with `o`. */
 export function controllers(o: ControllerOptions = {}): ReadonlyMap<string, Registration> {
@@ -35,6 +42,8 @@ export function controllers(o: ControllerOptions = {}): ReadonlyMap<string, Regi
     ['node-lifecycle-controller', { ...nodeLifecycleController(o), aliases: ['nodelifecycle'] }],
     ['taint-eviction-controller', taintEvictionController],
     ['pod-garbage-collector-controller', { ...podGCController(o), aliases: ['podgc'] }],
+    ['serviceaccount-controller', { ...serviceAccountsRegistration, aliases: ['serviceaccount'] }],
+    ['root-ca-certificate-publisher-controller', { ...rootCACertPublisherRegistration(o.rootCA ?? ''), aliases: ['root-ca-cert-publisher'] }],
   ]);
 }
 

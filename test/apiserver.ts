@@ -65,6 +65,12 @@ export interface TestApiOptions {
   readonly watchCacheSize?: number;
   /** The dashboard's server side (ServeOptions.ui): apiserver/inspect's uiServer of some parts. */
   readonly ui?: UiServer;
+  /**
+   * Run the ServiceAccount admission plugin. Off by default, as envtest runs
+   * kube-apiserver: it refuses a pod whose account does not exist, and with
+   * no controller manager nobody creates the namespaces' `default` accounts.
+   */
+  readonly serviceAccountAdmission?: boolean;
 }
 
 /** Credentials for one call: the admin's client certificate (the default with tls), a bearer token, or none. */
@@ -107,6 +113,7 @@ export class TestApi {
       ...(opts.tokens ? { tokens: opts.tokens } : {}),
       ...(opts.watchCacheSize ? { watchCacheSize: opts.watchCacheSize } : {}),
       ...(opts.ui ? { ui: opts.ui } : {}),
+      ...(opts.serviceAccountAdmission ? {} : { disabledAdmissionPlugins: ['ServiceAccount' as const] }),
       ...(opts.tls && opts.serviceAccounts ? { serviceAccounts: new ServiceAccountTokens({ signingKey: createPrivateKey(read('sa.key')) }) } : {}),
     });
     const t = new TestApi(cluster, store, api, dir, stopStore);

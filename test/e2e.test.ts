@@ -15,7 +15,7 @@
  * is correct only because of a sleep.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -135,6 +135,12 @@ describe('the whole cluster, end to end', () => {
     });
     for (const ip of ips) assert.match(described, new RegExp(`${ip.replace(/\./g, '\\.')}:80`));
     assert.notEqual((await kubectl('logs', '-n', 'demo', 'deployment/web')).trim(), '', 'kubectl logs reaches the simulated node');
+    // as on a real cluster: the namespace's default account, its kube-root-ca.crt (the cluster CA), and each pod's kube-api-access volume
+    assert.equal(await kubectl('get', 'serviceaccount', 'default', '-n', 'demo', '-o', 'jsonpath={.metadata.name}'), 'default');
+    const published = await kubectl('get', 'configmap', 'kube-root-ca.crt', '-n', 'demo', '-o', 'jsonpath={.data.ca\\.crt}');
+    assert.equal(published.trimEnd(), readFileSync(join(dir, 'pki', 'ca.crt'), 'utf8').trimEnd());
+    const mounts = await kubectl('get', 'pods', '-n', 'demo', '-l', 'app=web', '-o', 'jsonpath={range .items[*]}{.spec.serviceAccountName} {.spec.volumes[*].name} {.spec.containers[0].volumeMounts[*].mountPath}{"\\n"}{end}');
+    for (const line of mounts.trim().split('\n')) assert.match(line, /^default kube-api-access-[a-z0-9]{5} \/var\/run\/secrets\/kubernetes\.io\/serviceaccount$/);
     // the scheduling demos: zone-a's pod on zone-a's node, the too-big pod refused by every node
     const zoned = await eventually('zone-a-pod running', async () => {
       const out = await kubectl('get', 'pod', 'zone-a-pod', '-n', 'demo', '-o', 'jsonpath={.status.phase}/{.spec.nodeName}');

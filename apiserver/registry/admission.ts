@@ -5,7 +5,7 @@
  */
 import type { KubeObject } from '../api/meta.js';
 import { ForbiddenError, NotFoundError } from './errors.js';
-import type { GenericStore } from './generic.js';
+import { randomSuffix, type GenericStore } from './generic.js';
 
 /** The namespaces that may not be deleted (NamespaceLifecycle's immortal ones). */
 export const IMMORTAL_NAMESPACES: ReadonlySet<string> = new Set(['default', 'kube-system', 'kube-public']);
@@ -71,8 +71,6 @@ interface PodSpecAdmitted {
   priorityClassName?: string | null;
   priority?: number | null;
   preemptionPolicy?: string | null;
-  serviceAccountName?: string | null;
-  serviceAccount?: string | null;
 }
 
 interface PriorityClassFields {
@@ -115,19 +113,122 @@ export function podPriority(priorityClasses: GenericStore): (obj: KubeObject, st
   };
 }
 
+/** Where the kube-api-access volume is mounted in each container. */
+export const SERVICE_ACCOUNT_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
+/** The volume's name: this and five random characters. */
+const API_ACCESS_PREFIX = 'kube-api-access-';
+/** A static pod's mirror carries this annotation (the kubelet's). */
+const MIRROR_ANNOTATION = 'kubernetes.io/config.mirror';
+/** How often, and how far apart, a missing `default` account is looked up again before the pod is refused (kube's: 10 tries, 100-199 ms). */
+const DEFAULT_ACCOUNT_TRIES = 10;
+
+interface Container {
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
+  env?: { valueFrom?: { secretKeyRef?: unknown } }[];
+  envFrom?: { secretRef?: unknown }[];
+}
+interface Volume {
+  name: string;
+  secret?: unknown;
+  projected?: { sources?: { secret?: unknown; serviceAccountToken?: unknown }[] };
+}
+interface PodSpecSA {
+  serviceAccountName?: string | null;
+  serviceAccount?: string | null;
+  automountServiceAccountToken?: boolean | null;
+  imagePullSecrets?: { name?: string }[] | null;
+  volumes?: Volume[] | null;
+  initContainers?: Container[] | null;
+  containers?: Container[];
+  ephemeralContainers?: Container[] | null;
+}
+interface ServiceAccountFields {
+  automountServiceAccountToken?: boolean | null;
+  imagePullSecrets?: { name?: string }[];
+}
+
 /**
- * ServiceAccount: a new pod without a service account runs as its
- * namespace's `default` one (spec.serviceAccountName, mirrored in the
- * deprecated spec.serviceAccount). Unlike Kubernetes, the account need not
- * exist yet: kubeling has no service account controller to create it.
+ * ServiceAccount (Kubernetes' admission plugin of that name), on a new pod:
+ * - a pod that names no account runs as its namespace's `default` one
+ *   (spec.serviceAccountName, mirrored in the deprecated spec.serviceAccount);
+ * - the account must exist, else Forbidden ("error looking up service
+ *   account ..."). It is read from the watch cache, then from the store; a
+ *   missing `default` (a namespace just made, before the service account
+ *   controller got to it) is looked up again for 1 to 2 s;
+ * - unless the pod's automountServiceAccountToken (else the account's) is
+ *   false, the pod gets a projected volume `kube-api-access-xxxxx` (a bound
+ *   token, the kube-root-ca.crt ConfigMap's ca.crt, and the namespace), and
+ *   each init and regular container that mounts nothing at
+ *   /var/run/secrets/kubernetes.io/serviceaccount mounts it there, read-only;
+ * - a pod without imagePullSecrets gets the account's;
+ * - a mirror pod (a static pod's) may reference no account, secret or token.
+ * Not done: the kubernetes.io/enforce-mountable-secrets annotation.
  */
-export function podServiceAccount(obj: KubeObject, store: GenericStore): Promise<void> {
-  if (store.strategy.info.resource === 'pods') {
-    const spec = (obj.spec ?? {}) as PodSpecAdmitted;
-    spec.serviceAccountName ||= spec.serviceAccount || 'default';
-    spec.serviceAccount = spec.serviceAccountName;
+export function podServiceAccount(serviceAccounts: GenericStore, sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))): (obj: KubeObject, store: GenericStore) => Promise<void> {
+  return async (obj, store) => {
+    if (store.strategy.info.resource !== 'pods') return;
+    const spec = (obj.spec ??= {}) as PodSpecSA;
+    const refuse = (why: string): ForbiddenError => new ForbiddenError(store.qualifiedResource, obj.metadata.name ?? '', why);
+    if (obj.metadata.annotations?.[MIRROR_ANNOTATION] !== undefined) {
+      if (spec.serviceAccountName || spec.serviceAccount) throw refuse('a mirror pod may not reference service accounts');
+      if (referencesSecrets(spec)) throw refuse('a mirror pod may not reference secrets');
+      if ((spec.volumes ?? []).some((v) => v.projected?.sources?.some((s) => s.serviceAccountToken))) throw refuse('a mirror pod may not use ServiceAccountToken volume projections');
+      return;
+    }
+    const name = (spec.serviceAccountName ||= spec.serviceAccount || 'default');
+    spec.serviceAccount = name;
+    const namespace = obj.metadata.namespace!;
+    const tries = name === 'default' ? DEFAULT_ACCOUNT_TRIES : 1;
+    const pause = 100 + Math.floor(Math.random() * 100);
+    let account = await serviceAccounts.cached(namespace, name);
+    for (let i = 0; !account && i < tries; i++) {
+      if (i > 0) await sleep(pause);
+      account = await serviceAccounts.get(namespace, name).catch((e: unknown) => {
+        if (e instanceof NotFoundError) return undefined;
+        throw e;
+      });
+    }
+    if (!account) throw refuse(`error looking up service account ${namespace}/${name}: serviceaccount "${name}" not found`);
+    const sa = account as KubeObject & ServiceAccountFields;
+    if (!spec.imagePullSecrets?.length && sa.imagePullSecrets?.length) spec.imagePullSecrets = sa.imagePullSecrets.map((s) => ({ name: s.name ?? '' }));
+    if ((spec.automountServiceAccountToken ?? sa.automountServiceAccountToken ?? true) === false) return;
+    mountApiAccess(spec);
+  };
+}
+
+/** Mounts the kube-api-access volume in every init and regular container that has nothing at its path, adding the volume if one does. */
+function mountApiAccess(spec: PodSpecSA): void {
+  const existing = (spec.volumes ?? []).find((v) => v.name.startsWith(API_ACCESS_PREFIX));
+  const volume = existing?.name ?? API_ACCESS_PREFIX + randomSuffix();
+  let mounted = false;
+  for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
+    if ((c.volumeMounts ?? []).some((m) => m.mountPath === SERVICE_ACCOUNT_MOUNT_PATH)) continue;
+    c.volumeMounts = [...(c.volumeMounts ?? []), { name: volume, readOnly: true, mountPath: SERVICE_ACCOUNT_MOUNT_PATH }];
+    mounted = true;
   }
-  return Promise.resolve();
+  if (existing || !mounted) return;
+  spec.volumes = [
+    ...(spec.volumes ?? []),
+    {
+      name: volume,
+      projected: {
+        sources: [
+          { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+          { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+          { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+        ],
+        defaultMode: 420,
+      },
+    } as Volume,
+  ];
+}
+
+/** Whether a pod's volumes or containers' environments name a Secret. */
+function referencesSecrets(spec: PodSpecSA): boolean {
+  if ((spec.volumes ?? []).some((v) => v.secret || v.projected?.sources?.some((s) => s.secret))) return true;
+  return [...(spec.initContainers ?? []), ...(spec.containers ?? []), ...(spec.ephemeralContainers ?? [])].some(
+    (c) => (c.env ?? []).some((e) => e.valueFrom?.secretKeyRef) || (c.envFrom ?? []).some((e) => e.secretRef),
+  );
 }
 
 /** What a pod's tolerations look like to the admission below. */
@@ -160,4 +261,40 @@ export function podDefaultTolerations(notReadySeconds = 300, unreachableSeconds 
     }
     return Promise.resolve();
   };
+}
+
+/** The admission plugins kubeling has, by kube-apiserver's names: all on unless disabled. */
+export const ADMISSION_PLUGINS = ['NamespaceLifecycle', 'ServiceAccount', 'Priority', 'DefaultTolerationSeconds'] as const;
+export type AdmissionPlugin = (typeof ADMISSION_PLUGINS)[number];
+
+/** kube-apiserver's other admission plugins: a flag may name them; kubeling runs none of them. */
+const OTHER_KUBE_PLUGINS = new Set([
+  'AlwaysAdmit', 'AlwaysDeny', 'AlwaysPullImages', 'CertificateApproval', 'CertificateSigning', 'CertificateSubjectRestriction', 'ClusterTrustBundleAttest',
+  'DefaultIngressClass', 'DefaultStorageClass', 'DenyServiceExternalIPs', 'EventRateLimit', 'ExtendedResourceToleration', 'ImagePolicyWebhook',
+  'LimitPodHardAntiAffinityTopology', 'LimitRanger', 'MutatingAdmissionPolicy', 'MutatingAdmissionWebhook', 'NamespaceAutoProvision', 'NamespaceExists',
+  'NodeRestriction', 'OwnerReferencesPermissionEnforcement', 'PersistentVolumeClaimResize', 'PersistentVolumeLabel', 'PodNodeSelector', 'PodSecurity',
+  'PodTolerationRestriction', 'ResourceQuota', 'RuntimeClass', 'StorageObjectInUseProtection', 'TaintNodesByCondition', 'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionWebhook',
+]);
+
+/**
+ * The plugins --enable-admission-plugins and --disable-admission-plugins
+ * (comma-separated) leave off, with kube-apiserver's errors for a name it
+ * does not know and for one in both lists; enabling a plugin of kube's that
+ * kubeling does not have is an error too (it would silently not run).
+ */
+export function disabledAdmissionPlugins(enable: string | undefined, disable: string | undefined): AdmissionPlugin[] {
+  const list = (v: string | undefined): string[] => (v ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  const on = list(enable);
+  const off = list(disable);
+  const ours = new Set<string>(ADMISSION_PLUGINS);
+  const errors: string[] = [];
+  for (const [flag, names] of [['enable-admission-plugins', on], ['disable-admission-plugins', off]] as const) {
+    for (const n of names) if (!ours.has(n) && !OTHER_KUBE_PLUGINS.has(n)) errors.push(`${flag} plugin "${n}" is unknown`);
+  }
+  const both = on.filter((n) => off.includes(n));
+  if (both.length) errors.push(`[${both.join(' ')}] in enable-admission-plugins and disable-admission-plugins overlapped`);
+  for (const n of on) if (OTHER_KUBE_PLUGINS.has(n)) errors.push(`enable-admission-plugins plugin "${n}" is not one kubeling has (it has ${ADMISSION_PLUGINS.join(', ')})`);
+  if (errors.length) throw new Error(errors.join('; '));
+  return ADMISSION_PLUGINS.filter((n) => off.includes(n));
 }

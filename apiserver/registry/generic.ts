@@ -952,7 +952,8 @@ function nameOf(key: string): string {
   return key.slice(key.lastIndexOf('/') + 1);
 }
 
-function randomSuffix(): string {
+/** Five random characters of kube's SimpleNameGenerator (a generateName's suffix). */
+export function randomSuffix(): string {
   let s = '';
   for (let i = 0; i < 5; i++) s += NAME_CHARS[Math.floor(Math.random() * NAME_CHARS.length)];
   return s;
