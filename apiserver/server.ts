@@ -129,7 +129,7 @@ export async function startApiServer(store: StoreClient, listen: ServeOptions = 
   );
   const ns = stores.find((s) => s.strategy === namespaces)!;
   const pcs = stores.find((s) => s.strategy === priorityclasses)!;
-  const sas = stores.find((s) => s.strategy === serviceaccounts)!;
+  const sas = stores.find((s) => s.strategy.info.resource === 'serviceaccounts')!; // its strategy may be a copy with the token action
   const lifecycle = new NamespaceLifecycle(ns);
   const off = new Set(listen.disabledAdmissionPlugins ?? []);
   // in kube-apiserver's order: NamespaceLifecycle, ServiceAccount, Priority, DefaultTolerationSeconds

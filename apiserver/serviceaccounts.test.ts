@@ -16,7 +16,8 @@ const MOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
 describe('the ServiceAccount admission plugin', () => {
   let t: TestApi;
   before(async () => {
-    t = await TestApi.start({ serviceAccountAdmission: true });
+    // with service account tokens too: the serviceaccounts store then has the token action (a strategy of its own)
+    t = await TestApi.start({ tls: true, serviceAccounts: true, serviceAccountAdmission: true });
     assert.equal((await t.call('POST', '/api/v1/namespaces', { metadata: { name: 'sa' } })).code, 201);
   });
   after(() => t?.stop());
