@@ -40,6 +40,9 @@ describe('the ServiceAccount admission plugin', () => {
     const named = await create(pod('named', { serviceAccountName: 'builder' }));
     assert.deepEqual([named.code, named.body.message], [403, 'pods "named" is forbidden: error looking up service account sa/builder: serviceaccount "builder" not found']);
     assert.equal((await t.call('GET', '/api/v1/namespaces/sa/pods/early')).code, 404, 'nothing stored');
+    // a generated name is made after admission in kube: the refusal names the prefix (as a ReplicaSet's FailedCreate shows it)
+    const generated = await create({ ...pod(''), metadata: { generateName: 'web-5d8f7c9-' }, spec: { ...pod('').spec, serviceAccountName: 'builder' } });
+    assert.equal(generated.body.message, 'pods "web-5d8f7c9-" is forbidden: error looking up service account sa/builder: serviceaccount "builder" not found');
   });
 
   it('gives a pod the kube-api-access volume, mounted read-only in every init and regular container', async () => {

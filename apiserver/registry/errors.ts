@@ -103,7 +103,7 @@ export class ForbiddenError extends ObjectError {
   constructor(
     resource: string,
     objectName: string,
-    why: string,
+    readonly why: string,
     readonly causes: readonly Cause[] = [],
   ) {
     super(resource, objectName, `${resource} "${objectName}" is forbidden: ${why}`);

@@ -26,6 +26,7 @@ import {
   BadRequestError,
   ConflictError,
   ExpiredError,
+  ForbiddenError,
   InvalidError,
   NotFoundError,
   TooLargeResourceVersionError,
@@ -377,7 +378,13 @@ export class GenericStore {
       const obj = this.#prepareCreate(namespace, named);
       setManagedFields(obj, applied ?? trackUpdate(undefined, obj, body.metadata.managedFields, { manager: managerOf(opts.fieldManager, opts.userAgent) }, this.#trackContext()));
       this.#validate(obj);
-      for (const admit of this.admission) await admit(obj, this);
+      try {
+        for (const admit of this.admission) await admit(obj, this);
+      } catch (e) {
+        // kube's admission sees the object before its name is generated: a refusal names the generateName
+        if (generated && e instanceof ForbiddenError && e.objectName === obj.metadata.name) throw new ForbiddenError(e.resource, body.metadata.generateName!, e.why, e.causes);
+        throw e;
+      }
       if (opts.dryRun) return obj;
       try {
         const v = await this.#store(() => this.store.create(this.key(namespace, obj.metadata.name!), this.#encode(obj)));
