@@ -7,11 +7,11 @@ import { BadRequestError } from '../registry/errors.js';
 import type { ResourceInfo } from '../registry/strategy.js';
 import type { UserInfo } from './user.js';
 
-/** A resource that only takes a POST and answers from the request alone (the reviews of authentication.k8s.io). */
+/** A resource that only takes a POST and answers from the request alone (the reviews of authentication.k8s.io and authorization.k8s.io). */
 export interface Review {
   readonly info: ResourceInfo;
-  /** The answer to a POST of `body` by `user`. Throws BadRequestError for a body of another kind. */
-  create(body: unknown, user: UserInfo): Record<string, unknown>;
+  /** The answer to a POST of `body` by `user` (to `namespace`, for a namespaced review). Throws BadRequestError for a body of another kind. */
+  create(body: unknown, user: UserInfo, namespace?: string): Record<string, unknown>;
 }
 
 /** authentication.k8s.io/v1 SelfSubjectReview. */

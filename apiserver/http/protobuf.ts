@@ -41,6 +41,11 @@ const GROUP_VERSIONS: Readonly<Record<string, { readonly pkg: string; readonly f
   'policy/v1': { pkg: 'k8s.io.api.policy.v1', file: 'policy_v1.proto', kinds: ['Eviction'] },
   'autoscaling/v1': { pkg: 'k8s.io.api.autoscaling.v1', file: 'autoscaling_v1.proto', kinds: ['Scale'] },
   'authentication.k8s.io/v1': { pkg: 'k8s.io.api.authentication.v1', file: 'authentication_v1.proto', kinds: ['TokenRequest', 'SelfSubjectReview'] },
+  'authorization.k8s.io/v1': {
+    pkg: 'k8s.io.api.authorization.v1',
+    file: 'authorization_v1.proto',
+    kinds: ['SelfSubjectAccessReview', 'SelfSubjectRulesReview', 'SubjectAccessReview', 'LocalSubjectAccessReview'],
+  },
 };
 
 const META = 'k8s.io.apimachinery.pkg.apis.meta.v1';

@@ -20,6 +20,7 @@ import { WebSocketServer } from 'ws';
 import { parse as parseYaml } from 'yaml';
 import { invalid, type KubeObject } from '../api/meta.js';
 import type { Authenticator } from '../auth/authenticate.js';
+import { ACCESS_REVIEWS } from '../auth/access.js';
 import { selfSubjectReview, type Review } from '../auth/review.js';
 import { UNSECURED, type UserInfo } from '../auth/user.js';
 import { BadRequestError, InvalidError, type FieldError } from '../registry/errors.js';
@@ -84,7 +85,7 @@ export interface UiServer {
 const isUiStatic = (path: string): boolean => (path === '/ui' || path.startsWith('/ui/')) && !path.startsWith('/ui/api/');
 
 /** The reviews served beside the stores (create-only resources answered from the request). */
-const REVIEWS: readonly Review[] = [selfSubjectReview];
+const REVIEWS: readonly Review[] = [selfSubjectReview, ...ACCESS_REVIEWS];
 
 /** The paths anyone may read without credentials (kube-apiserver's system:public-info-viewer role). */
 const PUBLIC = new Set(['/healthz', '/livez', '/readyz', '/version']);
@@ -147,9 +148,10 @@ export function createApp(stores: readonly GenericStore[], auth: AuthOptions = {
 
   const body = express.raw({ type: () => true, limit: MAX_BODY });
   for (const r of REVIEWS) {
-    app.post(`/apis/${r.info.group}/${r.info.version}/${r.info.resource}`, body, (req, res) => {
+    const gv = `/apis/${r.info.group}/${r.info.version}`;
+    app.post(r.info.namespaced ? `${gv}/namespaces/:namespace/${r.info.resource}` : `${gv}/${r.info.resource}`, body, (req, res) => {
       try {
-        res.status(201).json(r.create(decodeBody(req), userOf(res)));
+        res.status(201).json(r.create(decodeBody(req), userOf(res), (req.params as { namespace?: string }).namespace));
       } catch (e) {
         send(res, statusOf(e));
       }
