@@ -4,11 +4,12 @@ import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto'
 import { existsSync } from 'node:fs';
 import { copyFile, mkdtemp, readFile, readdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { freePort } from '../../test/cluster.js';
+import { until } from '../../test/proc.js';
 import { CA_VALIDITY_DAYS, LEAF_VALIDITY_DAYS, PkiError, initPki, type PkiFile } from './pki.js';
 import { clientTls } from './tls.js';
 
@@ -311,21 +312,10 @@ describe('initPki: idempotence and --force', () => {
 
 const execFileAsync = promisify(execFile);
 
-/** Loopback ports the kernel hands out as free (each bound, then released). */
+/** Free loopback ports, below the ephemeral range (test/cluster.ts's freePort: an outgoing connection cannot take one before etcd binds it). */
 async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((res, rej) => {
-      const s = createServer();
-      s.once('error', rej);
-      s.listen(0, '127.0.0.1', () => res(s));
-    })),
-  );
-  const ports = servers.map((s) => {
-    const a = s.address();
-    if (a === null || typeof a === 'string') throw new Error('no port');
-    return a.port;
-  });
-  await Promise.all(servers.map((s) => new Promise((res) => s.close(res))));
+  const ports: number[] = [];
+  for (let i = 0; i < n; i++) ports.push(await freePort());
   return ports;
 }
 
@@ -427,7 +417,11 @@ describe('the real etcd 3.4 accepts the PKI', () => {
     ]);
     assert.ok(!none.ok, none.out);
     assert.ok(!other.ok, other.out);
-    const log = members[0]?.log.join('') ?? '';
+    // etcd's log is read as it comes: wait for both refusals to be in it
+    const log = await until('both refusals in etcd\'s log', () => {
+      const l = members[0]?.log.join('') ?? '';
+      return /client didn't provide a certificate/.test(l) && /certificate signed by unknown authority/.test(l) ? l : undefined;
+    });
     assert.match(log, /client didn't provide a certificate/);
     assert.match(log, /certificate signed by unknown authority/);
   });
@@ -454,7 +448,7 @@ async function etcdctl(
   const certDir = opts.certDir ?? pki;
   const tls = [`--cacert=${join(pki, 'etcd/ca.crt')}`];
   if (certName !== null) tls.push(`--cert=${join(certDir, `${certName}.crt`)}`, `--key=${join(certDir, `${certName}.key`)}`);
-  const timeouts = [`--dial-timeout=${opts.timeout ?? '2s'}`, `--command-timeout=${opts.timeout ?? '3s'}`];
+  const timeouts = [`--dial-timeout=${opts.timeout ?? '5s'}`, `--command-timeout=${opts.timeout ?? '10s'}`];
   const argv = [`--endpoints=${opts.endpoints.join(',')}`, ...tls, ...timeouts, ...args];
   try {
     const { stdout } = await execFileAsync('etcdctl', argv, { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 15_000 });

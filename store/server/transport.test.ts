@@ -23,8 +23,9 @@ function recorder(): TransportHandler & { got: Message[]; snaps: { msg: Message;
   return h;
 }
 
-async function until(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+async function until(cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
   assert.ok(cond(), 'condition not reached');
 }
 

@@ -51,18 +51,22 @@ describe('etcdctl 3.4 against our server', () => {
   it('watch streams events (bidi)', async () => {
     const child = spawn('etcdctl', ['--endpoints', `http://127.0.0.1:${served.port}`, 'watch', 'a'], { env: { ...process.env, ETCDCTL_API: '3' } });
     let out = '';
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no events; got ${JSON.stringify(out)}`)), 5000);
-      child.stdout.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        // the event's lines may arrive in separate chunks: wait for the key after DELETE
-        if (out.includes('DELETE\na\n')) {
-          clearTimeout(timer);
-          resolve();
-        }
+    try {
+      await new Promise<void>((resolve, reject) => {
+        // (the bound includes starting etcdctl and dialling, on a machine that may be busy)
+        const timer = setTimeout(() => reject(new Error(`no events; got ${JSON.stringify(out)}`)), 30_000);
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          // the event's lines may arrive in separate chunks: wait for the key after DELETE
+          if (out.includes('DELETE\na\n')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
       });
-    });
-    child.kill(); // our own child, by its handle
+    } finally {
+      child.kill(); // our own child, by its handle, whatever happened
+    }
     assert.deepEqual(out.split('\n').slice(0, 5), ['PUT', 'a', 'v0', 'DELETE', 'a']);
   });
 

@@ -108,10 +108,11 @@ describe('TLS with client certificates required (--client-cert-auth)', () => {
   });
 
   it('etcdctl needs --cert/--key', async () => {
-    const base = ['--endpoints', `https://127.0.0.1:${served.port}`, '--cacert', join(certs.dir, 'ca.crt'), '--dial-timeout', '1s', '--command-timeout', '2s'];
-    const without = await run('etcdctl', [...base, 'get', 'foo']);
+    const base = ['--endpoints', `https://127.0.0.1:${served.port}`, '--cacert', join(certs.dir, 'ca.crt')];
+    // refused, it retries until its timeouts: short ones there; room for a busy machine where it must succeed
+    const without = await run('etcdctl', [...base, '--dial-timeout', '1s', '--command-timeout', '2s', 'get', 'foo']);
     assert.notEqual(without.code, 0);
-    const withCert = await run('etcdctl', [...base, '--cert', join(certs.dir, 'client.crt'), '--key', join(certs.dir, 'client.key'), 'get', 'foo', '--print-value-only']);
+    const withCert = await run('etcdctl', [...base, '--dial-timeout', '10s', '--command-timeout', '10s', '--cert', join(certs.dir, 'client.crt'), '--key', join(certs.dir, 'client.key'), 'get', 'foo', '--print-value-only']);
     assert.equal(withCert.code, 0, withCert.stderr);
     assert.equal(withCert.stdout.trim(), 'bar');
   });
