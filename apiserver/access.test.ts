@@ -45,9 +45,12 @@ describe('authorization.k8s.io/v1 access reviews (AlwaysAllow)', () => {
     const nobody = await t.call('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', { kind: 'SubjectAccessReview', spec: { resourceAttributes: { verb: 'get' } } });
     assert.equal(nobody.body.message, 'SubjectAccessReview.authorization.k8s.io "" is invalid: spec.user: Invalid value: "": at least one of user or group must be specified');
 
-    const local = await t.call('POST', '/apis/authorization.k8s.io/v1/namespaces/team/localsubjectaccessreviews', { kind: 'LocalSubjectAccessReview', spec: { user: 'jane', resourceAttributes: { verb: 'get', resource: 'pods' } } });
-    assert.equal(local.code, 201);
-    assert.deepEqual(local.body.spec.resourceAttributes, { verb: 'get', resource: 'pods', namespace: 'team' }, 'the namespace defaulted to the request\'s');
+    const local = await t.call('POST', '/apis/authorization.k8s.io/v1/namespaces/team/localsubjectaccessreviews', { kind: 'LocalSubjectAccessReview', spec: { user: 'jane', resourceAttributes: { verb: 'get', resource: 'pods', namespace: 'team' } } });
+    assert.deepEqual([local.code, local.body.metadata, local.body.status], [201, { namespace: 'team', creationTimestamp: null }, { allowed: true }]);
+    const unnamed = await t.call('POST', '/apis/authorization.k8s.io/v1/namespaces/team/localsubjectaccessreviews', { kind: 'LocalSubjectAccessReview', spec: { user: 'jane', resourceAttributes: { verb: 'get' } } });
+    assert.equal(unnamed.body.message, 'LocalSubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes.namespace: Invalid value: "": must match metadata.namespace');
+    const moved = await t.call('POST', '/apis/authorization.k8s.io/v1/namespaces/team/localsubjectaccessreviews', { kind: 'LocalSubjectAccessReview', metadata: { namespace: 'other' }, spec: { user: 'jane', resourceAttributes: { verb: 'get', namespace: 'team' } } });
+    assert.deepEqual([moved.code, moved.body.message], [400, 'the namespace of the provided object does not match the namespace sent on the request']);
     const elsewhere = await t.call('POST', '/apis/authorization.k8s.io/v1/namespaces/team/localsubjectaccessreviews', { kind: 'LocalSubjectAccessReview', spec: { user: 'jane', resourceAttributes: { verb: 'get', namespace: 'other' } } });
     assert.equal(elsewhere.body.message, 'LocalSubjectAccessReview.authorization.k8s.io "" is invalid: spec.resourceAttributes.namespace: Invalid value: "other": must match metadata.namespace');
 

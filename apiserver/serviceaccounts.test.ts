@@ -99,6 +99,8 @@ describe('the ServiceAccount admission plugin', () => {
       ['m-sa', { serviceAccountName: 'default' }, 'a mirror pod may not reference service accounts'],
       ['m-secret', { volumes: [{ name: 's', secret: { secretName: 'x' } }] }, 'a mirror pod may not reference secrets'],
       ['m-env', { containers: [{ name: 'app', image: 'nginx', env: [{ name: 'P', valueFrom: { secretKeyRef: { name: 'x', key: 'k' } } }] }] }, 'a mirror pod may not reference secrets'],
+      ['m-pull', { imagePullSecrets: [{ name: 'regcred' }] }, 'a mirror pod may not reference secrets'],
+      ['m-csi', { volumes: [{ name: 'c', csi: { driver: 'd', nodePublishSecretRef: { name: 'x' } } }] }, 'a mirror pod may not reference secrets'],
       ['m-token', { volumes: [{ name: 't', projected: { sources: [{ serviceAccountToken: { path: 'token' } }] } }] }, 'a mirror pod may not use ServiceAccountToken volume projections'],
     ];
     for (const [name, spec, why] of cases) {

@@ -201,6 +201,9 @@ describe('API server watches: chunked HTTP and WebSocket, from now or a resource
     const refused = new WebSocket(`ws://127.0.0.1:${t.api.port}/api/v1/namespaces/ws/configmaps`);
     const code = await new Promise<number>((res) => refused.once('unexpected-response', (_req, r) => res(r.statusCode!)));
     assert.equal(code, 400);
+    // initial events at a revision the store has not reached: the upgrade is answered with the Status, as over HTTP
+    const tooNew = new WebSocket(`ws://127.0.0.1:${t.api.port}/api/v1/namespaces/ws/configmaps?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&resourceVersion=999999999`);
+    assert.equal(await new Promise<number>((res) => tooNew.once('unexpected-response', (_req, r) => res(r.statusCode!))), 504);
   });
 
   it('closing the server ends its open WebSockets (they no longer hold up a shutdown)', async () => {

@@ -189,8 +189,12 @@ describe('API server workloads: pods with binding and eviction, deployments with
     const own = await t.call('POST', '/api/v1/namespaces/default/pods', pod('adm-own', { tolerations: [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 5 }, { operator: 'Exists' }] }));
     assert.deepEqual(own.body.spec.tolerations, [{ key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 5 }, { operator: 'Exists' }], 'tolerated already: nothing added');
 
-    const critical = await t.call('POST', '/api/v1/namespaces/default/pods', pod('adm-critical', { priorityClassName: 'system-cluster-critical' }));
+    const critical = await t.call('POST', '/api/v1/namespaces/default/pods', pod('adm-critical', { priorityClassName: 'system-cluster-critical', serviceAccountName: 'builder' }));
     assert.equal(critical.body.spec.priority, 2000000000);
+    // the v1 conversion keeps the deprecated field in step, whatever admission runs
+    assert.equal(critical.body.spec.serviceAccount, 'builder');
+    const old = await t.call('POST', '/api/v1/namespaces/default/pods', pod('adm-old', { serviceAccount: 'legacy' }));
+    assert.deepEqual([old.body.spec.serviceAccountName, old.body.spec.serviceAccount], ['legacy', 'legacy']);
 
     const missing = await t.call('POST', '/api/v1/namespaces/default/pods', pod('adm-missing', { priorityClassName: 'gold' }));
     assert.equal(missing.code, 403);

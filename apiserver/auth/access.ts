@@ -10,8 +10,9 @@
  * Each answer is the body sent, with its status filled in. A spec that names
  * neither or both of resourceAttributes and nonResourceAttributes, a
  * SubjectAccessReview without a user or group, a LocalSubjectAccessReview
- * for another namespace: Invalid, with kube's messages; a rules review
- * without a namespace: BadRequest.
+ * whose resourceAttributes name another namespace (or none): Invalid, with
+ * kube's messages; a rules review without a namespace: BadRequest. Not
+ * checked: kube's "metadata must be empty".
  */
 import { invalidShown, rec, str } from '../registry/core/fielderrors.js';
 import { BadRequestError, InvalidError, type FieldError } from '../registry/errors.js';
@@ -44,22 +45,24 @@ function attributeErrors(spec: Record<string, unknown>): FieldError[] {
   return errors;
 }
 
-/** The review `b` answered: allowed (AlwaysAllow gives no reason). */
-function allowed(b: Record<string, unknown>, kind: string, spec: Record<string, unknown>): Record<string, unknown> {
-  const metadata = { ...rec(b.metadata) };
+/** The review `b` answered: allowed (AlwaysAllow gives no reason); a namespaced one's metadata carries the request's namespace. */
+function allowed(b: Record<string, unknown>, kind: string, spec: Record<string, unknown>, namespace: string | undefined): Record<string, unknown> {
+  const metadata: Record<string, unknown> = { ...rec(b.metadata), ...(namespace !== undefined ? { namespace } : {}) };
   if (!('creationTimestamp' in metadata)) metadata.creationTimestamp = null;
   return { kind, apiVersion: `${GROUP}/v1`, metadata, spec, status: { allowed: true } };
 }
 
-function review(kind: string, resource: string, namespaced: boolean, check: (spec: Record<string, unknown>, namespace: string | undefined) => FieldError[], specOf = (s: Record<string, unknown>, _ns: string | undefined) => s): Review {
+function review(kind: string, resource: string, namespaced: boolean, check: (spec: Record<string, unknown>, namespace: string | undefined) => FieldError[]): Review {
   return {
     info: { group: GROUP, version: 'v1', kind, resource, singular: resource.slice(0, -1), namespaced },
     create(body, _user, namespace) {
       const b = bodyOf(body, kind);
-      const spec = specOf(rec(b.spec), namespace);
+      const own = str(rec(b.metadata).namespace);
+      if (namespaced && own && own !== namespace) throw new BadRequestError('the namespace of the provided object does not match the namespace sent on the request');
+      const spec = rec(b.spec);
       const errors = check(spec, namespace);
       if (errors.length > 0) throw new InvalidError(`${kind}.${GROUP}`, str(rec(b.metadata).name), errors);
-      return allowed(b, kind, spec);
+      return allowed(b, kind, spec, namespaced ? namespace : undefined);
     },
   };
 }
@@ -77,23 +80,14 @@ function subjectErrors(spec: Record<string, unknown>): FieldError[] {
 /** authorization.k8s.io/v1 SubjectAccessReview: may this user (or these groups) do this? */
 export const subjectAccessReview = review('SubjectAccessReview', 'subjectaccessreviews', false, subjectErrors);
 
-/** authorization.k8s.io/v1 LocalSubjectAccessReview: SubjectAccessReview within the request's namespace (an unset one is defaulted to it). */
-export const localSubjectAccessReview = review(
-  'LocalSubjectAccessReview',
-  'localsubjectaccessreviews',
-  true,
-  (spec, namespace) => {
-    const errors = subjectErrors(spec);
-    const attrs = spec.resourceAttributes == null ? undefined : rec(spec.resourceAttributes);
-    if (attrs && str(attrs.namespace) !== namespace) errors.push(invalidShown('spec.resourceAttributes.namespace', JSON.stringify(str(attrs.namespace)), 'must match metadata.namespace'));
-    if (spec.nonResourceAttributes != null) errors.push(invalidShown('spec.nonResourceAttributes', goNonResource(rec(spec.nonResourceAttributes)), 'disallowed on this kind of request'));
-    return errors;
-  },
-  (spec, namespace) => {
-    const attrs = spec.resourceAttributes == null ? undefined : rec(spec.resourceAttributes);
-    return attrs && !str(attrs.namespace) ? { ...spec, resourceAttributes: { ...attrs, namespace } } : spec;
-  },
-);
+/** authorization.k8s.io/v1 LocalSubjectAccessReview: SubjectAccessReview within the request's namespace, which resourceAttributes must name. */
+export const localSubjectAccessReview = review('LocalSubjectAccessReview', 'localsubjectaccessreviews', true, (spec, namespace) => {
+  const errors = subjectErrors(spec);
+  const attrs = spec.resourceAttributes == null ? undefined : rec(spec.resourceAttributes);
+  if (attrs && str(attrs.namespace) !== namespace) errors.push(invalidShown('spec.resourceAttributes.namespace', JSON.stringify(str(attrs.namespace)), 'must match metadata.namespace'));
+  if (spec.nonResourceAttributes != null) errors.push(invalidShown('spec.nonResourceAttributes', goNonResource(rec(spec.nonResourceAttributes)), 'disallowed on this kind of request'));
+  return errors;
+});
 
 /** authorization.k8s.io/v1 SelfSubjectRulesReview: what may the caller do in a namespace? AlwaysAllow's rules: everything. */
 export const selfSubjectRulesReview: Review = {

@@ -33,7 +33,7 @@ import { podLogRoute } from './podlogs.js';
 import { KubeProtobufError, decodeKubeProtobuf } from './protobuf.js';
 import { StatusError, endWithStatus, failure, notFound, statusOf, unauthorized, type Status } from './status.js';
 import { includeObject, listIn, negotiate, partial, table } from './table.js';
-import { queryBool, streamWatch, watchOptions, type EventChannel } from './watch.js';
+import { queryBool, streamWatch, watchOptions, watchStart, type EventChannel } from './watch.js';
 
 /** What /version reports: the Kubernetes version whose API kubeling serves. */
 export const VERSION = {
@@ -230,22 +230,23 @@ export function createUpgrade(stores: readonly GenericStore[], auth: AuthOptions
       const q = Object.fromEntries(url.searchParams);
       if (req.method !== 'GET' || !queryBool(q.watch)) throw new StatusError(failure(400, 'BadRequest', 'only watch requests may be upgraded to a WebSocket'));
       const opts = watchOptions(t.store, q, t.name);
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        const base64 = ws.protocol === 'base64.binary.k8s.io';
-        const channel: EventChannel = {
-          send: (event) => ws.send(base64 ? Buffer.from(event).toString('base64') : event),
-          get backlog() {
-            return ws.bufferedAmount;
-          },
-          close: () => ws.close(1000),
-          onClose: (f) => (ws.readyState === ws.CLOSING || ws.readyState === ws.CLOSED ? f() : void ws.once('close', f)),
-        };
-        streamWatch(t.store, t.namespace, opts, () => channel, observation(ui?.observer, t.store, req, user)).catch((e: unknown) => {
-          // the connection is a WebSocket already: the failure goes as a watch's ERROR event
-          channel.send(JSON.stringify({ type: 'ERROR', object: statusOf(e) }));
-          channel.close();
-        });
-      });
+      // the initial state first: a failure to read it is the answer to the upgrade request, a Status
+      watchStart(t.store, t.namespace, opts).then(
+        (start) =>
+          wss.handleUpgrade(req, socket, head, (ws) => {
+            const base64 = ws.protocol === 'base64.binary.k8s.io';
+            const channel: EventChannel = {
+              send: (event) => ws.send(base64 ? Buffer.from(event).toString('base64') : event),
+              get backlog() {
+                return ws.bufferedAmount;
+              },
+              close: () => ws.close(1000),
+              onClose: (f) => (ws.readyState === ws.CLOSING || ws.readyState === ws.CLOSED ? f() : void ws.once('close', f)),
+            };
+            streamWatch(t.store, t.namespace, { ...opts, ...(start ? { start } : {}) }, channel, observation(ui?.observer, t.store, req, user));
+          }),
+        (e: unknown) => refuse(socket, e),
+      );
     } catch (e) {
       refuse(socket, e);
     }
@@ -328,7 +329,11 @@ async function handle(t: Target, req: Request, res: Response, observer: WriteObs
     case 'GET object': {
       const form = negotiate(req.headers.accept, name === undefined || watching);
       const include = includeObject(q.includeObject);
-      if (watching) return void (await streamWatch(store, namespace, { ...watchOptions(store, q, name), form, include }, () => httpChannel(res), observation(observer, store, req, userOf(res))));
+      if (watching) {
+        const opts = watchOptions(store, q, name);
+        const start = await watchStart(store, namespace, opts); // before the stream: a failure is answered as a Status
+        return void streamWatch(store, namespace, { ...opts, form, include, ...(start ? { start } : {}) }, httpChannel(res), observation(observer, store, req, userOf(res)));
+      }
       if (name !== undefined) {
         const obj = await store.get(namespace, name);
         if (form.as === 'Table') return void res.json(table(store, [obj], { resourceVersion: obj.metadata.resourceVersion }, form.version, include));

@@ -8,7 +8,7 @@
  */
 import type { KubeObject } from '../api/meta.js';
 import { BadRequestError, ExpiredError, InvalidError } from '../registry/errors.js';
-import type { GenericStore, WatchOptions } from '../registry/generic.js';
+import type { GenericStore, InitialState, WatchOptions } from '../registry/generic.js';
 import type { CacheWatcher, EventType } from '../watchcache/cache.js';
 import type { WatchObservation } from './observe.js';
 import { statusOf } from './status.js';
@@ -81,25 +81,30 @@ export function watchOptions(store: GenericStore, q: WatchQuery, name?: string):
 }
 
 /**
- * Serves a watch of `namespace`'s objects on the channel `open` opens, until
- * it times out, the client leaves, or the watch ends. With `observed`, each
- * event sent is reported to its observer (but not the current objects a
- * watch from now starts with: see WriteObserver.delivered).
- *
- * A watch with sendInitialEvents=true first reads the state it starts from
- * (GenericStore.initialState); the channel opens only once that is read,
- * so a failure to read it rejects, for the caller to answer as a Status.
+ * The state a watch starts from when it asks for initial events
+ * (GenericStore.initialState: read before the stream opens, so that a
+ * failure is answered as a Status); undefined otherwise.
  */
-export async function streamWatch(
+export function watchStart(store: GenericStore, namespace: string | undefined, opts: WatchOptions): Promise<InitialState | undefined> {
+  return opts.sendInitialEvents === true ? store.initialState(namespace, opts) : Promise.resolve(undefined);
+}
+
+/**
+ * Serves a watch of `namespace`'s objects on `ch` until it times out, the
+ * client leaves, or the watch ends. With `observed`, each event sent is
+ * reported to its observer (but not the current objects a watch from now
+ * starts with: see WriteObserver.delivered). `opts.start` is watchStart's
+ * answer for a watch with sendInitialEvents=true.
+ */
+export function streamWatch(
   store: GenericStore,
   namespace: string | undefined,
-  opts: ReturnType<typeof watchOptions> & { form?: Form; include?: IncludeObject },
-  open: () => EventChannel,
+  opts: ReturnType<typeof watchOptions> & { form?: Form; include?: IncludeObject; start?: InitialState },
+  ch: EventChannel,
   observed?: WatchObservation,
   bookmarkMs = BOOKMARK_INTERVAL_MS,
-): Promise<void> {
-  const start = opts.sendInitialEvents === true ? await store.initialState(namespace, opts) : undefined;
-  const ch = open();
+): void {
+  const start = opts.start;
   let watcher: CacheWatcher | undefined;
   let bookmarkTimer: NodeJS.Timeout | undefined;
   let ended = false;
@@ -153,7 +158,7 @@ export async function streamWatch(
     const metadata = { resourceVersion: String(rv), ...(initialEnd ? { annotations: { 'k8s.io/initial-events-end': 'true' } } : {}) };
     ch.send(JSON.stringify({ type: 'BOOKMARK', object: { kind: store.strategy.info.kind, apiVersion: store.apiVersion, metadata } }));
   };
-  if (ended) return; // the client left while the initial state was read
+  if (ended) return; // the client left already
   try {
     if (start) {
       // the state read from the store, then the changes after it

@@ -180,9 +180,10 @@ export function podServiceAccount(serviceAccounts: GenericStore, sleep: (ms: num
     const namespace = obj.metadata.namespace!;
     const tries = name === 'default' ? DEFAULT_ACCOUNT_TRIES : 1;
     const pause = 100 + Math.floor(Math.random() * 100);
+    // the watch cache, else the store (cached() reads it on a miss); then the store again, after a pause each time
     let account = await serviceAccounts.cached(namespace, name);
-    for (let i = 0; !account && i < tries; i++) {
-      if (i > 0) await sleep(pause);
+    for (let i = 1; !account && i < tries; i++) {
+      await sleep(pause);
       account = await serviceAccounts.get(namespace, name).catch((e: unknown) => {
         if (e instanceof NotFoundError) return undefined;
         throw e;
@@ -223,9 +224,17 @@ function mountApiAccess(spec: PodSpecSA): void {
   ];
 }
 
-/** Whether a pod's volumes or containers' environments name a Secret. */
+/** Whether a pod names a Secret: image pull secrets, a secret volume or projection, a volume source's secret reference, a container's environment. */
 function referencesSecrets(spec: PodSpecSA): boolean {
-  if ((spec.volumes ?? []).some((v) => v.secret || v.projected?.sources?.some((s) => s.secret))) return true;
+  if (spec.imagePullSecrets?.length) return true;
+  const refersToSecret = (source: unknown, type: string): boolean => {
+    const s = (source ?? {}) as Record<string, unknown>;
+    return type === 'secret' || s.secretRef != null || s.nodePublishSecretRef != null || (type === 'azureFile' && !!s.secretName);
+  };
+  for (const v of spec.volumes ?? []) {
+    if (v.projected?.sources?.some((s) => s.secret)) return true;
+    if (Object.entries(v).some(([type, source]) => type !== 'name' && refersToSecret(source, type))) return true;
+  }
   return [...(spec.initContainers ?? []), ...(spec.containers ?? []), ...(spec.ephemeralContainers ?? [])].some(
     (c) => (c.env ?? []).some((e) => e.valueFrom?.secretKeyRef) || (c.envFrom ?? []).some((e) => e.secretRef),
   );

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startInProcessStore } from '../../cli/inprocess.js';
 import type { KubeObject } from '../api/meta.js';
-import { streamWatch, watchOptions, type EventChannel, type WatchQuery } from '../http/watch.js';
+import { streamWatch, watchOptions, watchStart, type EventChannel, type WatchQuery } from '../http/watch.js';
 import type { StoreClient, StoreEvent, WatchHandler } from '../storage/interface.js';
 import { configmaps } from './core/configmaps.js';
 import { TooLargeResourceVersionError } from './errors.js';
@@ -174,7 +174,11 @@ describe('GenericStore: writes from the watch cache', () => {
       let opened = false;
       const ch: EventChannel = { send: (l) => void sent.push(JSON.parse(l)), backlog: 0, close: () => {}, onClose: (f) => void stops.push(f) };
       const opts = watchOptions(reg, { watch: 'true', sendInitialEvents: 'true', resourceVersionMatch: 'NotOlderThan', allowWatchBookmarks: 'true', ...q });
-      const started = streamWatch(reg, ns, opts, () => ((opened = true), ch));
+      // as the HTTP layer serves it: the initial state read first, the stream opened after
+      const started = watchStart(reg, ns, opts).then((start) => {
+        opened = true;
+        streamWatch(reg, ns, { ...opts, ...(start ? { start } : {}) }, ch);
+      });
       return { sent, started, opened: () => opened };
     };
     const summary = (sent: { type: string; object: KubeObject }[]) => sent.map((e) => [e.type, e.object.metadata.name ?? e.object.metadata.resourceVersion]);

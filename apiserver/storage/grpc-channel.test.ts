@@ -119,6 +119,9 @@ describe('GrpcChannel (gRPC over node:http2)', () => {
           return;
         case '/err/Silent':
           return; // never answers
+        case '/err/Refused':
+          stream.close(constants.NGHTTP2_REFUSED_STREAM);
+          return;
         case '/err/Drop':
           ok();
           stream.write(framed('half'));
@@ -177,6 +180,11 @@ describe('GrpcChannel (gRPC over node:http2)', () => {
     assert.equal(e.code, Code.DEADLINE_EXCEEDED);
     await until('the server to see the reset', () => (srv.resets.slice(before).includes(constants.NGHTTP2_CANCEL) ? true : undefined));
     assert.equal((await failure(ch.unary('/echo/Split', Buffer.from('x'), Date.now() - 1))).code, Code.DEADLINE_EXCEEDED, 'a deadline already past');
+  });
+
+  it('a stream the server refused is UNAVAILABLE and unsent (it may be sent again)', async () => {
+    const e = await failure(ch.unary('/err/Refused', Buffer.from('x'), Date.now() + 5000));
+    assert.deepEqual([e.code, e.details, e.unsent], [Code.UNAVAILABLE, 'Stream refused by server', true]);
   });
 
   it('a connection lost in the middle of a call is UNAVAILABLE; the next call reconnects', async () => {

@@ -281,7 +281,11 @@ export class GrpcChannel implements EtcdChannel {
       end(channelError(Code.UNAVAILABLE, e instanceof Error ? e.message : String(e), true));
       return { write: () => {}, cancel: () => {} };
     }
-    if (remaining !== undefined) timer = setTimeout(() => end(channelError(Code.DEADLINE_EXCEEDED, 'Deadline exceeded')), remaining);
+    if (remaining !== undefined) {
+      const on = session;
+      // past the deadline on a connection still being made (a member that does not answer): nothing was sent
+      timer = setTimeout(() => end(channelError(Code.DEADLINE_EXCEEDED, 'Deadline exceeded', !this.#connected.has(on))), remaining);
+    }
 
     const deframer = new Deframer();
     let status: ChannelError | null | undefined; // null: OK; undefined: not known yet
@@ -346,10 +350,11 @@ export class GrpcChannel implements EtcdChannel {
     // headers wait for the connection: on one that never connected, nothing was sent
     const connected = session !== undefined && this.#connected.has(session);
     if (!connected && this.#failure && this.#failure.until >= Date.now()) return this.#failure.error;
+    // (a refused stream also reports an error: the reset's code says more)
+    if (rst === constants.NGHTTP2_REFUSED_STREAM) return channelError(Code.UNAVAILABLE, 'Stream refused by server', true);
     if (failed) return channelError(Code.UNAVAILABLE, `${connected ? 'Connection lost' : 'No connection established. Last error'}: ${failed.message}`, !connected);
     if (!session || session.destroyed || session.closed) return channelError(Code.UNAVAILABLE, 'Connection dropped', !connected);
     if (rst === constants.NGHTTP2_CANCEL) return channelError(Code.CANCELLED, 'Call cancelled by the server');
-    if (rst === constants.NGHTTP2_REFUSED_STREAM) return channelError(Code.UNAVAILABLE, 'Stream refused by server', true);
     if (rst === constants.NGHTTP2_NO_ERROR) return channelError(Code.UNAVAILABLE, 'The stream ended without a status');
     return channelError(Code.UNAVAILABLE, `Stream reset with code ${rst}`);
   }

@@ -86,8 +86,16 @@ function syncIPs(status: Obj): void {
   }
 }
 
+/** The v1 conversion keeps the deprecated spec.serviceAccount in step with spec.serviceAccountName (which takes it when unset). */
+function syncServiceAccount(spec: Obj): void {
+  if (!str(spec.serviceAccountName) && str(spec.serviceAccount)) spec.serviceAccountName = spec.serviceAccount;
+  if (str(spec.serviceAccountName)) spec.serviceAccount = spec.serviceAccountName;
+  else delete spec.serviceAccount;
+}
+
 function defaults(obj: KubeObject): void {
   const spec = rec((obj.spec = rec(obj.spec)));
+  syncServiceAccount(spec);
   defaultPodOnly(spec);
   defaultPodSpec(spec);
   const status = (obj.status = rec(obj.status));
