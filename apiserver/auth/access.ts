@@ -16,21 +16,13 @@
  */
 import { invalidShown, rec, str } from '../registry/core/fielderrors.js';
 import { BadRequestError, InvalidError, type FieldError } from '../registry/errors.js';
-import type { Review } from './review.js';
+import { reviewBody, type Review } from './review.js';
 
 const GROUP = 'authorization.k8s.io';
 
 /** A Go struct's `%#v` of NonResourceAttributes, as a field error prints it. */
 function goNonResource(v: Record<string, unknown>): string {
   return `authorization.NonResourceAttributes{Path:${JSON.stringify(str(v.path))}, Verb:${JSON.stringify(str(v.verb))}}`;
-}
-
-/** The body as an object of `kind` (BadRequest for another kind). */
-function bodyOf(body: unknown, kind: string): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequestError(`the body of a ${kind} must be an object`);
-  const b = body as Record<string, unknown>;
-  if (b.kind !== undefined && b.kind !== kind) throw new BadRequestError(`${kind} in version "v1" cannot be handled as a ${String(b.kind)}`);
-  return b;
 }
 
 /** kube's checks of an access review's spec: exactly one of the two attribute sets. */
@@ -45,24 +37,24 @@ function attributeErrors(spec: Record<string, unknown>): FieldError[] {
   return errors;
 }
 
-/** The review `b` answered: allowed (AlwaysAllow gives no reason); a namespaced one's metadata carries the request's namespace. */
-function allowed(b: Record<string, unknown>, kind: string, spec: Record<string, unknown>, namespace: string | undefined): Record<string, unknown> {
+/** The review `b` of `kind` answered with `status`: its metadata as sent (a namespaced one's with the request's namespace), its spec. */
+function answered(b: Record<string, unknown>, kind: string, spec: Record<string, unknown>, status: Record<string, unknown>, namespace?: string): Record<string, unknown> {
   const metadata: Record<string, unknown> = { ...rec(b.metadata), ...(namespace !== undefined ? { namespace } : {}) };
   if (!('creationTimestamp' in metadata)) metadata.creationTimestamp = null;
-  return { kind, apiVersion: `${GROUP}/v1`, metadata, spec, status: { allowed: true } };
+  return { kind, apiVersion: `${GROUP}/v1`, metadata, spec, status };
 }
 
 function review(kind: string, resource: string, namespaced: boolean, check: (spec: Record<string, unknown>, namespace: string | undefined) => FieldError[]): Review {
   return {
     info: { group: GROUP, version: 'v1', kind, resource, singular: resource.slice(0, -1), namespaced },
     create(body, _user, namespace) {
-      const b = bodyOf(body, kind);
+      const b = reviewBody(body, kind);
       const own = str(rec(b.metadata).namespace);
       if (namespaced && own && own !== namespace) throw new BadRequestError('the namespace of the provided object does not match the namespace sent on the request');
       const spec = rec(b.spec);
       const errors = check(spec, namespace);
       if (errors.length > 0) throw new InvalidError(`${kind}.${GROUP}`, str(rec(b.metadata).name), errors);
-      return allowed(b, kind, spec, namespaced ? namespace : undefined);
+      return answered(b, kind, spec, { allowed: true }, namespaced ? namespace : undefined); // AlwaysAllow gives no reason
     },
   };
 }
@@ -93,22 +85,14 @@ export const localSubjectAccessReview = review('LocalSubjectAccessReview', 'loca
 export const selfSubjectRulesReview: Review = {
   info: { group: GROUP, version: 'v1', kind: 'SelfSubjectRulesReview', resource: 'selfsubjectrulesreviews', singular: 'selfsubjectrulesreview', namespaced: false },
   create(body) {
-    const b = bodyOf(body, 'SelfSubjectRulesReview');
+    const b = reviewBody(body, 'SelfSubjectRulesReview');
     const spec = rec(b.spec);
     if (!str(spec.namespace)) throw new BadRequestError('no namespace on request');
-    const metadata = { ...rec(b.metadata) };
-    if (!('creationTimestamp' in metadata)) metadata.creationTimestamp = null;
-    return {
-      kind: 'SelfSubjectRulesReview',
-      apiVersion: `${GROUP}/v1`,
-      metadata,
-      spec,
-      status: {
-        resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
-        nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
-        incomplete: false,
-      },
-    };
+    return answered(b, 'SelfSubjectRulesReview', spec, {
+      resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
+      nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
+      incomplete: false,
+    });
   },
 };
 

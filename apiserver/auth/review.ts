@@ -14,13 +14,19 @@ export interface Review {
   create(body: unknown, user: UserInfo, namespace?: string): Record<string, unknown>;
 }
 
+/** A review's body as an object of `kind`: BadRequest for anything else, or an object of another kind. */
+export function reviewBody(body: unknown, kind: string): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequestError(`the body of a ${kind} must be an object`);
+  const b = body as Record<string, unknown>;
+  if (b.kind !== undefined && b.kind !== kind) throw new BadRequestError(`${kind} in version "v1" cannot be handled as a ${String(b.kind)}`);
+  return b;
+}
+
 /** authentication.k8s.io/v1 SelfSubjectReview. */
 export const selfSubjectReview: Review = {
   info: { group: 'authentication.k8s.io', version: 'v1', kind: 'SelfSubjectReview', resource: 'selfsubjectreviews', singular: 'selfsubjectreview', namespaced: false },
   create(body, user) {
-    const b = (body ?? {}) as { apiVersion?: unknown; kind?: unknown };
-    if (typeof b !== 'object' || Array.isArray(b)) throw new BadRequestError('the body of a SelfSubjectReview must be an object');
-    if (b.kind !== undefined && b.kind !== 'SelfSubjectReview') throw new BadRequestError(`SelfSubjectReview in version "v1" cannot be handled as a ${String(b.kind)}`);
+    reviewBody(body ?? {}, 'SelfSubjectReview'); // an empty body will do
     return {
       kind: 'SelfSubjectReview',
       apiVersion: 'authentication.k8s.io/v1',

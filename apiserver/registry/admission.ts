@@ -3,6 +3,7 @@
  * kubeling has): each runs on a create after validation (or, for
  * GenericStore.deleteAdmission, on a delete) and throws to refuse.
  */
+import { setTimeout } from 'node:timers/promises';
 import type { KubeObject } from '../api/meta.js';
 import { ForbiddenError, NotFoundError } from './errors.js';
 import { randomSuffix, type GenericStore } from './generic.js';
@@ -164,7 +165,7 @@ interface ServiceAccountFields {
  * - a mirror pod (a static pod's) may reference no account, secret or token.
  * Not done: the kubernetes.io/enforce-mountable-secrets annotation.
  */
-export function podServiceAccount(serviceAccounts: GenericStore, sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))): (obj: KubeObject, store: GenericStore) => Promise<void> {
+export function podServiceAccount(serviceAccounts: GenericStore): (obj: KubeObject, store: GenericStore) => Promise<void> {
   return async (obj, store) => {
     if (store.strategy.info.resource !== 'pods') return;
     const spec = (obj.spec ??= {}) as PodSpecSA;
@@ -183,7 +184,7 @@ export function podServiceAccount(serviceAccounts: GenericStore, sleep: (ms: num
     // the watch cache, else the store (cached() reads it on a miss); then the store again, after a pause each time
     let account = await serviceAccounts.cached(namespace, name);
     for (let i = 1; !account && i < tries; i++) {
-      await sleep(pause);
+      await setTimeout(pause);
       account = await serviceAccounts.get(namespace, name).catch((e: unknown) => {
         if (e instanceof NotFoundError) return undefined;
         throw e;
